@@ -1,0 +1,44 @@
+# The README's commands: `make bench` runs the main job on the lab, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PLAYBOOK := $(BIN)/ansible-playbook
+WORKER ?= all
+PROFILE ?= quick
+ANSIBLE_ARGS ?=
+
+.PHONY: setup lab lab-down bench test test-unit test-lab lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+lab: setup
+	$(PLAYBOOK) playbooks/lab.yml $(ANSIBLE_ARGS)
+
+lab-down: setup
+	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent $(ANSIBLE_ARGS)
+
+bench: setup
+	$(PLAYBOOK) bench.yml -e worker=$(WORKER) -e profile=$(PROFILE) $(ANSIBLE_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint
+
+test: setup lint
+	$(BIN)/pytest -v
+
+test-unit: setup
+	$(BIN)/pytest -v -m "not lab"
+
+test-lab: setup
+	$(BIN)/pytest -v -m lab
+
+clean: lab-down
+	rm -rf .lab

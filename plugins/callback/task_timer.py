@@ -1,0 +1,56 @@
+"""Print the slowest tasks and the total at the end of a run (profile_tasks lives outside ansible-core)."""
+
+from __future__ import annotations
+
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+DOCUMENTATION = r"""
+name: task_timer
+type: aggregate
+short_description: Time every task and print the slowest ones at the end
+description:
+  - Like ansible.posix.profile_tasks, which is not part of ansible-core.
+requirements:
+  - enable in ansible.cfg (callbacks_enabled = task_timer)
+"""
+
+SHOWN = 8
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "task_timer"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = time.monotonic()
+        self.durations: dict[str, float] = {}
+        self.current: tuple[str, float] | None = None
+
+    def _close_current(self) -> None:
+        if self.current:
+            name, since = self.current
+            self.durations[name] = self.durations.get(name, 0.0) + time.monotonic() - since
+            self.current = None
+
+    def _start(self, task) -> None:
+        self._close_current()
+        self.current = (task.get_name(), time.monotonic())
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._start(task)
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._start(task)
+
+    def v2_playbook_on_stats(self, stats):
+        self._close_current()
+        total = time.monotonic() - self.started
+        slowest = sorted(self.durations.items(), key=lambda kv: kv[1], reverse=True)[:SHOWN]
+        self._display.display(f"Slowest tasks (of {len(self.durations)}), wall {total:.1f} s:")
+        for name, secs in slowest:
+            self._display.display(f"  {secs:7.2f} s  {name}")

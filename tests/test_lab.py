@@ -1,0 +1,196 @@
+"""The lab on this machine: real systemd-nspawn hosts reached over SSH, its refusals, and its teardown."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT, lab_is_possible, lab_leftovers, playbook, run, snapshot
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+
+def ansible(pattern: str, *args: str) -> dict[str, dict]:
+    """Run an ad-hoc module over the lab inventory; each host's result as ansible's tree callback wrote it."""
+    with tempfile.TemporaryDirectory() as tree:
+        run([str(BIN / "ansible"), pattern, *args, "--tree", tree], timeout=120)
+        return {p.name: json.loads(p.read_text()) for p in Path(tree).iterdir()}
+
+
+def recap(output: str, host: str) -> dict[str, int]:
+    match = re.search(rf"^{host}\s+:\s+(.*)$", output, re.M)
+    assert match, output[-2000:]
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def controller_network() -> str:
+    """The subnet of this machine's own uplink (not loopback, not the lab)."""
+    for link in json.loads(run(["ip", "-j", "addr"]).stdout):
+        if link["ifname"] == "lo" or link["ifname"].startswith(("bl-", "blbr")):
+            continue
+        for a in link.get("addr_info", []):
+            if a["family"] == "inet":
+                octets = a["local"].split(".")
+                return f"{'.'.join(octets[:3])}.0/{a['prefixlen']}" if a["prefixlen"] == 24 else f"{a['local']}/32"
+    pytest.skip("no IPv4 uplink to collide with")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    proc = playbook("playbooks/lab.yml")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc
+
+
+# --- refusals: each fails within seconds, names the variable, changes nothing -------------------------------------
+
+REFUSALS = [
+    (["-e", "lab_state=bogus"], r"lab_state.*present, absent"),
+    (["-e", "lab_load_hosts=abc"], r"lab_load_hosts"),
+    (["-e", "lab_load_hosts=0"], r"lab_load_hosts=0: must be between 1 and 8"),
+    (
+        ["-e", f"lab_app_hosts={os.cpu_count()}"],
+        r"lab_cpu_pinning=true: this machine has \d+ core.*lab_cpu_pinning=false",
+    ),
+    (["-e", "lab_subnet=10.203.0.0/30"], r"lab_subnet='10.203.0.0/30': 2 usable addresses"),
+    (["-e", "lab_subnet=not-a-subnet"], r"lab_subnet='not-a-subnet': not an IPv4 network"),
+    (["-e", "lab_name=Lab_1"], r"lab_name='Lab_1'"),
+    (
+        ["-e", "lab_state_dir=/tmp/bench-lab-nospace", "-e", "lab_min_free_mb=999999999"],
+        r"needs lab_min_free_mb=999999999 MiB",
+    ),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), REFUSALS, ids=[" ".join(r[0]) for r in REFUSALS])
+def test_bad_input_is_refused_early_and_changes_nothing(extra, message):
+    before = snapshot()
+    started = time.monotonic()
+    proc = playbook("playbooks/lab.yml", *extra, timeout=120)
+    took = time.monotonic() - started
+    assert proc.returncode != 0
+    assert re.search(message, proc.stdout + proc.stderr, re.S), proc.stdout[-3000:]
+    assert snapshot() == before
+    assert took < 60, f"refusal took {took:.0f} s"
+    assert not os.path.exists("/tmp/bench-lab-nospace")
+
+
+def test_a_subnet_overlapping_this_machines_network_is_refused():
+    before = snapshot()
+    subnet = controller_network()
+    proc = playbook("playbooks/lab.yml", "-e", f"lab_subnet={subnet}", timeout=120)
+    assert proc.returncode != 0
+    assert f"lab_subnet={subnet} overlaps what this machine already uses" in proc.stdout
+    assert snapshot() == before
+
+
+def test_not_root_is_refused():
+    """Run the playbook as nobody. The venv's interpreter may live under /root (pyenv), which nobody cannot
+    enter, so a private mount namespace shows nobody an open /root holding only that tree."""
+    scratch = Path(tempfile.mkdtemp(prefix="bench-nobody-"))
+    os.chmod(scratch, 0o755)
+    home, hold = scratch / "home", scratch / "hold"
+    home.mkdir()
+    hold.mkdir()
+    os.chown(home, 65534, 65534)
+    python = os.path.realpath(BIN / "python")
+    tree = python.split("/")[2] if python.startswith("/root/") else ""
+    script = (
+        f"mount --bind /root/{tree} {hold} && mount -t tmpfs -o mode=755 tmpfs /root && "
+        f"mkdir /root/{tree} && mount --bind {hold} /root/{tree} && "
+        if tree
+        else ""
+    ) + f"exec setpriv --reuid=65534 --regid=65534 --clear-groups {BIN}/ansible-playbook playbooks/lab.yml"
+    before = snapshot()
+    proc = run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        env={"HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp")},
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "it needs Linux and root" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "as uid 65534" in proc.stdout
+    assert snapshot() == before
+    shutil.rmtree(scratch)
+
+
+# --- the lab up ------------------------------------------------------------------------------------------------------
+
+
+def test_every_host_answers_over_ssh_with_become(lab):
+    results = ansible("all", "-m", "ansible.builtin.command", "-a", "id -un")
+    assert set(results) == {"app1", "load1"}
+    assert {h: r["stdout"] for h, r in results.items()} == {"app1": "root", "load1": "root"}
+    pings = ansible("all", "-m", "ansible.builtin.ping")
+    assert all(r["ping"] == "pong" for r in pings.values())
+
+
+def test_each_hosts_systemd_is_running_and_nothing_failed(lab):
+    results = ansible("all", "-m", "ansible.builtin.command", "-a", "systemctl is-system-running")
+    assert {h: r["stdout"] for h, r in results.items()} == {"app1": "running", "load1": "running"}
+
+
+def test_load_host_reaches_app_host_and_nothing_else(lab):
+    inventory = (ROOT / "inventory/lab/hosts.yml").read_text()
+    app_ip = re.search(r"app1:\s+ansible_host: (\S+)", inventory).group(1)
+    reach = ansible(
+        "load", "-m", "ansible.builtin.command", "-a", f"timeout 3 bash -c '</dev/tcp/{app_ip}/22 && echo open'"
+    )
+    assert reach["load1"]["stdout"] == "open"
+    routes = ansible("all", "-m", "ansible.builtin.command", "-a", "ip -4 route show default")
+    assert all(r["stdout"] == "" for r in routes.values()), routes
+
+
+def test_each_host_is_pinned_to_its_own_core(lab):
+    results = ansible("all", "-m", "ansible.builtin.command", "-a", "grep Cpus_allowed_list /proc/1/status")
+    cores = {h: r["stdout"].split()[-1] for h, r in results.items()}
+    assert cores["app1"] != cores["load1"], cores
+    assert all(re.fullmatch(r"\d+", c) for c in cores.values()), cores
+
+
+def test_second_run_changes_nothing(lab):
+    proc = playbook("playbooks/lab.yml")
+    assert proc.returncode == 0
+    assert recap(proc.stdout, "localhost")["changed"] == 0
+    assert recap(proc.stdout, "app1")["failed"] == 0
+
+
+# --- teardown, also after a crash ----------------------------------------------------------------------------------
+
+
+def test_crashed_hosts_come_back_and_are_cleaned(lab):
+    for pid in run(["pgrep", "-x", "systemd-nspawn"]).stdout.split():
+        os.kill(int(pid), signal.SIGKILL)  # a crash: containers orphaned, namespaces and veths left behind
+    time.sleep(0.5)
+    assert lab_leftovers(), "the crash should leave namespaces behind"
+    proc = playbook("playbooks/lab.yml")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "orphaned process" in proc.stdout
+    assert all(r["ping"] == "pong" for r in ansible("all", "-m", "ansible.builtin.ping").values())
+
+    for pid in run(["pgrep", "-x", "systemd-nspawn"]).stdout.split():
+        os.kill(int(pid), signal.SIGKILL)
+    proc = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert lab_leftovers() == []
+
+
+def test_lab_down_leaves_nothing_and_lab_up_is_fast(lab):
+    assert playbook("playbooks/lab.yml").returncode == 0
+    proc = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert lab_leftovers() == []
+    assert not (ROOT / "inventory/lab/hosts.yml").exists()
+    proc = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
+    assert proc.returncode == 0
+    assert recap(proc.stdout, "localhost")["changed"] == 0
