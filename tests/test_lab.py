@@ -13,24 +13,12 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, ROOT, lab_is_possible, lab_leftovers, playbook, run, snapshot
+from labtools import ansible, recap
 
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
 ]
-
-
-def ansible(pattern: str, *args: str) -> dict[str, dict]:
-    """Run an ad-hoc module over the lab inventory; each host's result as ansible's tree callback wrote it."""
-    with tempfile.TemporaryDirectory() as tree:
-        run([str(BIN / "ansible"), pattern, *args, "--tree", tree], timeout=120)
-        return {p.name: json.loads(p.read_text()) for p in Path(tree).iterdir()}
-
-
-def recap(output: str, host: str) -> dict[str, int]:
-    match = re.search(rf"^{host}\s+:\s+(.*)$", output, re.M)
-    assert match, output[-2000:]
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
 def controller_network() -> str:

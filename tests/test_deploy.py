@@ -1,0 +1,117 @@
+"""Deploy the app behind gunicorn on the lab, one worker type at a time, and check what runs."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from conftest import lab_is_possible, playbook
+from labtools import ansible, app_address, recap
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]
+EXPECTED_VERSION = {"eventlet": "25.3.0"}
+
+
+@pytest.fixture(scope="module")
+def lab():
+    proc = playbook("playbooks/lab.yml")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+REFUSALS = [
+    (["-e", "worker=uvicorn"], "worker='uvicorn': unknown worker type uvicorn; use one of sync, gthread"),
+    (["-e", "worker=gthread", "-e", "workers=0"], "workers='0': must be a whole number from 1 to 64"),
+    (["-e", "worker=gthread", "-e", "threads=1.5"], "threads='1.5': must be a whole number"),
+    (["-e", "worker=sync", "-e", "threads=2"], "threads=2 with worker=sync: only gthread runs threads"),
+    (["-e", "worker=eventlet", "-e", "gunicorn_version=27.0.1"], "gunicorn removed the eventlet worker in 26.0"),
+    (["-e", "worker=gevent", "-e", "gunicorn_version=latest"], "gunicorn_version='latest': use a release number"),
+    (["-e", "worker=tornado", "-e", "worker_connections=5"], "gunicorn's tornado worker ignores it"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), REFUSALS, ids=[" ".join(r[0][1::2]) for r in REFUSALS])
+def test_bad_input_fails_in_seconds_before_any_host_is_touched(extra, message):
+    started = time.monotonic()
+    proc = playbook("playbooks/deploy.yml", *extra, timeout=120)
+    took = time.monotonic() - started
+    assert proc.returncode != 0
+    assert message in proc.stdout, proc.stdout[-3000:]
+    assert not re.search(r"^app1\s+:", proc.stdout, re.M), "an app host was reached"
+    assert took < 30, f"refusal took {took:.0f} s"
+
+
+@pytest.mark.parametrize("worker", TYPES)
+def test_deploy_each_worker_type(lab, worker):
+    proc = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    addr = app_address()
+
+    answers = ansible(
+        "load",
+        "-m",
+        "ansible.builtin.shell",
+        "-a",
+        f"for p in / '/ioTask?ms=50' '/cpuTask?n=1000' '/cpuTask?n=0'; do "
+        f"curl -s -o /dev/null -w '%{{http_code}} ' --max-time 10 http://{addr}:8000$p; done",
+    )
+    assert answers["load1"]["stdout"].split() == ["200", "200", "200", "400"]
+
+    state = ansible(
+        "app",
+        "-m",
+        "ansible.builtin.shell",
+        "-a",
+        "systemctl is-active " + " ".join(f"gunicorn@{t}.service" for t in TYPES) + " || true",
+    )
+    active = dict(zip(TYPES, state["app1"]["stdout"].split(), strict=True))
+    assert active[worker] == "active"
+    assert [t for t, s in active.items() if s == "active"] == [worker], active
+
+    journal = ansible(
+        "app",
+        "-m",
+        "ansible.builtin.command",
+        "-a",
+        f"journalctl -u gunicorn@{worker}.service -o cat --no-pager -n 200",
+    )["app1"]["stdout"]
+    version = EXPECTED_VERSION.get(worker, "27.0.1")
+    last_start = journal[journal.rindex("Starting gunicorn") :]
+    assert last_start.startswith(f"Starting gunicorn {version}")
+    assert re.search(rf"Using worker: {worker}\b", last_start), last_start[:500]
+
+    again = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
+    assert again.returncode == 0
+    assert recap(again.stdout, "app1")["changed"] == 0, again.stdout[-3000:]
+
+
+@pytest.mark.parametrize("worker", TYPES)
+def test_unit_is_hardened_and_verifies_clean(lab, worker):
+    security = ansible(
+        "app", "-m", "ansible.builtin.command", "-a", f"systemd-analyze security --no-pager gunicorn@{worker}.service"
+    )["app1"]
+    score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", security["stdout"]).group(1))
+    assert score <= 2.0, security["stdout"][-2000:]
+    verify = ansible("app", "-m", "ansible.builtin.command", "-a", f"systemd-analyze verify gunicorn@{worker}.service")[
+        "app1"
+    ]
+    assert verify["rc"] == 0
+    assert verify["stderr"] == "", verify["stderr"]
+
+
+def test_runs_unprivileged_on_the_benchmark_address(lab):
+    assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
+    ps = ansible(
+        "app",
+        "-m",
+        "ansible.builtin.shell",
+        "-a",
+        "ps -o user= -C gunicorn | sort -u; ss -ltnH 'sport = :8000' | awk '{print $4}'",
+    )
+    lines = ps["app1"]["stdout"].split()
+    assert lines == ["gunicorn", f"{app_address()}:8000"], lines
