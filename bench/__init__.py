@@ -1,0 +1,1 @@
+"""Controller-side Python of the harness: parse siege output, compute statistics, write results and the report."""
