@@ -75,7 +75,7 @@ class SiegeRun:
             return int(self.summary["failed_transactions"])
         return sum(1 for r in self.requests if r.status >= 400) + len(self.errors)
 
-    def invalid_reason(self, expected_transactions: int | None = None) -> str | None:
+    def invalid_reason(self, expected_transactions: int | None = None) -> str | None:  # noqa: PLR0911 -- checks in order
         """Why this run must not be averaged in, or None when it is valid."""
         if self.timed_out:
             how = "killed" if self.rc == 137 else "stopped"

@@ -21,15 +21,16 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def effective_concurrency(response_times: Sequence[float], unit_s: float) -> float | None:
+def effective_concurrency(response_times: Sequence[float], unit_s: float, n: int | None = None) -> float | None:
     """How many requests the server worked on at once, from a burst of N simultaneous requests.
 
     N requests of ``unit_s`` seconds each that all finished within ``max(response_times)`` were served, on average,
     N * unit_s / max(response_times) at a time: 1 for a 1,2,3,4 s ladder, 2 for 1,1,2,2, N when all took unit_s.
+    ``n`` is the burst size when it differs from the number of times (c=1 repeated to measure one unit).
     """
     if not response_times or unit_s <= 0 or max(response_times) <= 0:
         return None
-    return len(response_times) * unit_s / max(response_times)
+    return (n or len(response_times)) * unit_s / max(response_times)
 
 
 def capacity(worker: str, workers: int, threads: int, worker_connections: int) -> int:
@@ -42,7 +43,7 @@ def capacity(worker: str, workers: int, threads: int, worker_connections: int) -
 
 
 def expected_concurrency(
-    worker: str, task: str, concurrency: int, workers: int, threads: int, worker_connections: int, cores: int
+    worker: str, task: str, concurrency: int, *, workers: int, threads: int, worker_connections: int, cores: int
 ) -> int:
     """Theory for a burst of ``concurrency`` requests: IO waits overlap up to the capacity; CPU work overlaps only
     across processes (the GIL, or one greenlet loop per process), and never beyond the app host's cores."""
@@ -71,6 +72,11 @@ def ladder_sentence(response_times: Sequence[float], unit_s: float) -> str:
         )
     first_wait = next(i for i, t in enumerate(times) if t >= 1.5 * unit_s)
     at_once = first_wait
+    if at_once == 0:
+        return (
+            f"no request finished in one unit of work: the {n} requests shared the server and took turns "
+            f"(first answered after {times[0]:.1f} s, last after {times[-1]:.1f} s)"
+        )
     return (
         f"{at_once} request{'s were' if at_once > 1 else ' was'} served at once; the {ordinal(first_wait + 1)} "
         f"request waited for the {'1st' if at_once == 1 else 'first ' + str(at_once)} to finish "

@@ -1,0 +1,85 @@
+"""PNG charts beside the report: probe ladders, and sweep throughput and latency against concurrency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from bench.scenarios import slug
+
+STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9}
+
+
+def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Path | None:
+    """Response time of each request of the largest burst, sorted, one line per worker type."""
+    rows = [r for r in rows if r["task"] == task and r["valid"] and r["response_times_s"]]
+    if not rows:
+        return None
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for worker in order:
+            mine = [r for r in rows if r["worker"] == worker]
+            if not mine:
+                continue
+            row = max(mine, key=lambda r: r["concurrency"])
+            times = sorted(row["response_times_s"])
+            ax.plot(range(1, len(times) + 1), times, marker="o", label=f"{worker} (c={row['concurrency']})")
+        unit = next((r["unit"] for r in rows if r["unit"]), None)
+        if unit:
+            ax.axhline(unit, color="grey", linestyle=":", linewidth=1, label=f"one unit of work ({unit:.2f} s)")
+        ax.set_xlabel("request (sorted by response time)")
+        ax.set_ylabel("response time (s)")
+        ax.set_title(f"/{'ioTask' if task == 'io' else 'cpuTask'} probe: who waited for whom")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+    return path
+
+
+def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -> Path | None:
+    """Throughput (median, with min-max) and p50/p99 latency against concurrency, one line per worker type."""
+    rows = [r for r in rows if r["endpoint"] == endpoint and r["rps"] is not None]
+    if not rows:
+        return None
+    with plt.rc_context(STYLE):
+        fig, (rps_ax, lat_ax) = plt.subplots(1, 2, figsize=(10, 4))
+        for worker in order:
+            mine = sorted((r for r in rows if r["worker"] == worker), key=lambda r: r["concurrency"])
+            if not mine:
+                continue
+            conc = [r["concurrency"] for r in mine]
+            line = rps_ax.plot(conc, [r["rps"] for r in mine], marker="o", label=worker)[0]
+            rps_ax.fill_between(
+                conc, [r["rps_min"] for r in mine], [r["rps_max"] for r in mine], color=line.get_color(), alpha=0.15
+            )
+            lat_ax.plot(
+                conc, [r["p50_s"] * 1000 for r in mine], marker="o", color=line.get_color(), label=f"{worker} p50"
+            )
+            lat_ax.plot(
+                conc, [r["p99_s"] * 1000 for r in mine], marker="x", linestyle="--", color=line.get_color(),
+                label=f"{worker} p99",
+            )  # fmt: skip
+        ticks = sorted({r["concurrency"] for r in rows})
+        for ax in (rps_ax, lat_ax):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.set_xlabel("concurrent users (siege -c)")
+        rps_ax.set_ylabel("requests / s")
+        rps_ax.set_title(f"{endpoint}: throughput")
+        lat_ax.set_ylabel("response time (ms, siege's 10 ms clock)")
+        lat_ax.set_title(f"{endpoint}: latency")
+        rps_ax.legend(fontsize=8)
+        lat_ax.legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+    return path
+
+
+def chart_name(kind: str, key: str) -> str:
+    return f"{kind}-{slug(key)}.png"

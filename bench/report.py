@@ -1,0 +1,85 @@
+"""Render report.md (Jinja2) and its charts from a run's results.json."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bench import charts, collect, verdict
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def seconds_between(start: str, end: str) -> float:
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return (datetime.strptime(end, fmt) - datetime.strptime(start, fmt)).total_seconds()
+
+
+def fmt(value, digits: int = 2, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def shared_cores(hosts: dict) -> bool:
+    pinned = [tuple(h["cpus_pinned"]) for h in hosts.values() if h.get("cpus_pinned")]
+    if len(pinned) < len(hosts):
+        return True  # unpinned hosts (or VMs we cannot see into) may share cores with the load generator
+    return len(set(pinned)) < len(pinned)
+
+
+def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
+    order = results["workers_tested"]
+    cores = verdict.app_cores(results["hosts"])
+    probes = verdict.probe_rows(results["results"], cores)
+    sweeps = verdict.sweep_rows(results["results"])
+    chart_files: dict[str, str] = {}
+    if make_charts:
+        for task in ("io", "cpu"):
+            name = charts.chart_name("probe", task)
+            if charts.probe_chart(probes, task, order, run_dir / name):
+                chart_files[f"probe-{task}"] = name
+        for endpoint in dict.fromkeys(r["endpoint"] for r in sweeps):
+            name = charts.chart_name("sweep", endpoint)
+            if charts.sweep_chart(sweeps, endpoint, order, run_dir / name):
+                chart_files[f"sweep-{endpoint}"] = name
+    wall = seconds_between(results["started"], results["finished"])
+    invalid = [r for r in results["results"] if not r["valid"]]
+    return {
+        "r": results,
+        "order": order,
+        "cores": cores,
+        "probes": sorted(probes, key=lambda p: (order.index(p["worker"]), p["task"], p["concurrency"])),
+        "verdicts": sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"])),
+        "sweeps": sorted(sweeps, key=lambda s: (s["endpoint"], order.index(s["worker"]), s["concurrency"])),
+        "sweep_endpoints": list(dict.fromkeys(s["endpoint"] for s in sweeps)),
+        "charts": chart_files,
+        "wall_s": wall,
+        "other_s": max(wall - results["time_in_siege_s"], 0),
+        "invalid": invalid,
+        "shared_cores": shared_cores(results["hosts"]),
+        "tolerance": verdict.TOLERANCE,
+        "noisy_cv": verdict.NOISY_CV,
+    }
+
+
+def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )  # fmt: skip
+    env.filters["fmt"] = fmt
+    return env.get_template("report.md.j2").render(**context(results, run_dir, make_charts))
+
+
+def main(run_dir: str) -> Path:
+    path = Path(run_dir)
+    results = collect.read_json(path / "results.json")
+    text = render(results, path)
+    out = path / "report.md"
+    tmp = path / ".report.md.tmp"
+    tmp.write_text(text)
+    tmp.replace(out)
+    return out

@@ -1,0 +1,104 @@
+"""The scenario matrix of a run: every siege run, in order, with its place, its parameters and its worker config."""
+
+from __future__ import annotations
+
+import re
+
+SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
+
+
+class ScenarioError(ValueError):
+    """A scenario setting that cannot work; the message names the variable."""
+
+
+def slug(path: str) -> str:
+    return SLUG_RE.sub("-", path).strip("-") or "root"
+
+
+def _positive_ints(name: str, values) -> list[int]:
+    if not isinstance(values, list) or not values:
+        raise ScenarioError(f"{name}={values!r}: a non-empty list of whole numbers, e.g. [1, 2, 4, 10]")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not str(v).isdigit() or int(v) < 1 or int(v) > 1000:
+            raise ScenarioError(f"{name}: {v!r} is not a whole number from 1 to 1000")
+        out.append(int(v))
+    return out
+
+
+def _endpoints(name: str, endpoints) -> list[dict]:
+    if not isinstance(endpoints, list) or not endpoints:
+        raise ScenarioError(f"{name}: a non-empty list of {{path, task}} entries")
+    for ep in endpoints:
+        if not isinstance(ep, dict) or not str(ep.get("path", "")).startswith("/"):
+            raise ScenarioError(f"{name}: {ep!r} needs a path starting with / (e.g. {{path: /ioTask, task: io}})")
+        if ep.get("task") not in ("io", "cpu", "hello"):
+            raise ScenarioError(f"{name}: {ep['path']} has task={ep.get('task')!r}; use io, cpu or hello")
+    return endpoints
+
+
+def _seconds(name: str, value, low: int = 1) -> int:
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < low:
+        raise ScenarioError(f"{name}={value!r}: a whole number of seconds >= {low}")
+    return int(value)
+
+
+def build_matrix(
+    instances: list[dict],
+    probes: dict,
+    sweep: dict,
+    *,
+    connection_default: str = "close",
+    connection_by_worker: dict | None = None,
+    probe_timeout_s: int = 60,
+    sweep_grace_s: int = 30,
+) -> list[dict]:
+    """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]")."""
+    runs: list[dict] = []
+    p_conc = _positive_ints("load_probes.concurrency", probes.get("concurrency"))
+    p_eps = _endpoints("load_probes.endpoints", probes.get("endpoints"))
+    # c=1 measures one unit of work (for endpoints without unit_s): several requests, one after another.
+    calibration_reps = _seconds("load_probes.calibration_reps", probes.get("calibration_reps", 3))
+    s_conc = _positive_ints("load_sweep.concurrency", sweep.get("concurrency"))
+    s_eps = _endpoints("load_sweep.endpoints", sweep.get("endpoints"))
+    time_s = _seconds("load_sweep.time_s", sweep.get("time_s"))
+    warmup_s = _seconds("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0)
+    repeats = _seconds("load_sweep.repeats", sweep.get("repeats", 1))
+    connections = connection_by_worker or {}
+    for inst in instances:
+        connection = connections.get(inst["name"], connection_default)
+        if connection not in ("close", "keep-alive"):
+            raise ScenarioError(f"load_connection_by_worker.{inst['name']}={connection!r}: use close or keep-alive")
+        common = {
+            "worker": inst["name"],
+            "worker_class": inst["worker_class"],
+            "workers": int(inst["workers"]),
+            "threads": int(inst["threads"]),
+            "worker_connections": int(inst["worker_connections"]),
+            "gunicorn_version": str(inst["gunicorn_version"]),
+            "connection": connection,
+        }
+        for ep in p_eps:
+            for c in p_conc:
+                runs.append({**common, "scenario": "probe", "endpoint": ep["path"], "task": ep["task"],
+                             "unit_s": ep.get("unit_s"), "concurrency": c,
+                             "reps": calibration_reps if c == 1 else 1, "time_s": None,
+                             "timeout_s": probe_timeout_s, "repeat": 1, "discard": False,
+                             "name": f"{inst['name']}-probe-{slug(ep['path'])}-c{c}"})  # fmt: skip
+        for ep in s_eps:
+            if warmup_s:
+                runs.append({**common, "scenario": "warmup", "endpoint": ep["path"], "task": ep["task"],
+                             "unit_s": ep.get("unit_s"), "concurrency": max(s_conc), "reps": None,
+                             "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1,
+                             "discard": True, "name": f"{inst['name']}-warmup-{slug(ep['path'])}"})  # fmt: skip
+            for c in s_conc:
+                for r in range(1, repeats + 1):
+                    runs.append({**common, "scenario": "sweep", "endpoint": ep["path"], "task": ep["task"],
+                                 "unit_s": ep.get("unit_s"), "concurrency": c, "reps": None, "time_s": time_s,
+                                 "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False,
+                                 "name": f"{inst['name']}-sweep-{slug(ep['path'])}-c{c}-r{r}"})  # fmt: skip
+    total = len(runs)
+    for i, run in enumerate(runs, start=1):
+        run["index"] = i
+        run["label"] = f"[{i}/{total}] {run['worker']} {run['endpoint']} c={run['concurrency']} ({run['scenario']})"
+    return runs

@@ -1,0 +1,25 @@
+"""Filters that call the harness's tested Python (bench/) from playbooks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ansible.errors import AnsibleFilterError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import scenarios
+
+
+def bench_matrix(instances, probes, sweep, **kwargs):
+    """Every siege run of the benchmark, numbered: see bench/scenarios.py."""
+    try:
+        return scenarios.build_matrix(list(instances), dict(probes), dict(sweep), **kwargs)
+    except scenarios.ScenarioError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+class FilterModule:
+    def filters(self):
+        return {"bench_matrix": bench_matrix}

@@ -1,0 +1,107 @@
+"""results.json from a run folder holding real siege output (tests/fixtures/siege)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+
+import pytest
+from conftest import FIXTURES
+
+from bench import collect
+
+BASE = {"worker": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
+        "gunicorn_version": "27.0.1", "connection": "close", "unit_s": None, "repeat": 1, "discard": False}  # fmt: skip
+
+
+def entry(name, scenario, endpoint, task, concurrency, index, *, reps=1, time_s=None, unit_s=None):
+    return {**BASE, "name": name, "scenario": scenario, "endpoint": endpoint, "task": task, "unit_s": unit_s,
+            "concurrency": concurrency, "reps": reps, "time_s": time_s, "index": index}  # fmt: skip
+
+
+MATRIX = [
+    entry("probe-sync-io-c4", "probe", "/ioTask", "io", 4, 1, unit_s=1.0),
+    entry("probe-sync-cpu-c2", "probe", "/cpuTask", "cpu", 2, 2),
+    entry("sweep-sync-io-c3-t5", "sweep", "/ioTask?ms=100", "io", 3, 3, reps=None, time_s=5, unit_s=0.1),
+    entry("aborted-sync-keepalive-c4", "sweep", "/", "hello", 4, 4, reps=None, time_s=5),
+    entry("zero-refused-c2", "probe", "/", "hello", 2, 5),
+    entry("hung-blackhole-c2", "probe", "/", "hello", 2, 6),
+    entry("never-ran-c2", "probe", "/", "hello", 2, 7),
+]
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    # The fetched archive of a load host, as the playbook leaves it: unpacked by collect itself.
+    with tarfile.open(raw / "sync.tar.gz", "w:gz") as tar:
+        for f in (FIXTURES / "siege").glob("*-*"):
+            tar.add(f, arcname=f"./{f.name}")
+    (tmp_path / "run.json").write_text(json.dumps({
+        "run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc", "profile": "quick",
+        "worker": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX,
+    }))  # fmt: skip
+    (raw / "versions.json").write_text(json.dumps({"sync": {"gunicorn": "27.0.1", "python": "3.11.2"}}))
+    (raw / "hosts.json").write_text(json.dumps({"app1": {"role": "app", "cores": 1, "cpus_pinned": [1]}}))
+    return tmp_path
+
+
+def test_results_json_has_one_record_per_run_and_the_run_fields(run_dir):
+    path = collect.main(str(run_dir))
+    results = json.loads(path.read_text())
+    for key in ("run_id", "started", "finished", "git_commit", "profile", "hosts", "results"):
+        assert key in results
+    assert results["versions"]["sync"]["gunicorn"] == "27.0.1"
+    assert [r["name"] for r in results["results"]] == [m["name"] for m in MATRIX]
+    assert not list(run_dir.glob(".results.json.*")), "no temporary file left behind"
+
+
+def test_probe_record(run_dir):
+    rec = collect.collect(run_dir)["results"][0]
+    assert rec["response_times_s"] == [1.0, 2.0, 3.0, 4.01]
+    assert (rec["transactions"], rec["failed"], rec["elapsed_s"], rec["rps"]) == (4, 0, 4.01, 1.0)
+    assert (rec["p50_s"], rec["max_s"]) == (2.5, 4.01)
+    assert rec["p90_s"] == pytest.approx(3.707) and rec["p99_s"] == pytest.approx(3.9797)
+    assert rec["valid"] and rec["invalid_reason"] is None
+    for key in ("worker", "workers", "threads", "worker_connections", "gunicorn_version", "scenario", "endpoint",
+                "concurrency"):  # fmt: skip
+        assert key in rec
+
+
+def test_sweep_record_keeps_percentiles_not_every_time(run_dir):
+    rec = collect.collect(run_dir)["results"][2]
+    assert rec["response_times_s"] is None
+    assert rec["transactions"] == 46 and rec["rps"] == 9.83
+    assert rec["p50_s"] == 0.3 and rec["max_s"] == 0.31
+
+
+def test_invalid_runs_are_recorded_with_their_reason(run_dir):
+    recs = {r["name"]: r for r in collect.collect(run_dir)["results"]}
+    assert recs["aborted-sync-keepalive-c4"]["invalid_reason"].startswith("siege aborted after 1024 socket failures")
+    assert recs["zero-refused-c2"]["invalid_reason"].startswith("zero transactions")
+    assert "by timeout (exit 124)" in recs["hung-blackhole-c2"]["invalid_reason"]
+    assert recs["never-ran-c2"]["invalid_reason"].startswith("no output")
+    assert not any(recs[n]["valid"] for n in ("aborted-sync-keepalive-c4", "zero-refused-c2", "never-ran-c2"))
+
+
+def test_time_in_siege_is_the_sum_of_run_times(run_dir):
+    results = collect.collect(run_dir)
+    metas = [json.loads(p.read_text()) for p in (FIXTURES / "siege").glob("*.meta.json")]
+    assert results["time_in_siege_s"] == pytest.approx(sum(m["finished"] - m["started"] for m in metas), abs=0.01)
+
+
+def test_a_failed_write_keeps_the_previous_results(run_dir, monkeypatch):
+    collect.main(str(run_dir))
+    before = (run_dir / "results.json").read_text()
+
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(collect.json, "dump", broken_dump)
+    with pytest.raises(OSError, match="disk full"):
+        collect.main(str(run_dir))
+    assert (run_dir / "results.json").read_text() == before
+    assert not list(run_dir.glob(".results.json.*"))
+    shutil.rmtree(run_dir / "raw")

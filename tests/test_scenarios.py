@@ -1,0 +1,74 @@
+"""The scenario matrix built from the profiles in roles/load/defaults/main.yml."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from bench import scenarios
+
+LOAD = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())
+GUNICORN = yaml.safe_load((ROOT / "roles/gunicorn/defaults/main.yml").read_text())["gunicorn_worker_defaults"]
+INSTANCES = [{"name": name, **conf} for name, conf in GUNICORN.items()]
+
+
+def matrix(profile="quick", instances=INSTANCES, **kw):
+    prof = LOAD["load_profiles"][profile]
+    return scenarios.build_matrix(instances, prof["probes"], prof["sweep"], **kw)
+
+
+def test_quick_profile_covers_every_type_probe_and_sweep():
+    runs = matrix()
+    per_type = 2 * 4 + 3 * (1 + 2)  # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10)
+    assert len(runs) == 5 * per_type
+    assert [r["index"] for r in runs] == list(range(1, len(runs) + 1))
+    assert runs[0]["label"] == f"[1/{len(runs)}] sync /ioTask c=1 (probe)"
+    assert len({r["name"] for r in runs}) == len(runs)
+    probe = next(r for r in runs if r["worker"] == "gthread" and r["scenario"] == "probe" and r["concurrency"] == 4)
+    assert probe["reps"] == 1 and probe["threads"] == 2 and probe["time_s"] is None
+    assert next(r for r in runs if r["concurrency"] == 1 and r["scenario"] == "probe")["reps"] == 3
+    warmups = [r for r in runs if r["scenario"] == "warmup"]
+    assert all(w["discard"] and w["time_s"] == 1 for w in warmups) and len(warmups) == 15
+    assert {r["connection"] for r in runs} == {"close"}
+    assert next(r for r in runs if r["worker"] == "eventlet")["gunicorn_version"] == "25.3.0"
+
+
+def test_full_profile_repeats_sweep_points():
+    runs = matrix("full", INSTANCES[:1])
+    sweep = [r for r in runs if r["scenario"] == "sweep"]
+    assert len(sweep) == 3 * 6 * 3
+    assert {r["repeat"] for r in sweep} == {1, 2, 3}
+    assert all(r["timeout_s"] == 20 + 30 for r in sweep)
+
+
+def test_connection_per_worker_type():
+    runs = matrix(connection_by_worker={"gevent": "keep-alive"})
+    assert {r["worker"]: r["connection"] for r in runs}["gevent"] == "keep-alive"
+    assert {r["worker"]: r["connection"] for r in runs}["sync"] == "close"
+
+
+@pytest.mark.parametrize(
+    ("probes", "sweep", "kw", "message"),
+    [
+        ({"concurrency": []}, None, {}, r"load_probes.concurrency=\[\]"),
+        ({"concurrency": [0]}, None, {}, "load_probes.concurrency: 0 is not a whole number"),
+        ({"concurrency": ["x"]}, None, {}, "'x' is not a whole number"),
+        ({"endpoints": [{"path": "ioTask", "task": "io"}]}, None, {}, "needs a path starting with /"),
+        ({"endpoints": [{"path": "/ioTask", "task": "disk"}]}, None, {}, "task='disk'; use io, cpu or hello"),
+        (None, {"time_s": 0}, {}, "load_sweep.time_s=0"),
+        (None, {"repeats": "many"}, {}, "load_sweep.repeats='many'"),
+        (None, None, {"connection_by_worker": {"sync": "pipelined"}}, "load_connection_by_worker.sync='pipelined'"),
+    ],
+)
+def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, message):
+    prof = LOAD["load_profiles"]["quick"]
+    with pytest.raises(scenarios.ScenarioError, match=message):
+        scenarios.build_matrix(
+            INSTANCES, {**prof["probes"], **(probes or {})}, {**prof["sweep"], **(sweep or {})}, **kw
+        )
+
+
+def test_slug():
+    assert scenarios.slug("/") == "root"
+    assert scenarios.slug("/ioTask?ms=100") == "ioTask-ms-100"
