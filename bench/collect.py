@@ -1,7 +1,7 @@
 """Turn a run folder's raw siege output into results.json: one record per siege run, written atomically.
 
-Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/hosts.json,
-RUN_DIR/raw/versions.json (what /healthz said each worker type ran with) and, per siege run, raw/NAME.out, .err and
+Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json (the hosts'
+hardware and OS, and what /healthz said each worker type ran with) and, per siege run, raw/NAME.out, .err and
 .meta.json. A run of the matrix with no raw output is recorded as invalid ("no output"), never dropped.
 """
 
@@ -112,7 +112,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     raw = run_dir / "raw"
     unpack(raw)
     results = [record(r, raw) for r in run["matrix"] if r["scenario"] != "warmup"]
-    versions = read_json(raw / "versions.json", default={})
+    context = read_json(raw / "context.json", default={})
     load_s = sum(r["finished"] - r["started"] for r in results if r["started"] is not None)
     warmups = [record(r, raw) for r in run["matrix"] if r["scenario"] == "warmup"]
     load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
@@ -125,8 +125,8 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "profile": run["profile"],
         "ansible_core": run.get("ansible_core"),
         "workers_tested": run["worker"],
-        "hosts": read_json(raw / "hosts.json", default={}),
-        "versions": versions,
+        "hosts": context.get("hosts", {}),
+        "versions": context.get("versions", {}),
         "time_in_siege_s": round(load_s, 2),
         "warmups_discarded": len(warmups),
         "results": results,

@@ -43,8 +43,10 @@ def run_dir(tmp_path):
         "run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc", "profile": "quick",
         "worker": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX,
     }))  # fmt: skip
-    (raw / "versions.json").write_text(json.dumps({"sync": {"gunicorn": "27.0.1", "python": "3.11.2"}}))
-    (raw / "hosts.json").write_text(json.dumps({"app1": {"role": "app", "cores": 1, "cpus_pinned": [1]}}))
+    (raw / "context.json").write_text(json.dumps({
+        "versions": {"sync": {"gunicorn": "27.0.1", "python": "3.11.2"}},
+        "hosts": {"app1": {"role": "app", "cores": 1, "cpus_pinned": [1]}},
+    }))  # fmt: skip
     return tmp_path
 
 

@@ -35,6 +35,8 @@ def controller_network() -> str:
 
 @pytest.fixture(scope="module")
 def lab():
+    """Freshly booted hosts: power off whatever earlier tests left running, then boot (base root cached)."""
+    assert playbook("playbooks/lab.yml", "-e", "lab_state=absent").returncode == 0
     proc = playbook("playbooks/lab.yml")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return proc

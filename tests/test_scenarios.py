@@ -39,7 +39,7 @@ def test_full_profile_repeats_sweep_points():
     sweep = [r for r in runs if r["scenario"] == "sweep"]
     assert len(sweep) == 3 * 6 * 3
     assert {r["repeat"] for r in sweep} == {1, 2, 3}
-    assert all(r["timeout_s"] == 20 + 30 for r in sweep)
+    assert all(r["timeout_s"] == 10 + 30 for r in sweep)
 
 
 def test_connection_per_worker_type():

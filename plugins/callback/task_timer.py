@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from ansible.plugins.callback import CallbackBase
@@ -16,7 +17,7 @@ requirements:
   - enable in ansible.cfg (callbacks_enabled = task_timer)
 """
 
-SHOWN = 8
+SHOWN = int(os.environ.get("TASK_TIMER_SHOW", "8"))  # how many of the slowest tasks to list
 
 
 class CallbackModule(CallbackBase):
