@@ -1,8 +1,8 @@
 """Turn a run folder's raw siege output into results.json: one record per siege run, written atomically.
 
-Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json (the hosts'
-hardware and OS, and what /healthz said each worker type ran with) and, per siege run, raw/NAME.out, .err and
-.meta.json. A run of the matrix with no raw output is recorded as invalid ("no output"), never dropped.
+Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json
+(the hosts' hardware and OS, and what /healthz said each worker type ran with) and, per siege run, raw/NAME.out,
+.err and .meta.json. A run of the matrix with no raw output is recorded as invalid ("no output"), never dropped.
 """
 
 from __future__ import annotations
