@@ -81,5 +81,23 @@ def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -
     return path
 
 
+def trend_chart(series: dict[str, list[tuple[str, float]]], label: str, path: Path) -> Path | None:
+    """One metric across runs, one line per worker configuration."""
+    if not series:
+        return None
+    run_ids = sorted({run_id for points in series.values() for run_id, _ in points})
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        for config, points in sorted(series.items()):
+            ax.plot([run_ids.index(r) for r, _ in points], [v for _, v in points], marker="o", label=config)
+        ax.set_xticks(range(len(run_ids)), [r.split("-")[0][:13] for r in run_ids], rotation=30, ha="right")
+        ax.set_title(label)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+    return path
+
+
 def chart_name(kind: str, key: str) -> str:
     return f"{kind}-{slug(key)}.png"

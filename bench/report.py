@@ -31,6 +31,8 @@ def shared_cores(hosts: dict) -> bool:
 
 
 def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
+    changes_file = run_dir / "changes.json"
+    changes = collect.read_json(changes_file) if changes_file.exists() else None
     order = results["workers_tested"]
     cores = verdict.app_cores(results["hosts"])
     probes = verdict.probe_rows(results["results"], cores)
@@ -62,6 +64,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "shared_cores": shared_cores(results["hosts"]),
         "tolerance": verdict.TOLERANCE,
         "noisy_cv": verdict.NOISY_CV,
+        "changes": changes,
     }
 
 

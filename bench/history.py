@@ -1,0 +1,138 @@
+"""The series of runs: headline metrics per run, regression flags against comparable earlier runs, the index of
+runs with trend charts, retention of raw output, and a side-by-side comparison of two runs.
+
+A run folder under reports/ is *complete* when it holds results.json and report.md; anything else is a run that
+failed or is still going, listed as incomplete and never used as a baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import verdict
+
+MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a change is flagged: beyond `relative` of the baseline AND beyond `noise_factor` times the noise of
+    the comparable runs, with at least `min_history` of them (the baseline is their median, so one outlier among
+    them moves nothing)."""
+
+    relative: float = 0.10
+    noise_factor: float = 3.0
+    min_history: int = 3
+    window: int = 7  # K: how many of the latest comparable runs make the baseline
+
+
+DEFAULT = Thresholds()
+
+# metric name -> which direction is worse
+HIGHER_IS_BETTER = {"rps": True, "p99_s": False, "effective": True}
+# Smallest change that can be real, whatever the history says: siege's clock ticks in 10 ms, so a p99 must move by
+# two ticks; the CPU probes are only as exact as their verdict's tolerance.
+ABS_FLOOR = {"p99_s": 0.02}
+RELATIVE_FLOOR = {"probe cpu": verdict.TOLERANCE["cpu"]}
+
+
+def load_runs(reports: Path) -> list[dict]:
+    """Every run folder, oldest first: complete ones with their results, the others marked incomplete."""
+    runs = []
+    for d in sorted(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink() and (p / "run.json").exists()):
+        results = d / "results.json"
+        complete = results.exists() and (d / "report.md").exists()
+        data = json.loads(results.read_text()) if complete else json.loads((d / "run.json").read_text())
+        runs.append({"dir": d, "complete": complete, "data": data})
+    return runs
+
+
+def host_type(results: dict) -> str:
+    apps = [h for h in results.get("hosts", {}).values() if h.get("role") == "app"]
+    if not apps:
+        return "unknown"
+    app = apps[0]
+    cores = len(app.get("cpus_pinned") or []) or app.get("cores")
+    return f"{app.get('cpu_model', '?')} x{cores}"
+
+
+def config_key(rec: dict) -> str:
+    return f"{rec['worker']} w{rec['workers']} t{rec['threads']} c{rec['worker_connections']}"
+
+
+def metrics(results: dict) -> dict[tuple, float]:
+    """Headline numbers of a run: per worker config, sweep rps and p99 per (endpoint, concurrency), and the probes'
+    effective concurrency at their largest burst per task."""
+    out: dict[tuple, float] = {}
+    configs = {r["worker"]: config_key(r) for r in results["results"]}
+    for row in verdict.sweep_rows(results["results"]):
+        for name in ("rps", "p99_s"):
+            if row[name] is not None:
+                out[(configs[row["worker"]], f"{row['endpoint']} c={row['concurrency']}", name)] = row[name]
+    for row in verdict.verdicts(verdict.probe_rows(results["results"], verdict.app_cores(results.get("hosts", {})))):
+        if row["measured"] is not None:
+            out[(configs[row["worker"]], f"probe {row['task']} c={row['concurrency']}", "effective")] = row["measured"]
+    return out
+
+
+def comparable(run: dict, other: dict) -> bool:
+    return run["profile"] == other["profile"] and host_type(run) == host_type(other)
+
+
+def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> list[dict]:
+    """Metrics of `current` that moved beyond the thresholds against the median of its comparable predecessors."""
+    earlier = [h for h in history if comparable(current, h)][-th.window :]
+    series: dict[tuple, list[float]] = {}
+    for run in earlier:
+        for key, value in metrics(run).items():
+            series.setdefault(key, []).append(value)
+    found = []
+    for key, value in metrics(current).items():
+        values = series.get(key, [])
+        if len(values) < th.min_history:
+            continue
+        base = statistics.median(values)
+        noise = MAD_TO_SIGMA * statistics.median(abs(v - base) for v in values)
+        delta = value - base
+        relative = max([th.relative] + [v for k, v in RELATIVE_FLOOR.items() if key[1].startswith(k)])
+        if (
+            base == 0
+            or abs(delta) <= relative * abs(base)
+            or abs(delta) <= th.noise_factor * noise
+            or abs(delta) < ABS_FLOOR.get(key[2], 0.0)
+        ):
+            continue
+        worse = (delta < 0) == HIGHER_IS_BETTER[key[2]]
+        found.append({
+            "config": key[0], "point": key[1], "metric": key[2], "baseline": base, "value": value,
+            "change": delta / base, "noise": noise, "runs": len(values), "regression": worse,
+        })  # fmt: skip
+    return sorted(found, key=lambda c: (not c["regression"], -abs(c["change"])))
+
+
+def headline(results: dict) -> str:
+    """One short line per worker type: IO effective concurrency and the largest sweep's rps on /ioTask."""
+    parts = []
+    m = metrics(results)
+    for worker in results["workers_tested"]:
+        eff = next((v for k, v in m.items() if k[0].startswith(worker + " ") and k[1].startswith("probe io")
+                    and k[2] == "effective"), None)  # fmt: skip
+        rps = [(k[1], v) for k, v in m.items() if k[0].startswith(worker + " ") and "ioTask" in k[1] and k[2] == "rps"]
+        best = max(rps, key=lambda kv: int(kv[0].rsplit("=", 1)[1]))[1] if rps else None
+        parts.append(f"{worker} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "") if eff else worker)
+    return ", ".join(parts)
+
+
+def keep_raw(runs: list[dict], keep: int) -> list[Path]:
+    """Delete raw/ of all but the newest `keep` runs (results.json and report.md are always kept)."""
+    removed = []
+    for run in runs[: max(len(runs) - keep, 0)]:
+        raw = run["dir"] / "raw"
+        if raw.is_dir():
+            shutil.rmtree(raw)
+            removed.append(raw)
+    return removed

@@ -1,0 +1,74 @@
+"""reports/index.md: one row per run, newest first, and trend charts per worker type and task across runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bench import charts, history
+from bench.report import TEMPLATES, fmt
+
+
+def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
+    """task label -> worker config -> [(run_id, value)]: IO effective concurrency, and sweep rps at the largest
+    concurrency of each endpoint."""
+    out: dict[str, dict[str, list[tuple[str, float]]]] = {}
+    for run in runs:
+        if not run["complete"]:
+            continue
+        data = run["data"]
+        m = history.metrics(data)
+        largest: dict[tuple[str, str], int] = {}
+        for config, point, name in m:
+            if name == "rps":
+                endpoint, conc = point.rsplit(" c=", 1)
+                largest[(config, endpoint)] = max(largest.get((config, endpoint), 0), int(conc))
+        for (config, point, name), value in m.items():
+            if name == "effective":
+                label = f"effective concurrency, {point.split(' ')[1]} probe"
+            elif name == "rps":
+                endpoint, conc = point.rsplit(" c=", 1)
+                if int(conc) != largest[(config, endpoint)]:
+                    continue
+                label = f"rps, {endpoint} at c={conc}"
+            else:
+                continue
+            out.setdefault(label, {}).setdefault(config, []).append((data["run_id"], value))
+    return out
+
+
+def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> Path:
+    runs = history.load_runs(reports)
+    rows = []
+    complete = [r for r in runs if r["complete"]]
+    for run in runs:
+        data = run["data"]
+        row = {"run_id": data["run_id"], "link": f"{run['dir'].name}/report.md", "complete": run["complete"],
+               "started": data.get("started"), "commit": data.get("git_commit"), "profile": data.get("profile"),
+               "workers": data.get("workers_tested") or data.get("worker")}  # fmt: skip
+        if run["complete"]:
+            earlier = [c["data"] for c in complete if c["data"]["started"] < data["started"]]
+            found = history.changes(data, earlier, thresholds)
+            row.update(
+                headline=history.headline(data),
+                valid=sum(r["valid"] for r in data["results"]),
+                total=len(data["results"]),
+                regressions=sum(c["regression"] for c in found),
+                improvements=sum(not c["regression"] for c in found),
+            )
+        rows.append(row)
+    trend_files = []
+    for label, series in sorted(trend_points(runs).items()):
+        name = charts.chart_name("trend", label)
+        if charts.trend_chart(series, label, reports / name):
+            trend_files.append((label, name))
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
+    env.filters["fmt"] = fmt
+    text = env.get_template("index.md.j2").render(rows=list(reversed(rows)), trends=trend_files, th=thresholds)
+    out = reports / "index.md"
+    tmp = reports / ".index.md.tmp"
+    tmp.write_text(text)
+    tmp.replace(out)
+    return out

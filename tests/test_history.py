@@ -1,0 +1,153 @@
+"""Regression flags on made-up series (a step is flagged, noise is not, one outlier is not), the index, retention,
+the comparison of two runs and the lock."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+from bench import history, index, lock
+
+BASE = json.loads((FIXTURES / "results/quick-all.json").read_text())
+POINT = ("gthread w1 t2 c1000", "/ioTask?ms=100 c=10", "rps")
+
+
+def run_with(rps_factor: float, n: int, started: str | None = None) -> dict:
+    """A copy of the real quick run whose sweep throughput is scaled by rps_factor (made-up series)."""
+    run = copy.deepcopy(BASE)
+    run["run_id"] = f"run{n:03d}"
+    run["started"] = started or f"2026-11-{1 + n // 24:02d}T{n % 24:02d}:00:00Z"
+    for rec in run["results"]:
+        if rec["scenario"] == "sweep" and rec["rps"] is not None:
+            rec["rps"] *= rps_factor
+    return run
+
+
+def series(factors: list[float]) -> list[dict]:
+    return [run_with(f, i) for i, f in enumerate(factors)]
+
+
+def flagged(runs: list[dict]) -> list[int]:
+    """Indexes of runs that have a change on POINT against their predecessors."""
+    out = []
+    for i, run in enumerate(runs):
+        found = history.changes(run, runs[:i])
+        if any((c["config"], c["point"], c["metric"]) == POINT for c in found):
+            out.append(i)
+    return out
+
+
+def test_a_real_step_is_flagged_as_a_regression():
+    rng = random.Random(1)
+    runs = series([1 + rng.uniform(-0.02, 0.02) for _ in range(8)] + [0.7 + rng.uniform(-0.02, 0.02)])
+    assert flagged(runs) == [8]
+    change = next(c for c in history.changes(runs[8], runs[:8]) if (c["config"], c["point"], c["metric"]) == POINT)
+    assert change["regression"] and change["change"] == pytest.approx(-0.3, abs=0.05)
+
+
+def test_noise_is_not_flagged():
+    rng = random.Random(2)
+    assert flagged(series([1 + rng.uniform(-0.04, 0.04) for _ in range(15)])) == []
+
+
+def test_one_outlier_among_earlier_runs_moves_nothing():
+    rng = random.Random(3)
+    factors = [1 + rng.uniform(-0.02, 0.02) for _ in range(10)]
+    factors[4] = 0.5  # one bad night
+    flags = flagged(series(factors))
+    assert 5 not in flags and all(i == 4 for i in flags)
+
+
+def test_an_improvement_is_flagged_but_not_as_a_regression():
+    runs = series([1.0, 1.01, 0.99, 1.0, 1.5])
+    change = next(c for c in history.changes(runs[4], runs[:4]) if (c["config"], c["point"], c["metric"]) == POINT)
+    assert not change["regression"]
+
+
+def test_too_little_history_or_another_profile_is_not_compared():
+    runs = series([1.0, 1.0, 0.5])
+    assert history.changes(runs[2], runs[:2]) == []
+    other = [dict(r, profile="full") for r in series([1.0, 1.0, 1.0, 1.0])]
+    assert history.changes(run_with(0.5, 9), other) == []
+
+
+def write_run(reports, run: dict, complete: bool = True, raw: bool = True):
+    d = reports / run["run_id"]
+    d.mkdir()
+    (d / "run.json").write_text(json.dumps({k: run[k] for k in ("run_id", "started", "git_commit", "profile")}
+                                           | {"worker": run["workers_tested"]}))  # fmt: skip
+    if raw:
+        (d / "raw").mkdir()
+        (d / "raw" / "x.out").write_text("HTTP/1.1 200 0.01 secs: 1 bytes ==> GET /\n")
+    if complete:
+        (d / "results.json").write_text(json.dumps(run))
+        (d / "report.md").write_text("# report\n")
+    return d
+
+
+def test_index_lists_every_run_with_headline_flags_and_trends(tmp_path):
+    runs = series([1.0, 1.01, 0.99, 1.0, 0.6])
+    for run in runs:
+        write_run(tmp_path, run)
+    write_run(tmp_path, run_with(1.0, 50, started="2026-12-31T00:00:00Z"), complete=False)
+    text = index.render(tmp_path).read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| 2026")]
+    assert len(rows) == 6
+    assert "incomplete: no results" in rows[0]
+    assert "[run004](run004/report.md)" in rows[1] and "regressed" in rows[1]
+    assert "regressed" not in rows[2]
+    assert "gthread 2.0x/" in rows[1]
+    trends = sorted(p.name for p in tmp_path.glob("trend-*.png"))
+    assert trends and all(f"({name})" in text for name in trends)
+
+
+def test_retention_keeps_results_and_reports_of_every_run(tmp_path):
+    dirs = [write_run(tmp_path, run) for run in series([1.0] * 5)]
+    removed = history.keep_raw(history.load_runs(tmp_path), keep=2)
+    assert removed == [d / "raw" for d in dirs[:3]]
+    assert all((d / "results.json").exists() and (d / "report.md").exists() for d in dirs)
+    assert all((d / "raw").exists() for d in dirs[3:])
+
+
+def test_compare_two_runs_side_by_side(tmp_path):
+    a, b = write_run(tmp_path, run_with(1.0, 1)), write_run(tmp_path, run_with(0.8, 2))
+    out = tmp_path / "diff.md"
+    proc = subprocess.run([sys.executable, "-m", "bench", "compare", str(a), str(b), "-o", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert text.startswith("# run001 → run002")
+    assert "| gthread w1 t2 c1000 | /ioTask?ms=100 c=10 | rps |" in text and "-20.0 %" in text
+    assert "| eventlet versions |" in text and "gunicorn 25.3.0" in text
+
+
+def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(tmp_path):
+    path = tmp_path / "bench.lock"
+    lock.acquire(path, os.getpid())
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with pytest.raises(lock.Busy, match=f"pid {os.getpid()}.*bench_lock_wait"):
+            lock.acquire(path, other.pid, wait_s=0.3, poll_s=0.1)
+    finally:
+        other.kill()
+        other.wait()
+    path.write_text(f"{other.pid}\n")  # its owner is gone now: stale
+    lock.acquire(path, os.getpid())
+    assert lock.holder(path) == os.getpid()
+    assert lock.release(path, os.getpid()) and not path.exists()
+
+
+def test_a_p99_moving_by_one_tick_of_sieges_clock_is_not_a_change():
+    runs = series([1.0] * 5)
+    current = copy.deepcopy(runs[-1])
+    for rec in current["results"]:
+        if rec["scenario"] == "sweep" and rec["p99_s"] is not None and rec["p99_s"] < 0.1:
+            rec["p99_s"] += 0.01
+    assert not [c for c in history.changes(current, runs[:-1]) if c["metric"] == "p99_s" and c["baseline"] < 0.1]

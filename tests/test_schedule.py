@@ -1,0 +1,102 @@
+"""The nightly timer on a lab host with real systemd: installed, verified, and one run started by hand."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+from conftest import ROOT, lab_is_possible, playbook
+from labtools import ansible, app_address
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+HARNESS = "/opt/gunicorn-bench"
+
+
+@pytest.fixture(scope="module")
+def controller(tmp_path_factory):
+    """load1 as the controller host: its own copy of the harness, an inventory of the lab's hosts."""
+    assert playbook("playbooks/lab.yml").returncode == 0
+    tmp = tmp_path_factory.mktemp("schedule")
+    load_ip = re.search(r"load1:\s+ansible_host: (\S+)", (ROOT / "inventory/lab/hosts.yml").read_text()).group(1)
+    (tmp / "controller.yml").write_text("all:\n  children:\n    controller:\n      hosts:\n        load1:\n")
+    (tmp / "nightly.yml").write_text(textwrap.dedent(f"""\
+        all:
+          vars:
+            ansible_user: ansible
+            ansible_become: true
+            ansible_python_interpreter: /usr/bin/python3
+            ansible_ssh_private_key_file: {HARNESS}/inventory/nightly/id_ssh
+            ansible_ssh_common_args: >-
+              -o UserKnownHostsFile={HARNESS}/inventory/nightly/known_hosts -o StrictHostKeyChecking=yes
+          children:
+            app:
+              hosts:
+                app1: {{ansible_host: {app_address()}}}
+            load:
+              hosts:
+                load1: {{ansible_host: {load_ip}}}
+        """))  # fmt: skip
+    args = ["-i", "inventory/lab", "-i", str(tmp / "controller.yml")]
+    proc = playbook(
+        "playbooks/schedule.yml", *args,
+        "-e", "schedule_install_harness=true", "-e", f"schedule_repo_dir={HARNESS}",
+        "-e", f"schedule_inventory_src={tmp / 'nightly.yml'}",
+        "-e", f"schedule_ssh_key_src={ROOT / '.lab/ssh/id_ed25519'}",
+        "-e", f"schedule_known_hosts_src={ROOT / '.lab/ssh/known_hosts'}",
+        "-e", "schedule_worker=gevent", "-e", "schedule_profile=quick",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    yield args
+    removed = playbook("playbooks/schedule.yml", *args, "-e", "schedule_state=absent")
+    assert removed.returncode == 0, removed.stdout[-3000:]
+    gone = ansible("load", "-m", "ansible.builtin.command", "-a", "systemctl cat bench-nightly.timer")
+    assert gone["load1"]["rc"] != 0
+
+
+def test_timer_is_installed_with_its_next_elapse(controller):
+    timers = ansible(
+        "load", "-m", "ansible.builtin.command", "-a", "systemctl list-timers --all --no-pager bench-nightly.timer"
+    )
+    line = next(x for x in timers["load1"]["stdout_lines"] if "bench-nightly.timer" in x)
+    assert re.match(r"^\w{3} \d{4}-\d{2}-\d{2} 02:\d{2}:\d{2} \w+", line), line
+    verify = ansible(
+        "load",
+        "-m",
+        "ansible.builtin.command",
+        "-a",
+        "systemd-analyze verify /etc/systemd/system/bench-nightly.service /etc/systemd/system/bench-nightly.timer",
+    )
+    assert verify["load1"]["rc"] == 0 and verify["load1"]["stderr"] == ""
+
+
+def test_starting_the_service_by_hand_runs_the_benchmark_and_updates_the_index(controller):
+    run = ansible("load", "-m", "ansible.builtin.command", "-a", "timeout 600 systemctl start bench-nightly.service")
+    journal = ansible(
+        "load", "-m", "ansible.builtin.command", "-a", "journalctl -u bench-nightly.service -o cat --no-pager -n 60"
+    )["load1"]["stdout"]
+    assert run["load1"]["rc"] == 0, journal[-3000:]
+    assert "Report: " in journal
+    files = ansible(
+        "load",
+        "-m",
+        "ansible.builtin.shell",
+        "-a",
+        f"ls {HARNESS}/reports/latest/ && grep -c '^| 20' {HARNESS}/reports/index.md",
+    )
+    out = files["load1"]["stdout"]
+    assert "report.md" in out and "results.json" in out
+    assert int(out.splitlines()[-1]) >= 1
+
+
+def test_refused_where_pid_1_is_not_systemd_and_for_a_bad_schedule(controller):
+    here = playbook("playbooks/schedule.yml")  # the machine running Ansible: no systemd as PID 1 here
+    assert here.returncode != 0
+    assert "as PID 1, not systemd: a systemd timer cannot run there" in here.stdout
+    bad = playbook("playbooks/schedule.yml", *controller, "-e", "schedule_on_calendar=every night")
+    assert bad.returncode != 0
+    assert "schedule_on_calendar=every night is not a systemd calendar expression" in bad.stdout
