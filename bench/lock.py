@@ -16,19 +16,35 @@ class Busy(RuntimeError):
     """Another run holds the lock."""
 
 
+def _process(pid: int) -> tuple[list[bytes], int] | None:
+    """A process's command line and parent pid, or None when it is gone."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return cmdline, int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+
+
+def _is_playbook(cmdline: list[bytes]) -> bool:
+    return any(part.endswith(b"ansible-playbook") for part in cmdline[:2])
+
+
 def owner_pid() -> int:
-    """The nearest ancestor that is ansible-playbook (the run), else our parent."""
-    pid = os.getppid()
+    """The ansible-playbook that runs us: the outermost of the ansible-playbook processes above us (its task
+    workers are forks of it, with the same command line, and come and go with every task). Else our parent."""
+    pid, found = os.getppid(), None
     while pid > 1:
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
+        proc = _process(pid)
+        if proc is None:
             break
-        if any(part.endswith(b"ansible-playbook") for part in cmdline[:2]):
-            return pid
-        pid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
-    return os.getppid()
+        cmdline, parent = proc
+        if _is_playbook(cmdline):
+            found = pid
+        elif found is not None:
+            break
+        pid = parent
+    return found or os.getppid()
 
 
 def alive(pid: int) -> bool:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, lab_is_possible, playbook
+from conftest import BIN, ROOT, lab_is_possible, playbook
 
 pytestmark = [
     pytest.mark.lab,
@@ -118,3 +121,22 @@ def test_bad_input_to_bench_is_refused_before_anything_runs(extra, message):
     assert "PLAY [Lab" not in proc.stdout
     after = sorted(p.name for p in (ROOT / "reports").iterdir()) if (ROOT / "reports").exists() else []
     assert after == before
+
+
+def test_two_runs_started_together_one_runs_the_other_refuses():
+    """On this machine: two bench.yml at once; the lock lets one through and refuses the other before the lab."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
+    cmd = [str(BIN / "ansible-playbook"), "bench.yml", "-e", "worker=gevent", "-e", "profile=quick"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=900)[0] for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes[0] == 0 and codes[1] != 0, [o[-2000:] for o in outs]
+    loser = next(o for p, o in zip(procs, outs, strict=True) if p.returncode != 0)
+    winner = next(o for p, o in zip(procs, outs, strict=True) if p.returncode == 0)
+    assert re.search(r"another benchmark run \(pid \d+\) holds .*\.bench\.lock", loser)
+    assert "PLAY [Lab" not in loser
+    report = re.search(r"Report: (\S+)/report\.md", winner).group(1)
+    results = json.loads((Path(report) / "results.json").read_text())
+    assert results["workers_tested"] == ["gevent"] and all(r["valid"] for r in results["results"])
+    assert not (ROOT / "reports/.bench.lock").exists()

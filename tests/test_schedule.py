@@ -97,6 +97,6 @@ def test_refused_where_pid_1_is_not_systemd_and_for_a_bad_schedule(controller):
     here = playbook("playbooks/schedule.yml")  # the machine running Ansible: no systemd as PID 1 here
     assert here.returncode != 0
     assert "as PID 1, not systemd: a systemd timer cannot run there" in here.stdout
-    bad = playbook("playbooks/schedule.yml", *controller, "-e", "schedule_on_calendar=every night")
+    bad = playbook("playbooks/schedule.yml", *controller, "-e", '{"schedule_on_calendar": "every night"}')
     assert bad.returncode != 0
     assert "schedule_on_calendar=every night is not a systemd calendar expression" in bad.stdout
