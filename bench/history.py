@@ -37,7 +37,8 @@ HIGHER_IS_BETTER = {"rps": True, "p99_s": False, "effective": True}
 # Smallest change that can be real, whatever the history says: siege's clock ticks in 10 ms, so a p99 must move by
 # two ticks; the CPU probes are only as exact as their verdict's tolerance.
 ABS_FLOOR = {"p99_s": 0.02}
-RELATIVE_FLOOR = {"probe cpu": verdict.TOLERANCE["cpu"]}
+# ... and some numbers are noisier than others: a tail latency from a few seconds of load, a CPU probe.
+RELATIVE_FLOOR = {"p99_s": 0.25, "probe cpu": verdict.TOLERANCE["cpu"]}
 
 
 def load_runs(reports: Path) -> list[dict]:
@@ -98,7 +99,7 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
         base = statistics.median(values)
         noise = MAD_TO_SIGMA * statistics.median(abs(v - base) for v in values)
         delta = value - base
-        relative = max([th.relative] + [v for k, v in RELATIVE_FLOOR.items() if key[1].startswith(k)])
+        relative = max([th.relative] + [v for k, v in RELATIVE_FLOOR.items() if k in (key[2], key[1][: len(k)])])
         if (
             base == 0
             or abs(delta) <= relative * abs(base)

@@ -151,3 +151,14 @@ def test_a_p99_moving_by_one_tick_of_sieges_clock_is_not_a_change():
         if rec["scenario"] == "sweep" and rec["p99_s"] is not None and rec["p99_s"] < 0.1:
             rec["p99_s"] += 0.01
     assert not [c for c in history.changes(current, runs[:-1]) if c["metric"] == "p99_s" and c["baseline"] < 0.1]
+
+
+def test_a_tail_latency_must_move_by_a_quarter():
+    runs = series([1.0] * 5)
+    for factor, expected in ((1.2, False), (1.5, True)):
+        current = copy.deepcopy(runs[-1])
+        for rec in current["results"]:
+            if rec["scenario"] == "sweep" and rec["p99_s"] and rec["p99_s"] >= 0.2:
+                rec["p99_s"] *= factor
+        found = [c for c in history.changes(current, runs[:-1]) if c["metric"] == "p99_s"]
+        assert bool(found) == expected, (factor, found)
