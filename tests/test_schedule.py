@@ -30,6 +30,7 @@ def controller(tmp_path_factory):
             ansible_user: ansible
             ansible_become: true
             ansible_python_interpreter: /usr/bin/python3
+            load_tune_sysctl: false  # lab hosts: /proc/sys is read-only inside, the lab sets the load netns sysctls
             ansible_ssh_private_key_file: {HARNESS}/inventory/nightly/id_ssh
             ansible_ssh_common_args: >-
               -o UserKnownHostsFile={HARNESS}/inventory/nightly/known_hosts -o StrictHostKeyChecking=yes
