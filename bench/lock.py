@@ -1,7 +1,8 @@
 """One benchmark at a time: a lock file holding the pid of the ansible-playbook that owns the run.
 
 The playbook takes it right after validation and gives it back after the report; a lock whose owner is gone (a
-crash, Ctrl-C) is stale and taken over. A second run refuses, or waits up to --wait seconds.
+crash, Ctrl-C, a reboot; a reused pid does not count as the owner) is stale and taken over. A second run refuses,
+or waits up to --wait seconds.
 """
 
 from __future__ import annotations
@@ -47,50 +48,55 @@ def owner_pid() -> int:
     return found or os.getppid()
 
 
-def alive(pid: int) -> bool:
+def identity(pid: int) -> str | None:
+    """Who a pid is: the boot and the process's start time, so that a pid reused later (after a reboot, say) is not
+    mistaken for the run that took the lock. None when the process is gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    start = stat.rsplit(")", 1)[1].split()[19]  # field 22 of proc(5), counted after the command name
+    return f"{boot}:{start}"
 
 
-def holder(path: Path) -> int | None:
+def holder(path: Path) -> tuple[int, str] | None:
     try:
-        return int(path.read_text().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
+        pid, ident = path.read_text().split()[:2]
+        return int(pid), ident
+    except (FileNotFoundError, ValueError):
         return None
 
 
 def acquire(path: Path, pid: int, wait_s: float = 0, poll_s: float = 1.0) -> None:
+    me = identity(pid) or "unknown"
     deadline = time.monotonic() + wait_s
     while True:
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             current = holder(path)
-            if current is not None and current != pid and not alive(current):
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()  # stale: its run is gone
-                continue
-            if current == pid:
+            if current == (pid, me):
                 return
+            if current is None or identity(current[0]) != current[1]:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()  # stale: its run is gone (or the file is not ours to read)
+                continue
             if time.monotonic() >= deadline:
                 raise Busy(
-                    f"another benchmark run (pid {current}) holds {path}; wait for it, or pass "
+                    f"another benchmark run (pid {current[0]}) holds {path}; wait for it, or pass "
                     f"-e bench_lock_wait=SECONDS to wait for it"
                 ) from None
             time.sleep(poll_s)
             continue
         with os.fdopen(fd, "w") as fh:
-            fh.write(f"{pid}\n")
+            fh.write(f"{pid} {me}\n")
         return
 
 
 def release(path: Path, pid: int) -> bool:
-    if holder(path) == pid:
+    current = holder(path)
+    if current is not None and current[0] == pid:
         path.unlink()
         return True
     return False

@@ -138,10 +138,22 @@ def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(tmp_path):
     finally:
         other.kill()
         other.wait()
-    path.write_text(f"{other.pid}\n")  # its owner is gone now: stale
+    path.write_text(f"{other.pid} {lock.identity(os.getpid())}\n")  # its owner is gone now: stale
     lock.acquire(path, os.getpid())
-    assert lock.holder(path) == os.getpid()
+    assert lock.holder(path)[0] == os.getpid()
     assert lock.release(path, os.getpid()) and not path.exists()
+
+
+def test_a_reused_pid_does_not_keep_a_stale_lock(tmp_path):
+    path = tmp_path / "bench.lock"
+    path.write_text(f"{os.getpid()} another-boot:12345\n")  # our pid, but written by a process of an earlier boot
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        lock.acquire(path, helper.pid)
+        assert lock.holder(path) == (helper.pid, lock.identity(helper.pid))
+    finally:
+        helper.kill()
+        helper.wait()
 
 
 def test_a_p99_moving_by_one_tick_of_sieges_clock_is_not_a_change():
