@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -48,8 +49,12 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
                "started": data.get("started"), "commit": data.get("git_commit"), "profile": data.get("profile"),
                "workers": data.get("workers_tested") or data.get("worker")}  # fmt: skip
         if run["complete"]:
-            earlier = [c["data"] for c in complete if c["data"]["started"] < data["started"]]
-            found = history.changes(data, earlier, thresholds)
+            recorded = run["dir"] / "changes.json"  # what collect-report found when the run ended
+            if recorded.exists():
+                found = json.loads(recorded.read_text())
+            else:
+                earlier = [c["data"] for c in complete if c["data"]["started"] < data["started"]]
+                found = history.changes(data, earlier, thresholds)
             row.update(
                 headline=history.headline(data),
                 valid=sum(r["valid"] for r in data["results"]),

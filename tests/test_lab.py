@@ -101,17 +101,19 @@ def test_not_root_is_refused():
         if tree
         else ""
     ) + f"exec setpriv --reuid=65534 --regid=65534 --clear-groups {BIN}/ansible-playbook playbooks/lab.yml"
-    before = snapshot()
-    proc = run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-        env={"HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp")},
-        timeout=120,
-    )
-    assert proc.returncode != 0
-    assert "it needs Linux and root" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "as uid 65534" in proc.stdout
-    assert snapshot() == before
-    shutil.rmtree(scratch)
+    try:
+        before = snapshot()
+        proc = run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+            env={"HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp")},
+            timeout=120,
+        )
+        assert proc.returncode != 0
+        assert "it needs Linux and root" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+        assert "as uid 65534" in proc.stdout
+        assert snapshot() == before
+    finally:
+        shutil.rmtree(scratch)
 
 
 # --- the lab up ------------------------------------------------------------------------------------------------------
