@@ -5,6 +5,7 @@ python -m bench collect RUN_DIR | report RUN_DIR                      one step o
 python -m bench index REPORTS_DIR                                     reports/index.md and its trend charts
 python -m bench compare RUN_A RUN_B [-o FILE]                         side-by-side Markdown of two runs
 python -m bench lock acquire|release LOCKFILE [--wait S]              one benchmark at a time
+python -m bench check-reports REPORTS_DIR [--min-free-mb N]           can a run write its output there?
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ import json
 import sys
 from pathlib import Path
 
-from bench import collect, compare, history, index, lock, report
+from bench import collect, history, lock, preflight
+
+
+def _reporting():
+    """Jinja2 and matplotlib take a second to import: only the commands that render pay for it."""
+    from bench import compare, index, report  # noqa: PLC0415 -- see the docstring
+
+    return compare, index, report
 
 
 def thresholds(args) -> history.Thresholds:
@@ -22,6 +30,7 @@ def thresholds(args) -> history.Thresholds:
 
 
 def collect_report(args) -> int:
+    _, index, report = _reporting()
     run_dir = Path(args.run_dir)
     results_path = collect.main(str(run_dir))
     print(f"Results: {results_path}")
@@ -62,19 +71,29 @@ def main(argv: list[str]) -> int:
     p.add_argument("action", choices=["acquire", "release"])
     p.add_argument("lockfile")
     p.add_argument("--wait", type=float, default=0)
+    p = sub.add_parser("check-reports")
+    p.add_argument("reports_dir")
+    p.add_argument("--min-free-mb", type=int, default=preflight.DEFAULT_MIN_FREE_MB)
     args = parser.parse_args(argv)
 
     if args.command == "collect":
         print(f"Results: {collect.main(args.run_dir)}")
     elif args.command == "report":
+        _, _, report = _reporting()
         print(f"Report: {report.main(args.run_dir)}")
     elif args.command == "collect-report":
         return collect_report(args)
     elif args.command == "index":
+        _, index, _ = _reporting()
         print(f"Index: {index.render(Path(args.reports_dir))}")
     elif args.command == "compare":
+        compare, _, _ = _reporting()
         text = compare.main(args.run_a, args.run_b, args.output)
         print(f"Comparison: {args.output}" if args.output else text, end="" if not args.output else "\n")
+    elif args.command == "check-reports":
+        problem = preflight.reports_dir_problem(Path(args.reports_dir), args.min_free_mb)
+        print(problem or f"{args.reports_dir}: writable", file=sys.stderr if problem else sys.stdout)
+        return 4 if problem else 0
     elif args.command == "lock":
         path, pid = Path(args.lockfile), lock.owner_pid()
         if args.action == "release":

@@ -3,6 +3,8 @@
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json
 (the hosts' hardware and OS, and what /healthz said each worker type ran with) and, per siege run, raw/NAME.out,
 .err and .meta.json. A run of the matrix with no raw output is recorded as invalid ("no output"), never dropped.
+Per worker type, raw/TYPE.journal.json (its unit's journal during the load) gives the service's faults (workers
+killed, a master restarted and for how long it was down), and raw/TYPE.failure.json says why a type was not loaded.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import siege, stats
+from bench import events, siege, stats
 
 SCHEMA = 1
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
@@ -125,6 +127,13 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     context = read_json(raw / "context.json", default={})
     load_s = sum(r["finished"] - r["started"] for r in results if r["started"] is not None)
     warmups = [record(r, raw) for r in run["matrix"] if r["scenario"] == "warmup"]
+    service_events = []
+    for worker in run["worker"]:
+        journal = raw / f"{worker}.journal.json"
+        if journal.exists():
+            found = events.parse(journal.read_text(errors="replace"))
+            service_events += events.attach(found, worker, results + warmups)
+    failures = [read_json(raw / f"{w}.failure.json") for w in run["worker"] if (raw / f"{w}.failure.json").exists()]
     load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
     return {
         "schema": SCHEMA,
@@ -139,6 +148,9 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "versions": context.get("versions", {}),
         "time_in_siege_s": round(load_s, 2),
         "warmups_discarded": len(warmups),
+        "complete": not failures and all(r["invalid_reason"] != NO_OUTPUT for r in results),
+        "failures": failures,
+        "events": service_events,
         "results": results,
     }
 

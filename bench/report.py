@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -21,6 +21,10 @@ def fmt(value, digits: int = 2, unit: str = "") -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}{unit}"
+
+
+def utc(ts: float | None) -> str:
+    return "–" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
 def shared_cores(hosts: dict) -> bool:
@@ -49,6 +53,12 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
                 chart_files[f"sweep-{endpoint}"] = name
     wall = seconds_between(results["started"], results["finished"])
     invalid = [r for r in results["results"] if not r["valid"]]
+    failed = {f["worker"] for f in results.get("failures", [])}
+    not_run = [
+        w for w in order
+        if w not in failed
+        and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker"] == w)
+    ]  # fmt: skip
     return {
         "r": results,
         "order": order,
@@ -65,6 +75,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "tolerance": verdict.TOLERANCE,
         "noisy_cv": verdict.NOISY_CV,
         "changes": changes,
+        "not_run": not_run,
     }
 
 
@@ -74,6 +85,7 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
         keep_trailing_newline=True,
     )  # fmt: skip
     env.filters["fmt"] = fmt
+    env.filters["utc"] = utc
     return env.get_template("report.md.j2").render(**context(results, run_dir, make_charts))
 
 
