@@ -60,6 +60,8 @@ def parse(text: str) -> list[Event]:
         elif m := WORKER_TIMEOUT.search(message):
             events.append(Event(ts, "worker_timeout", f"worker pid {m['pid']} timed out and was aborted"))
         elif m := MAIN_EXITED.search(message):
+            if down is not None:
+                down.detail += "; systemd's restart failed too"
             down = Event(ts, "master_died", f"gunicorn master {m['code']}, status {m['status']}")
             events.append(down)
         elif down is not None and STARTED.search(message):

@@ -24,14 +24,6 @@ def reports_dir_problem(path: Path, min_free_mb: int = DEFAULT_MIN_FREE_MB) -> s
     where = existing_ancestor(path)
     if not where.is_dir():
         return f"bench_reports_dir={path}: {where} is not a folder; point bench_reports_dir at a folder"
-    stat = os.statvfs(where)
-    free_mb = stat.f_bavail * stat.f_frsize // (1024 * 1024)
-    if free_mb < min_free_mb:
-        return (
-            f"bench_reports_dir={path}: only {free_mb} MiB free on its file system, a run needs "
-            f"bench_min_free_mb={min_free_mb}: free some space (python -m bench collect-report keeps raw/ of the "
-            f"newest bench_keep_raw_runs runs only) or point bench_reports_dir elsewhere"
-        )
     try:
         with tempfile.NamedTemporaryFile(dir=where, prefix=".bench-write-check-") as fh:
             fh.write(b"x" * 4096)
@@ -41,5 +33,13 @@ def reports_dir_problem(path: Path, min_free_mb: int = DEFAULT_MIN_FREE_MB) -> s
         return (
             f"bench_reports_dir={path}: cannot write in {where} ({exc.strerror}): make it writable for this user, "
             f"or point bench_reports_dir at a folder that is"
+        )
+    stat = os.statvfs(where)
+    free_mb = stat.f_bavail * stat.f_frsize // (1024 * 1024)
+    if free_mb < min_free_mb:
+        return (
+            f"bench_reports_dir={path}: only {free_mb} MiB free on its file system, a run needs "
+            f"bench_min_free_mb={min_free_mb}: free some space (python -m bench collect-report keeps raw/ of the "
+            f"newest bench_keep_raw_runs runs only) or point bench_reports_dir elsewhere"
         )
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from conftest import BIN, ROOT, run
@@ -26,3 +27,54 @@ def recap(output: str, host: str) -> dict[str, int]:
 def app_address(host: str = "app1") -> str:
     inventory = (ROOT / "inventory/lab/hosts.yml").read_text()
     return re.search(rf"{host}:\s+ansible_host: (\S+)", inventory).group(1)
+
+
+# --- fault injection: the lab's hosts are containers on this machine, so their processes are visible here ------------
+
+
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, ppid, command line) of every process on this machine, the lab hosts' included."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            ppid = int(next(x for x in (proc / "status").read_text().splitlines() if x.startswith("PPid:")).split()[1])
+        except (OSError, StopIteration):
+            continue
+        out.append((int(proc.name), ppid, cmdline))
+    return out
+
+
+def siege_running(*needles: str) -> bool:
+    """Is a siege whose command line holds every needle running (on a lab load host)?"""
+    return any(c.startswith("siege ") and all(n in c for n in needles) for _, _, c in processes())
+
+
+def gunicorn_pids(worker: str) -> tuple[int | None, list[int]]:
+    """The master and the workers of gunicorn@WORKER on the lab's app host, as pids seen from this machine."""
+    mine = {pid: ppid for pid, ppid, c in processes() if f"/opt/bench/venvs/{worker}/bin/gunicorn" in c}
+    masters = [pid for pid, ppid in mine.items() if ppid not in mine]
+    master = masters[0] if len(masters) == 1 else None
+    return master, [pid for pid, ppid in mine.items() if ppid == master]
+
+
+def wait_for(condition, timeout: float, what: str, every: float = 0.1):
+    """Poll until condition() is truthy; its value, or AssertionError naming what did not happen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{what}: not seen within {timeout:.0f} s")
+
+
+def lab_host_init(host: str) -> int:
+    """The pid (seen from here) of a lab host's own systemd: the child of its systemd-nspawn."""
+    procs = processes()
+    nspawn = next(
+        pid for pid, _, c in procs if c.startswith("/usr/bin/systemd-nspawn") and f"--machine=bl-{host} " in c
+    )
+    return next(pid for pid, ppid, _ in procs if ppid == nspawn)

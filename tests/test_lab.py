@@ -42,37 +42,7 @@ def lab():
     return proc
 
 
-# --- refusals: each fails within seconds, names the variable, changes nothing -------------------------------------
-
-REFUSALS = [
-    (["-e", "lab_state=bogus"], r"lab_state.*present, absent"),
-    (["-e", "lab_load_hosts=abc"], r"lab_load_hosts"),
-    (["-e", "lab_load_hosts=0"], r"lab_load_hosts=0: must be between 1 and 8"),
-    (
-        ["-e", f"lab_app_hosts={os.cpu_count()}"],
-        r"lab_cpu_pinning=true: this machine has \d+ core.*lab_cpu_pinning=false",
-    ),
-    (["-e", "lab_subnet=10.203.0.0/30"], r"lab_subnet='10.203.0.0/30': 2 usable addresses"),
-    (["-e", "lab_subnet=not-a-subnet"], r"lab_subnet='not-a-subnet': not an IPv4 network"),
-    (["-e", "lab_name=Lab_1"], r"lab_name='Lab_1'"),
-    (
-        ["-e", "lab_state_dir=/tmp/bench-lab-nospace", "-e", "lab_min_free_mb=999999999"],
-        r"needs lab_min_free_mb=999999999 MiB",
-    ),
-]
-
-
-@pytest.mark.parametrize(("extra", "message"), REFUSALS, ids=[" ".join(r[0]) for r in REFUSALS])
-def test_bad_input_is_refused_early_and_changes_nothing(extra, message):
-    before = snapshot()
-    started = time.monotonic()
-    proc = playbook("playbooks/lab.yml", *extra, timeout=120)
-    took = time.monotonic() - started
-    assert proc.returncode != 0
-    assert re.search(message, proc.stdout + proc.stderr, re.S), proc.stdout[-3000:]
-    assert snapshot() == before
-    assert took < 60, f"refusal took {took:.0f} s"
-    assert not os.path.exists("/tmp/bench-lab-nospace")
+# --- refusals (the table of bad input is in test_refusals.py) -------------------------------------------------------
 
 
 def test_a_subnet_overlapping_this_machines_network_is_refused():

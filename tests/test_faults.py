@@ -1,0 +1,252 @@
+"""Faults during a real run on the lab: each is injected from this machine (the lab's hosts are its containers) while
+bench.yml runs, and the run must stop cleanly or go on, say what happened, and keep what it collected.
+
+Runs a short profile (tests/fixtures/profiles/faults.yml): per worker type a 2-request IO burst and a 6 s sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT, lab_is_possible, playbook
+from labtools import ansible, gunicorn_pids, lab_host_init, siege_running, wait_for
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+PROFILE = ["-e", "@tests/fixtures/profiles/faults.yml"]
+REPORTS = ROOT / "reports"
+SWEEP = "-t 6S"  # the profile's sweep run; its warm-up is -t 1S
+PROBE = ("-c 2", "-r 1", "/ioTask")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    assert playbook("playbooks/lab.yml").returncode == 0
+    proc = playbook("playbooks/deploy.yml", "-e", "worker=sync,gthread,gevent")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def start_bench(*extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
+    return subprocess.Popen(
+        [str(BIN / "ansible-playbook"), "bench.yml", *PROFILE, *extra], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a bench run this test started (its whole session), if it is still going."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def run_dir_of(output: str) -> Path:
+    found = re.findall(r"reports/(\d{8}T\d{6}Z-[a-z+]+)", output)
+    assert found, output[-3000:]
+    return REPORTS / found[-1]
+
+
+class Injector(threading.Thread):
+    """Runs steps (callables) in order beside a bench run; an exception is kept and raised by check()."""
+
+    def __init__(self, *steps):
+        super().__init__(daemon=True)
+        self.steps, self.done, self.error = steps, [], None
+
+    def run(self):
+        try:
+            for step in self.steps:
+                self.done.append(step())
+        except BaseException as exc:
+            self.error = exc
+
+    def check(self):
+        self.join(timeout=30)
+        if self.error:
+            raise self.error
+
+
+def broken(worker: str, mode: str):
+    """Make gunicorn@WORKER fail to start (its gunicorn is not executable), for the length of a with block."""
+
+    class Broken:
+        def __enter__(self):
+            path = f"/opt/bench/venvs/{worker}/bin/gunicorn"
+            assert ansible("app", "-m", "ansible.builtin.file", "-a", f"path={path} mode=0000")["app1"].get("mode")
+
+        def __exit__(self, *exc):
+            path = f"/opt/bench/venvs/{worker}/bin/gunicorn"
+            ansible("app", "-m", "ansible.builtin.file", "-a", f"path={path} mode={mode}")
+
+    return Broken()
+
+
+# --- Ctrl-C: nothing half-written, and the next run works (the faulty run below is that next run) --------------------
+
+
+def test_ctrl_c_mid_run_leaves_no_half_written_results_and_a_stale_lock(lab):
+    index = REPORTS / "index.md"
+    index_before = index.read_bytes() if index.exists() else None
+    latest_before = (REPORTS / "latest").resolve() if (REPORTS / "latest").exists() else None
+    proc = start_bench("-e", "worker=sync")
+    try:
+        wait_for(lambda: siege_running(SWEEP), 120, "the sync sweep")
+        time.sleep(1)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole foreground process group
+        out = proc.communicate(timeout=90)[0]
+    finally:
+        stop(proc)
+    assert proc.returncode != 0
+    run_dir = run_dir_of(out)
+    assert (run_dir / "run.json").exists()
+    assert not (run_dir / "results.json").exists() and not list(run_dir.glob(".results.json.*"))
+    assert not (run_dir / "report.md").exists()
+    assert (index.read_bytes() if index.exists() else None) == index_before
+    assert ((REPORTS / "latest").resolve() if (REPORTS / "latest").exists() else None) == latest_before
+    assert (REPORTS / ".bench.lock").exists(), "the interrupted run's lock stays, stale, for the next run to take over"
+
+
+# --- one run, four faults: a hung server, a worker killed, a type that fails to start, the master killed -------------
+
+
+@pytest.fixture(scope="module")
+def faulty(lab):
+    def hang_sync_during_its_probe():
+        master, workers = wait_for(lambda: siege_running(*PROBE) and gunicorn_pids("sync")[0] and gunicorn_pids("sync"),
+                                   120, "the sync probe")  # fmt: skip
+        for pid in [master, *workers]:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: not siege_running(*PROBE), 30, "the end of the hung probe")
+        finally:
+            for pid in [master, *workers]:
+                os.kill(pid, signal.SIGCONT)
+        return "hung"
+
+    def kill_a_sync_worker_mid_sweep():
+        wait_for(lambda: siege_running(SWEEP) and gunicorn_pids("sync")[0], 60, "the sync sweep")
+        time.sleep(2)
+        os.kill(gunicorn_pids("sync")[1][0], signal.SIGKILL)
+        return "worker killed"
+
+    def kill_the_gevent_master_mid_sweep():
+        wait_for(lambda: siege_running(SWEEP) and gunicorn_pids("gevent")[0], 120, "the gevent sweep")
+        time.sleep(2)
+        os.kill(gunicorn_pids("gevent")[0], signal.SIGKILL)
+        return "master killed"
+
+    injector = Injector(hang_sync_during_its_probe, kill_a_sync_worker_mid_sweep, kill_the_gevent_master_mid_sweep)
+    with broken("gthread", "0755"):
+        injector.start()
+        proc = playbook("bench.yml", "-e", "worker=sync,gthread,gevent", *PROFILE, timeout=600)
+    injector.check()
+    run_dir = run_dir_of(proc.stdout)
+    results = json.loads((run_dir / "results.json").read_text())
+    return {"proc": proc, "dir": run_dir, "results": results, "report": (run_dir / "report.md").read_text(),
+            "injected": injector.done}  # fmt: skip
+
+
+def result(results, worker, scenario):
+    return next(r for r in results["results"] if r["worker"] == worker and r["scenario"] == scenario)
+
+
+def test_the_run_after_a_ctrl_c_takes_over_the_stale_lock_and_stops_its_leftovers(faulty):
+    out = faulty["proc"].stdout
+    assert faulty["injected"] == ["hung", "worker killed", "master killed"]
+    assert "PLAY [Bench | results and report]" in out, out[-3000:]
+    assert not (REPORTS / ".bench.lock").exists()
+
+
+def test_a_hung_server_makes_the_scenario_invalid_not_averaged(faulty):
+    probe = result(faulty["results"], "sync", "probe")
+    assert not probe["valid"]
+    assert re.search(r"timed out|did not finish in time|failed transactions", probe["invalid_reason"])
+    assert "| sync | `/ioTask` | 2 | invalid:" in faulty["report"]
+
+
+def test_a_killed_worker_is_respawned_and_its_failures_are_counted(faulty):
+    results = faulty["results"]
+    killed = [e for e in results["events"] if e["worker"] == "sync" and e["kind"] == "worker_killed"]
+    assert len(killed) == 1 and killed[0]["during"] == result(results, "sync", "sweep")["name"]
+    sweep = result(results, "sync", "sweep")
+    assert sweep["transactions"] > 20, "the master respawned the worker and the sweep went on"
+    assert sweep["failed"] >= 1 and not sweep["valid"]
+    assert "was sent SIGKILL" in faulty["report"]
+
+
+def test_a_type_that_fails_to_start_is_reported_with_its_journal_and_the_run_goes_on(faulty):
+    proc, results = faulty["proc"], faulty["results"]
+    assert proc.returncode != 0
+    assert "worker type(s) gthread failed" in proc.stdout
+    (failure,) = results["failures"]
+    assert failure["worker"] == "gthread" and failure["phase"] == "starting it" and failure["action"] == "continue"
+    assert any("Permission denied" in line or "203/EXEC" in line for line in failure["journal"]), failure
+    assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker"] == "gthread")
+    assert result(results, "gevent", "probe")["valid"], "gevent, after gthread, was loaded"
+    assert not results["complete"]
+    assert "**This run is incomplete**: gthread failed" in faulty["report"]
+    assert "**gthread** failed while starting it" in faulty["report"]
+
+
+def test_a_killed_master_is_restarted_by_systemd_and_the_gap_is_recorded(faulty):
+    results = faulty["results"]
+    (died,) = [e for e in results["events"] if e["worker"] == "gevent" and e["kind"] == "master_died"]
+    assert died["during"] == result(results, "gevent", "sweep")["name"]
+    assert died["gap_s"] is not None and 0.5 < died["gap_s"] < 10
+    assert result(results, "gevent", "sweep")["failed"] >= 1
+    row = r"\| gevent \| [\d:.]+ \| gunicorn master killed, status 9/KILL; systemd restarted it"
+    assert re.search(row, faulty["report"])
+
+
+def test_every_instance_is_stopped_after_the_faulty_run(faulty):
+    out = ansible("app", "-m", "ansible.builtin.shell", "-a", "systemctl list-units --state=active --plain --no-legend "
+                  "'gunicorn@*' | wc -l")["app1"]  # fmt: skip
+    assert out["stdout"].strip() == "0"
+
+
+def test_stop_mode_stops_at_the_first_type_that_fails(lab):
+    with broken("gthread", "0755"):
+        proc = playbook("bench.yml", "-e", "worker=gthread,gevent", "-e", "bench_on_worker_failure=stop", *PROFILE)
+    assert proc.returncode != 0
+    results = json.loads((run_dir_of(proc.stdout) / "results.json").read_text())
+    assert results["failures"][0]["action"] == "stop"
+    assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker"] == "gevent")
+    report = (run_dir_of(proc.stdout) / "report.md").read_text()
+    assert "Not loaded: gevent" in report and "The run stopped there (`bench_on_worker_failure=stop`)" in report
+
+
+# --- last: the load host lost mid-run (the lab is brought back afterwards) --------------------------------------------
+
+
+def test_a_load_host_lost_mid_run_fails_clearly_and_the_app_is_stopped(lab):
+    proc = start_bench("-e", "worker=sync")
+    try:
+        wait_for(lambda: siege_running(SWEEP), 120, "the sync sweep")
+        time.sleep(1)
+        os.kill(lab_host_init("load1"), signal.SIGKILL)  # its systemd: the whole host goes, sshd with it
+        out = proc.communicate(timeout=300)[0]
+    finally:
+        stop(proc)
+        restored = playbook("playbooks/lab.yml")
+    assert restored.returncode == 0, restored.stdout[-2000:]
+    assert proc.returncode != 0
+    assert re.search(r"load host load1 \([\d.]+\) stopped answering during the load of sync", out), out[-4000:]
+    run_dir = run_dir_of(out)
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["failures"][0]["load_host_lost"] is True and results["failures"][0]["action"] == "stop"
+    assert (run_dir / "raw/sync.journal.json").stat().st_size > 0, "the app's journal was kept"
+    assert "stopped answering during the load of sync" in (run_dir / "report.md").read_text()
+    active = ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl is-active gunicorn@sync.service")
+    assert active["app1"]["stdout"].strip() == "inactive"

@@ -1,0 +1,217 @@
+"""Bad input to the four playbooks, as one table: each invocation exits non-zero within seconds with one message
+naming the problem and the fix, changes nothing on any host and on this machine's lab, and writes no run folder.
+
+Some rows need a situation first (a port taken, a host that does not answer, a full reports folder); `SETUPS`
+makes it and undoes it. The lab is up (and gunicorn deployed) for every row, so "nothing changed" is checked
+against live hosts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, lab_is_possible, playbook, snapshot
+from labtools import ansible
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+LAB = "playbooks/lab.yml"
+DEPLOY = "playbooks/deploy.yml"
+SCHEDULE = "playbooks/schedule.yml"
+BENCH = "bench.yml"
+TYPES = "use one of sync, gthread, gevent, eventlet, tornado"
+
+# (playbook, extra arguments, message (a regular expression), setup or None)
+REFUSALS = [
+    # bench.yml: the run's own options, the matrix, the reports folder, the inventory and its hosts
+    (BENCH, ["-e", "worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
+    (BENCH, ["-e", "profile=nightly"], "profile=nightly: unknown profile; use one of quick, full", None),
+    (BENCH, ["-e", "worker=sync", "-e", "threads=4"], "threads=4 with worker=sync: only gthread runs threads", None),
+    (BENCH, ["-e", "bench_on_worker_failure=maybe"], "bench_on_worker_failure=maybe: use continue .* or stop", None),
+    (BENCH, ["-e", "bench_lock_wait=-5"], "bench_lock_wait=-5: a whole number of seconds >= 0", None),
+    (BENCH, ["-e", "bench_regression_threshold=15"], "bench_regression_threshold=15: a fraction between 0 and 1", None),
+    (BENCH, ["-e", "bench_keep_raw_runs=all"], "bench_keep_raw_runs=all: a whole number >= 0", None),
+    (BENCH, ["-e", "bench_min_free_mb=lots"], "bench_min_free_mb=lots: a whole number of MiB", None),
+    (BENCH, ["-e", '{"load_connection_by_worker": {"sync": "pipelined"}}'],
+     "load_connection_by_worker.sync='pipelined': use close or keep-alive", None),
+    (BENCH, ["-e", '{"load_sweep": {"concurrency": [0], "time_s": 3, "warmup_s": 1, "repeats": 1, "endpoints": '
+             '[{"path": "/", "task": "hello"}]}}'], r"concurrency: 0 is not a whole number from 1 to 1000", None),
+    (BENCH, ["-e", "gunicorn_bind_address=0.0.0.0"],
+     "gunicorn_bind_address=0.0.0.0: .* set gunicorn_bind_any=true as well", None),
+    (BENCH, [], r"bench_reports_dir=\S+: cannot write in \S+ \(Read-only file system\)", "reports_read_only"),
+    (BENCH, [], r"bench_reports_dir=\S+: only \d+ MiB free on its file system, a run needs bench_min_free_mb=50",
+     "reports_full"),
+    (BENCH, [], "the inventory has no hosts in group 'load': bench.yml needs at least one load host",
+     "inventory_without_load"),
+    (BENCH, ["-e", "load_install_siege=false"],
+     "siege is not installed on load host load1 and load_install_siege=false", "siege_missing"),
+    # deploy.yml: worker types and knobs, the port, the address, an unreachable host
+    (DEPLOY, ["-e", "worker=uvicorn"], f"worker='uvicorn': unknown worker type uvicorn; {TYPES}", None),
+    (DEPLOY, ["-e", "worker=gthread", "-e", "workers=0"], "workers='0': must be a whole number from 1 to 64", None),
+    (DEPLOY, ["-e", "worker=gthread", "-e", "threads=1.5"], r"threads='1.5': must be a whole number", None),
+    (DEPLOY, ["-e", "worker=sync", "-e", "threads=2"], "threads=2 with worker=sync: only gthread runs threads", None),
+    (DEPLOY, ["-e", "worker=eventlet", "-e", "gunicorn_version=27.0.1"], "gunicorn removed the eventlet worker in 26.0",
+     None),
+    (DEPLOY, ["-e", "worker=gevent", "-e", "gunicorn_version=latest"],
+     "gunicorn_version='latest': use a release number", None),
+    (DEPLOY, ["-e", "worker=tornado", "-e", "worker_connections=5"], "gunicorn's tornado worker ignores it", None),
+    (DEPLOY, ["-e", "worker=sync", "-e", "gunicorn_port=80"], "gunicorn_port=80: use a port from 1024 to 65535", None),
+    (DEPLOY, ["-e", "worker=sync", "-e", "gunicorn_port=8081"],
+     r"gunicorn_port=8081 is already taken on app1 by bench-squatter.service python3 pid \d+: stop that service",
+     "port_taken"),
+    (DEPLOY, ["-e", "worker=sync", "-e", "gunicorn_bind_address=10.203.0.99"],
+     r"gunicorn_bind_address=10.203.0.99 is not an address of app1 \(it has .*10.203.0.2", None),
+    (DEPLOY, ["-e", "worker=sync"], r"app host app1 \(10.203.0.250\) does not answer over SSH: .*No route to host",
+     "app_unreachable"),
+    # lab.yml
+    (LAB, ["-e", "lab_state=bogus"], r"lab_state.*present, absent", None),
+    (LAB, ["-e", "lab_load_hosts=abc"], r"lab_load_hosts", None),
+    (LAB, ["-e", "lab_load_hosts=0"], r"lab_load_hosts=0: must be between 1 and 8", None),
+    (LAB, ["-e", f"lab_app_hosts={os.cpu_count()}"],
+     r"lab_cpu_pinning=true: this machine has \d+ core.*lab_cpu_pinning=false", None),
+    (LAB, ["-e", "lab_subnet=10.203.0.0/30"], r"lab_subnet='10.203.0.0/30': 2 usable addresses", None),
+    (LAB, ["-e", "lab_subnet=not-a-subnet"], r"lab_subnet='not-a-subnet': not an IPv4 network", None),
+    (LAB, ["-e", "lab_name=Lab_1"], r"lab_name='Lab_1'", None),
+    (LAB, ["-e", "lab_state_dir=/tmp/bench-lab-nospace", "-e", "lab_min_free_mb=999999999"],
+     r"needs lab_min_free_mb=999999999 MiB", None),
+    # schedule.yml: checked with bench.yml's own validation, before the controller host is touched
+    (SCHEDULE, [], "runs .* as PID 1, not systemd: a systemd timer cannot run there", None),
+    (SCHEDULE, ["-e", "schedule_worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
+    (SCHEDULE, ["-e", "schedule_profile=hourly"], "profile=hourly: unknown profile; use one of quick, full", None),
+    (SCHEDULE, ["-e", "schedule_state=bogus"], "schedule_state must be one of: present, absent, got: bogus", None),
+    (SCHEDULE, ["-e", "schedule_lock_wait=soon"], r"schedule_lock_wait.*soon.*(int|integer)", None),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab():
+    """The lab up, with an instance deployed and running (so that nothing changed is checked against live hosts)."""
+    assert playbook(LAB).returncode == 0
+    assert playbook(DEPLOY, "-e", "worker=sync").returncode == 0
+
+
+# --- situations some rows need ---------------------------------------------------------------------------------------
+
+
+def lab_inventory(tmp: Path, *, app_address: str | None = None, with_load: bool = True) -> Path:
+    """A copy of the lab's inventory with changes; its group is renamed so that bench.yml does not run the lab."""
+    text = (ROOT / "inventory/lab/hosts.yml").read_text().replace("    lab:\n", "    bench:\n", 1)
+    if app_address:
+        text = re.sub(r"(app1:\s+ansible_host: )\S+", rf"\g<1>{app_address}", text)
+    if not with_load:
+        text = text.split("        load:\n")[0]
+    path = tmp / "hosts.yml"
+    path.write_text(text)
+    return path
+
+
+@contextlib.contextmanager
+def tmpfs(options: str):
+    """A small tmpfs mounted on a scratch folder for the length of the block."""
+    where = Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+        where.rmdir()
+
+
+@contextlib.contextmanager
+def reports_read_only():
+    with tmpfs("ro,size=100m") as where:
+        yield ["-e", f"bench_reports_dir={where}/reports"]
+
+
+@contextlib.contextmanager
+def reports_full():
+    with tmpfs("size=1m") as where:
+        (where / "filler").write_bytes(b"\0" * (1024 * 1024 - 8192))
+        yield ["-e", f"bench_reports_dir={where}"]
+
+
+@contextlib.contextmanager
+def inventory_without_load():
+    with tempfile.TemporaryDirectory() as tmp:
+        yield ["-i", str(lab_inventory(Path(tmp), with_load=False))]
+
+
+@contextlib.contextmanager
+def app_unreachable():
+    with tempfile.TemporaryDirectory() as tmp:  # an unused lab address: nothing answers there
+        yield ["-i", str(lab_inventory(Path(tmp), app_address="10.203.0.250"))]
+
+
+@contextlib.contextmanager
+def port_taken():
+    ansible("app", "-m", "ansible.builtin.command",
+            "-a", "systemd-run --unit=bench-squatter python3 -m http.server --bind 10.203.0.2 8081")  # fmt: skip
+    try:
+        yield []
+    finally:
+        ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl stop bench-squatter.service")
+
+
+@contextlib.contextmanager
+def siege_missing():
+    ansible("load", "-m", "ansible.builtin.command", "-a", "mv /usr/bin/siege /usr/bin/siege.hidden")
+    try:
+        yield []
+    finally:
+        ansible("load", "-m", "ansible.builtin.command", "-a", "mv /usr/bin/siege.hidden /usr/bin/siege")
+
+
+SETUPS = {f.__name__: f for f in (reports_read_only, reports_full, inventory_without_load, app_unreachable,
+                                  port_taken, siege_missing)}  # fmt: skip
+
+
+def hosts_state() -> dict:
+    """What a refused run must not change on the hosts: active gunicorn units, files under /opt/bench and /etc."""
+    cmd = ("systemctl list-units --state=active --plain --no-legend 'gunicorn@*' 'bench-*'; "
+           "find /opt/bench /etc/gunicorn /etc/systemd/system /etc/sysctl.d -newer /etc/hostname -printf '%p %T@\\n' "
+           "2>/dev/null | sort")  # fmt: skip
+    return {h: r.get("stdout") for h, r in ansible("app:load", "-m", "ansible.builtin.shell", "-a", cmd).items()}
+
+
+def run_folders() -> list[str]:
+    reports = ROOT / "reports"
+    return sorted(p.name for p in reports.iterdir() if p.is_dir()) if reports.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("book", "extra", "message", "setup"), REFUSALS,
+    ids=[f"{r[0].split('/')[-1]} {' '.join(r[1][1::2]) or r[3]}" for r in REFUSALS],
+)  # fmt: skip
+def test_bad_input_is_refused_in_seconds_with_one_message_and_changes_nothing(book, extra, message, setup):
+    situation = SETUPS[setup]() if setup else contextlib.nullcontext([])
+    with situation as more:
+        lab_before, hosts_before, folders_before = snapshot(), hosts_state(), run_folders()
+        started = time.monotonic()
+        proc = playbook(book, *more, *extra, timeout=180)
+        took = time.monotonic() - started
+        hosts_after, lab_after = hosts_state(), snapshot()
+    assert proc.returncode != 0
+    errors = re.findall(r"^\[ERROR\]: (.*?)(?:\nOrigin:|\n\n|\Z)", proc.stdout + proc.stderr, re.M | re.S)
+    assert len(errors) == 1, errors
+    assert re.search(message, errors[0]), proc.stdout[-3000:] + proc.stderr[-1000:]
+    assert took < 45, f"refused after {took:.0f} s"
+    assert not re.search(r"^(app|load)\d+\s+:.*changed=[1-9]", proc.stdout, re.M), "a host was changed"
+    assert hosts_after == hosts_before
+    assert lab_after == lab_before
+    assert run_folders() == folders_before, "a run folder was written"
+    assert not os.path.exists("/tmp/bench-lab-nospace")
+
+
+def test_the_table_covers_at_least_25_bad_invocations_of_the_four_playbooks():
+    assert len(REFUSALS) >= 25
+    assert {r[0] for r in REFUSALS} == {LAB, DEPLOY, SCHEDULE, BENCH}
