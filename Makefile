@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/ansible-lint
 
 test: setup lint
-	$(BIN)/pytest -v
+	$(BIN)/pytest -v --durations=20
 
 test-unit: setup
 	$(BIN)/pytest -v -m "not lab"

@@ -76,6 +76,7 @@ def test_unit_is_hardened_and_verifies_clean(lab, worker):
         "app", "-m", "ansible.builtin.command", "-a", f"systemd-analyze security --no-pager gunicorn@{worker}.service"
     )["app1"]
     score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", security["stdout"]).group(1))
+    print(f"systemd-analyze security gunicorn@{worker}.service: {score}")
     assert score <= 2.0, security["stdout"][-2000:]
     verify = ansible("app", "-m", "ansible.builtin.command", "-a", f"systemd-analyze verify gunicorn@{worker}.service")[
         "app1"
@@ -95,3 +96,16 @@ def test_runs_unprivileged_on_the_benchmark_address(lab):
     )
     lines = ps["app1"]["stdout"].split()
     assert lines == ["gunicorn", f"{app_address()}:8000"], lines
+
+
+def test_what_the_playbooks_wrote_on_the_hosts_is_root_owned_and_not_writable_by_the_service(lab):
+    """The service user may not change its own code, config or unit; nothing written is world-writable."""
+    app = ansible("app", "-m", "ansible.builtin.shell", "-a",
+                  "find /opt/bench /etc/gunicorn /etc/systemd/system/gunicorn@.service ! -type l "
+                  "\\( -perm /o+w -o -user gunicorn -o -group gunicorn -o ! -user root \\) -print; "
+                  "find /opt/bench /etc/gunicorn ! -type l | wc -l")["app1"]["stdout"].split()  # fmt: skip
+    assert int(app[-1]) > 100 and app[:-1] == [], app[:20]
+    load = ansible("load", "-m", "ansible.builtin.shell", "-a",
+                   "find /opt/bench /var/tmp/bench ! -type l \\( -perm /o+w -o ! -user root \\) -print; "
+                   "find /opt/bench/load -type f | wc -l")["load1"]["stdout"].split()  # fmt: skip
+    assert int(load[-1]) >= 3 and load[:-1] == [], load[:20]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, lab_is_possible, playbook, snapshot
-from labtools import ansible
+from labtools import ansible, processes
 
 pytestmark = [
     pytest.mark.lab,
@@ -176,11 +176,21 @@ SETUPS = {f.__name__: f for f in (reports_read_only, reports_full, inventory_wit
 
 
 def hosts_state() -> dict:
-    """What a refused run must not change on the hosts: active gunicorn units, files under /opt/bench and /etc."""
-    cmd = ("systemctl list-units --state=active --plain --no-legend 'gunicorn@*' 'bench-*'; "
-           "find /opt/bench /etc/gunicorn /etc/systemd/system /etc/sysctl.d -newer /etc/hostname -printf '%p %T@\\n' "
-           "2>/dev/null | sort")  # fmt: skip
-    return {h: r.get("stdout") for h, r in ansible("app:load", "-m", "ansible.builtin.shell", "-a", cmd).items()}
+    """What a refused run must not change on the hosts, read from here (no SSH, so it is cheap for every row):
+    the files under /opt/bench and the configuration folders, from each host's writable layer, and the processes
+    the harness runs there (gunicorn, siege), from /proc."""
+    state: dict = {}
+    for upper in sorted((ROOT / ".lab/hosts").glob("*/upper")):
+        for top in ("opt/bench", "etc/gunicorn", "etc/systemd/system", "etc/sysctl.d", "var/tmp/bench"):
+            for folder, _, names in os.walk(upper / top):
+                for name in names:
+                    path = Path(folder, name)
+                    with contextlib.suppress(FileNotFoundError):
+                        state[str(path.relative_to(ROOT))] = path.lstat().st_mtime_ns
+    state["processes"] = sorted(
+        (pid, cmd) for pid, _, cmd in processes() if "/opt/bench/" in cmd or cmd.startswith(("siege ", "wrk "))
+    )  # fmt: skip
+    return state
 
 
 def run_folders() -> list[str]:
