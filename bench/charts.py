@@ -47,7 +47,7 @@ def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -
     if not rows:
         return None
     with plt.rc_context(STYLE):
-        fig, (rps_ax, lat_ax) = plt.subplots(1, 2, figsize=(10, 4))
+        fig, (rps_ax, lat_ax, cpu_ax) = plt.subplots(1, 3, figsize=(14, 4))
         for worker in order:
             mine = sorted((r for r in rows if r["worker"] == worker), key=lambda r: r["concurrency"])
             if not mine:
@@ -64,14 +64,23 @@ def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -
                 conc, [r["p99_s"] * 1000 for r in mine], marker="x", linestyle="--", color=line.get_color(),
                 label=f"{worker} p99",
             )  # fmt: skip
+            cpu = [(r["concurrency"], r["server_cpu_pct"], r["server_rss_mb"]) for r in mine
+                   if r.get("server_cpu_pct") is not None]  # fmt: skip
+            if cpu:
+                cpu_ax.plot([c for c, _, _ in cpu], [v for _, v, _ in cpu], marker="o", color=line.get_color(),
+                            label=f"{worker} ({max(m for _, _, m in cpu):.0f} MiB RSS)")  # fmt: skip
         ticks = sorted({r["concurrency"] for r in rows})
-        for ax in (rps_ax, lat_ax):
+        for ax in (rps_ax, lat_ax, cpu_ax):
             ax.set_xscale("log", base=2)
             ax.set_xticks(ticks, [str(t) for t in ticks])
             ax.set_xlabel("concurrent users (siege -c)")
         rps_ax.set_ylabel("requests / s")
         rps_ax.set_title(f"{endpoint}: throughput")
-        lat_ax.set_ylabel("response time (ms, siege's 10 ms clock)")
+        lat_ax.set_ylabel("response time (ms)")
+        cpu_ax.set_ylabel("gunicorn CPU (% of one core, master + workers)")
+        cpu_ax.set_title(f"{endpoint}: what the server spent")
+        if cpu_ax.lines:
+            cpu_ax.legend(fontsize=7)
         lat_ax.set_title(f"{endpoint}: latency")
         rps_ax.legend(fontsize=8)
         lat_ax.legend(fontsize=7, ncol=2)

@@ -9,6 +9,7 @@ killed, a master restarted and for how long it was down), and raw/TYPE.failure.j
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tarfile
@@ -16,7 +17,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, siege, stats
+from bench import events, resources, siege, stats, wrk
 
 SCHEMA = 1
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
@@ -49,48 +50,118 @@ def round_or_none(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
+FIELDS = (
+    "name",
+    "index",
+    "worker",
+    "worker_class",
+    "workers",
+    "threads",
+    "worker_connections",
+    "gunicorn_version",
+    "connection",
+    "scenario",
+    "endpoint",
+    "task",
+    "unit_s",
+    "concurrency",
+    "reps",
+    "repeat",
+    "time_s",
+)
+
+
+PER_HOST = (
+    "host",
+    "concurrency",
+    "transactions",
+    "failed",
+    "rps",
+    "elapsed_s",
+    "started",
+    "finished",
+    "load_resources",
+)
+
+
+def outputs(raw: Path, name: str) -> list[tuple[Path, dict]]:
+    """(output base path, meta) of each load host's output of one run: raw/<host>/NAME.* (one folder per load
+    host), or raw/NAME.* (runs made before several load hosts were possible)."""
+    found = []
+    for folder in [raw, *sorted(p for p in raw.iterdir() if p.is_dir())]:
+        meta = read_json(folder / f"{name}.meta.json", default={})
+        if meta:
+            found.append((folder / name, meta))
+    return found
+
+
+def parse_one(base: Path, meta: dict, run: dict) -> dict:
+    """One load host's output of one run, as figures (siege or wrk, whichever the run used)."""
+    out = base.with_name(base.name + ".out").read_text(errors="replace")
+    err = base.with_name(base.name + ".err").read_text(errors="replace")
+    rc = meta.get("rc", 0)
+    cpu = read_json(base.with_name(base.name + ".cpu.json"), default={})
+    common = {"host": meta.get("host"), "concurrency": meta.get("concurrency", run["concurrency"]),
+              "started": meta.get("started"), "finished": meta.get("finished"),
+              "load_resources": resources.load_usage(cpu) if cpu else None}  # fmt: skip
+    if run.get("tool") == "wrk":
+        w = wrk.parse(out, err, rc)
+        return {**common, "tool": "wrk", "transactions": w.transactions, "failed": w.failed, "elapsed_s": w.elapsed_s,
+                "rps": w.rps, "times": [], "p50_s": w.percentiles.get(50.0), "p90_s": w.percentiles.get(90.0),
+                "p99_s": w.percentiles.get(99.0), "max_s": w.max_s, "siege_concurrency": None,
+                "reason": w.invalid_reason()}  # fmt: skip
+    parsed = siege.parse(out, err, rc)
+    times = parsed.response_times
+    expected = common["concurrency"] * run["reps"] if run["scenario"] == "probe" else None
+    return {**common, "tool": "siege", "transactions": parsed.transactions, "failed": parsed.failed,
+            "elapsed_s": parsed.summary.get("elapsed_time"), "rps": parsed.summary.get("transaction_rate"),
+            "times": times, "p50_s": stats.percentile(times, 50), "p90_s": stats.percentile(times, 90),
+            "p99_s": stats.percentile(times, 99), "max_s": max(times) if times else None,
+            "siege_concurrency": parsed.summary.get("concurrency"),
+            "reason": parsed.invalid_reason(expected_transactions=expected)}  # fmt: skip
+
+
+def total(values: list, combine=sum):
+    present = [v for v in values if v is not None]
+    return combine(present) if present else None
+
+
 def record(run: dict, raw: Path) -> dict:
-    """The result record of one siege run of the matrix."""
-    base = raw / run["name"]
-    meta = read_json(base.with_name(base.name + ".meta.json"), default={})
-    rec = {
-        key: run[key]
-        for key in ("name", "index", "worker", "worker_class", "workers", "threads", "worker_connections",
-                    "gunicorn_version", "connection", "scenario", "endpoint", "task", "unit_s", "concurrency",
-                    "reps", "repeat", "time_s")
-    }  # fmt: skip
-    if not meta:
+    """The result record of one run of the matrix: the load hosts' outputs merged (counts and rates added, response
+    times pooled; wrk's percentiles, which cannot be pooled, are the worst host's), each host's kept in per_host."""
+    rec = {key: run[key] for key in FIELDS}
+    rec["tool"] = run.get("tool", "siege")
+    hosts = [parse_one(base, meta, run) for base, meta in outputs(raw, run["name"])]
+    if not hosts:
         return {**rec, "transactions": 0, "failed": 0, "elapsed_s": None, "rps": None, "response_times_s": None,
                 "p50_s": None, "p90_s": None, "p99_s": None, "max_s": None, "availability": None,
-                "siege_concurrency": None, "started": None, "finished": None, "load_host": None,
-                "valid": False, "invalid_reason": NO_OUTPUT}  # fmt: skip
-    parsed = siege.parse(
-        base.with_name(base.name + ".out").read_text(errors="replace"),
-        base.with_name(base.name + ".err").read_text(errors="replace"),
-        meta.get("rc", 0),
-    )
-    times = parsed.response_times
-    expected = run["concurrency"] * run["reps"] if run["scenario"] == "probe" else None
-    reason = parsed.invalid_reason(expected_transactions=expected)
-    elapsed = parsed.summary.get("elapsed_time")
+                "siege_concurrency": None, "started": None, "finished": None, "load_host": None, "per_host": [],
+                "load_resources": None, "valid": False, "invalid_reason": NO_OUTPUT}  # fmt: skip
+    times = [t for h in hosts for t in h["times"]]
+    pooled = rec["tool"] == "siege"
+    transactions, failed = sum(h["transactions"] for h in hosts), sum(h["failed"] for h in hosts)
+    reasons = [f"{h['host']}: {h['reason']}" if len(hosts) > 1 else h["reason"] for h in hosts if h["reason"]]
+    loads = [h["load_resources"] for h in hosts if h["load_resources"]]
     return {
         **rec,
-        "transactions": parsed.transactions,
-        "failed": parsed.failed,
-        "elapsed_s": elapsed,
-        "rps": parsed.summary.get("transaction_rate"),
+        "transactions": transactions,
+        "failed": failed,
+        "elapsed_s": total([h["elapsed_s"] for h in hosts], max),
+        "rps": round_or_none(total([h["rps"] for h in hosts]), 2),
         "response_times_s": times if run["scenario"] == "probe" else None,
-        "p50_s": round_or_none(stats.percentile(times, 50)),
-        "p90_s": round_or_none(stats.percentile(times, 90)),
-        "p99_s": round_or_none(stats.percentile(times, 99)),
-        "max_s": max(times) if times else None,
-        "availability": parsed.summary.get("availability"),
-        "siege_concurrency": parsed.summary.get("concurrency"),
-        "started": meta.get("started"),
-        "finished": meta.get("finished"),
-        "load_host": meta.get("host"),
-        "valid": reason is None,
-        "invalid_reason": reason,
+        "p50_s": round_or_none(stats.percentile(times, 50) if pooled else total([h["p50_s"] for h in hosts], max)),
+        "p90_s": round_or_none(stats.percentile(times, 90) if pooled else total([h["p90_s"] for h in hosts], max)),
+        "p99_s": round_or_none(stats.percentile(times, 99) if pooled else total([h["p99_s"] for h in hosts], max)),
+        "max_s": total([h["max_s"] for h in hosts], max),
+        "availability": round(100 * transactions / (transactions + failed), 2) if transactions + failed else None,
+        "siege_concurrency": round_or_none(total([h["siege_concurrency"] for h in hosts]), 2),
+        "started": total([h["started"] for h in hosts], min),
+        "finished": total([h["finished"] for h in hosts], max),
+        "load_host": "+".join(sorted(str(h["host"]) for h in hosts)),
+        "per_host": [{k: h[k] for k in PER_HOST} for h in hosts],
+        "load_resources": max(loads, key=lambda x: x["cpu_pct"]) if loads else None,
+        "valid": not reasons,
+        "invalid_reason": "; ".join(reasons) or None,
     }
 
 
@@ -99,14 +170,18 @@ def iso(ts: float | None) -> str | None:
 
 
 def unpack(raw: Path) -> None:
-    """Unpack each load host's fetched archive (raw/<worker>.tar.gz) beside it, once."""
+    """Unpack each fetched archive once: raw/<worker>@<load host>.tar.gz into raw/<load host>/ (older runs:
+    raw/<worker>.tar.gz into raw/)."""
     for archive in sorted(raw.glob("*.tar.gz")):
         marker = archive.with_name(f".{archive.name}.unpacked")
         if marker.exists():
             continue
+        stem = archive.name.removesuffix(".tar.gz")
+        dest = raw / stem.split("@", 1)[1] if "@" in stem else raw
+        dest.mkdir(exist_ok=True)
         with tarfile.open(archive) as tar:
             if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
-                tar.extractall(raw, filter="data")
+                tar.extractall(dest, filter="data")
             else:  # Debian 12's 3.11.2 (a scheduled controller host): refuse what the data filter would refuse
                 for member in tar.getmembers():
                     if (
@@ -115,7 +190,7 @@ def unpack(raw: Path) -> None:
                         or ".." in Path(member.name).parts
                     ):
                         raise ValueError(f"{archive}: unexpected member {member.name!r}")
-                tar.extractall(raw)  # members checked above
+                tar.extractall(dest)  # members checked above
         marker.touch()
 
 
@@ -127,12 +202,23 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     context = read_json(raw / "context.json", default={})
     load_s = sum(r["finished"] - r["started"] for r in results if r["started"] is not None)
     warmups = [record(r, raw) for r in run["matrix"] if r["scenario"] == "warmup"]
+    for worker in run["worker"]:
+        samples = raw / f"{worker}.samples.jsonl"
+        clk, found = resources.read_samples(samples.read_text(errors="replace")) if samples.exists() else (100, [])
+        for r in results:
+            if r["worker"] == worker:
+                usage = resources.app_usage(clk, found, r["started"], r["finished"]) if r["started"] else None
+                r["app_resources"] = usage
+                r["load_bound"] = resources.load_bound(r)
     service_events = []
     for worker in run["worker"]:
         journal = raw / f"{worker}.journal.json"
         if journal.exists():
             found = events.parse(journal.read_text(errors="replace"))
             service_events += events.attach(found, worker, results + warmups)
+    marks = read_json(raw / "phases.json", default={"none": 0})
+    order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
+    phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
     failures = [read_json(raw / f"{w}.failure.json") for w in run["worker"] if (raw / f"{w}.failure.json").exists()]
     load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
     return {
@@ -148,6 +234,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "versions": context.get("versions", {}),
         "time_in_siege_s": round(load_s, 2),
         "warmups_discarded": len(warmups),
+        "phases_s": phases,
         "complete": not failures and all(r["invalid_reason"] != NO_OUTPUT for r in results),
         "failures": failures,
         "events": service_events,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import charts, collect, verdict
+from bench import charts, collect, resources, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -76,6 +76,10 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "noisy_cv": verdict.NOISY_CV,
         "changes": changes,
         "not_run": not_run,
+        "fidelity": verdict.fidelity(probes, sweeps, order),
+        "resources": [r for r in results["results"] if r.get("app_resources") or r.get("load_resources")],
+        "load_bound_cpu": resources.LOAD_BOUND_CPU,
+        "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,
     }
 
 

@@ -52,8 +52,12 @@ def build_matrix(
     connection_by_worker: dict | None = None,
     probe_timeout_s: int = 60,
     sweep_grace_s: int = 30,
+    sweep_tool: str = "siege",
 ) -> list[dict]:
-    """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]")."""
+    """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"). Probes always use siege
+    (they need every response time); the sweep and its warm-ups use sweep_tool (siege or wrk)."""
+    if sweep_tool not in ("siege", "wrk"):
+        raise ScenarioError(f"load_tool={sweep_tool!r}: use siege or wrk (wrk runs the sweep; probes stay on siege)")
     runs: list[dict] = []
     p_conc = _positive_ints("load_probes.concurrency", probes.get("concurrency"))
     p_eps = _endpoints("load_probes.endpoints", probes.get("endpoints"))
@@ -83,22 +87,23 @@ def build_matrix(
                 runs.append({**common, "scenario": "probe", "endpoint": ep["path"], "task": ep["task"],
                              "unit_s": ep.get("unit_s"), "concurrency": c,
                              "reps": calibration_reps if c == 1 else 1, "time_s": None,
-                             "timeout_s": probe_timeout_s, "repeat": 1, "discard": False,
+                             "timeout_s": probe_timeout_s, "repeat": 1, "discard": False, "tool": "siege",
                              "name": f"{inst['name']}-probe-{slug(ep['path'])}-c{c}"})  # fmt: skip
         for ep in s_eps:
             if warmup_s:
                 runs.append({**common, "scenario": "warmup", "endpoint": ep["path"], "task": ep["task"],
                              "unit_s": ep.get("unit_s"), "concurrency": max(s_conc), "reps": None,
-                             "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1,
+                             "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1, "tool": sweep_tool,
                              "discard": True, "name": f"{inst['name']}-warmup-{slug(ep['path'])}"})  # fmt: skip
             for c in s_conc:
                 for r in range(1, repeats + 1):
                     runs.append({**common, "scenario": "sweep", "endpoint": ep["path"], "task": ep["task"],
                                  "unit_s": ep.get("unit_s"), "concurrency": c, "reps": None, "time_s": time_s,
-                                 "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False,
+                                 "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
                                  "name": f"{inst['name']}-sweep-{slug(ep['path'])}-c{c}-r{r}"})  # fmt: skip
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i
-        run["label"] = f"[{i}/{total}] {run['worker']} {run['endpoint']} c={run['concurrency']} ({run['scenario']})"
+        kind = run["scenario"] + (f", {run['tool']}" if run["tool"] != "siege" else "")
+        run["label"] = f"[{i}/{total}] {run['worker']} {run['endpoint']} c={run['concurrency']} ({kind})"
     return runs

@@ -95,10 +95,27 @@ def sweep_rows(results: list[dict]) -> list[dict]:
 
         rps = [r["rps"] for r in valid if r["rps"] is not None]
         cv = statistics.stdev(rps) / statistics.mean(rps) if len(rps) > 1 and statistics.mean(rps) > 0 else None
+        first = runs[0]
+        unit = first.get("unit_s")
+        cap = stats.capacity(worker, first["workers"], first["threads"], first["worker_connections"])
+        # IO waits overlap up to the configuration's capacity: the physical limit is min(c, capacity) / unit
+        limit = min(concurrency, cap) / unit if first["task"] == "io" and unit else None
+        rps_med = med("rps")
+        app = [r["app_resources"] for r in valid if r.get("app_resources")]
+        loads = [r["load_resources"] for r in valid if r.get("load_resources")]
         rows.append(
             {
                 "endpoint": endpoint,
                 "task": runs[0]["task"],
+                "tool": first.get("tool", "siege"),
+                "io_limit_rps": limit,
+                "efficiency": rps_med / limit if limit and rps_med is not None else None,
+                "server_cpu_pct": statistics.median(a["master_cpu_pct"] + a["workers_cpu_pct"] for a in app)
+                if app
+                else None,
+                "server_rss_mb": max(a["master_rss_mb"] + a["workers_rss_mb"] for a in app) if app else None,
+                "load_cpu_pct": statistics.median(x["cpu_pct"] for x in loads) if loads else None,
+                "load_bound": sorted({r["load_bound"] for r in runs if r.get("load_bound")}),
                 "worker": worker,
                 "concurrency": concurrency,
                 "repeats": len(runs),
@@ -118,3 +135,23 @@ def sweep_rows(results: list[dict]) -> list[dict]:
             }
         )
     return sorted(rows, key=lambda r: (r["endpoint"], r["worker"], r["concurrency"]))
+
+
+def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[dict]:
+    """Per worker type: the worst probe error against theory, and the /ioTask sweep's throughput at its highest
+    concurrency as a share of the physical limit (min(c, capacity) / IO time)."""
+    out = []
+    for worker in order:
+        errors = [p for p in probes if p["worker"] == worker and p["error"] is not None and p["concurrency"] > 1]
+        io = sorted((s for s in sweeps if s["worker"] == worker and s.get("io_limit_rps") and s["rps"] is not None),
+                    key=lambda s: s["concurrency"])  # fmt: skip
+        top = io[-1] if io else None
+        out.append({
+            "worker": worker,
+            "probe_error": max((p["error"] for p in errors), default=None),
+            "probe_error_io": max((p["error"] for p in errors if p["task"] == "io"), default=None),
+            "io_rps": top["rps"] if top else None,
+            "io_limit": top["io_limit_rps"] if top else None,
+            "io_efficiency": top["efficiency"] if top else None,
+        })  # fmt: skip
+    return out

@@ -86,9 +86,29 @@ def test_results_json_has_the_promised_fields(run):
 
 
 def test_raw_output_of_every_run_was_fetched(run):
-    raw = run["dir"] / "raw"
+    raw = run["dir"] / "raw" / "load1"  # one folder per load host
     for rec in run["results"]["results"]:
         assert (raw / f"{rec['name']}.out").exists() and (raw / f"{rec['name']}.err").exists(), rec["name"]
+        assert (raw / f"{rec['name']}.cpu.json").exists(), rec["name"]
+
+
+def test_every_run_has_what_the_server_and_the_load_host_spent(run):
+    for rec in run["results"]["results"]:
+        app, load = rec["app_resources"], rec["load_resources"]
+        assert app and app["workers_seen"] >= 1 and app["master_rss_mb"] > 10 and app["workers_rss_mb"] > 10, rec
+        assert load and 0 <= load["cpu_pct"] <= 100 and load["cpus"] == 1, rec
+    cpu = [r for r in run["results"]["results"] if r["scenario"] == "sweep" and r["task"] == "cpu"
+           and r["worker"] == "sync" and r["concurrency"] == 10]  # fmt: skip
+    assert cpu[0]["app_resources"]["workers_cpu_pct"] > 50, "a CPU-bound sweep keeps the worker's core busy"
+
+
+def test_report_shows_fidelity_phases_and_resources(run):
+    report, phases = run["report"], run["results"]["phases_s"]
+    assert list(phases) == ["validate", "lab", "preflight", "deploy", "load"]
+    assert phases["load"] >= run["results"]["time_in_siege_s"] * 0.9
+    assert "## Fidelity" in report and report.count("probes' effective concurrency against theory") == 5
+    assert "<details><summary>Resources of every run" in report
+    assert re.search(r"\| gthread \| 10 \| [\d,.]+ \| 1 run \| .* \| \d+ % \| \d+ MiB \| \d+ %", report)
 
 
 def test_report_has_verdicts_ladders_sweeps_and_charts(run):
@@ -101,7 +121,8 @@ def test_report_has_verdicts_ladders_sweeps_and_charts(run):
     assert "the 3rd request waited for the first 2 to finish" in report
     for chart in re.findall(r"!\[[^]]*\]\(([^)]+\.png)\)", report):
         assert (run["dir"] / chart).stat().st_size > 5000, chart
-    assert "inside siege" in report and "siege measures response times with a 10 ms clock" in report
+    assert "inside the load generator" in report and "Phases: validate" in report
+    assert "siege measures response times with a 10 ms clock" in report
     assert (ROOT / "reports/latest").resolve() == run["dir"].resolve()
 
 
@@ -111,7 +132,8 @@ def test_report_has_verdicts_ladders_sweeps_and_charts(run):
 def test_two_runs_started_together_one_runs_the_other_refuses():
     """On this machine: two bench.yml at once; the lock lets one through and refuses the other before the lab."""
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
-    cmd = [str(BIN / "ansible-playbook"), "bench.yml", "-e", "worker=gevent", "-e", "profile=quick"]
+    profile = "@tests/fixtures/profiles/faults.yml"
+    cmd = [str(BIN / "ansible-playbook"), "bench.yml", "-e", "worker=gevent", "-e", profile]
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]  # fmt: skip
     outs = [p.communicate(timeout=900)[0] for p in procs]

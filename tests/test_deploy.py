@@ -65,9 +65,10 @@ def test_deploy_each_worker_type(lab, worker):
     assert last_start.startswith(f"Starting gunicorn {version}")
     assert re.search(rf"Using worker: {worker}\b", last_start), last_start[:500]
 
-    again = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
-    assert again.returncode == 0
-    assert recap(again.stdout, "app1")["changed"] == 0, again.stdout[-3000:]
+    if worker == "gthread":  # a second deploy changes nothing (once is enough: the tasks are the same for each type)
+        again = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
+        assert again.returncode == 0
+        assert recap(again.stdout, "app1")["changed"] == 0, again.stdout[-3000:]
 
 
 @pytest.mark.parametrize("worker", TYPES)

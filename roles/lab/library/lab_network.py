@@ -181,7 +181,13 @@ def absent(net: Net, prefix: str, bridge: dict, state_dir: str | None, stop_time
     links = net.links()
     for ifname in sorted(links):
         if ifname.startswith(f"{prefix}-") or ifname == bridge["name"]:
-            net.change(f"removed {ifname}", "link", "del", ifname)
+            net.changes.append(f"removed {ifname}")
+            if not net.module.check_mode:
+                net.ip("link", "del", ifname, check=False)
+                # a veth goes by itself once its peer's namespace is gone, maybe while we delete it: only fail
+                # when it is still there
+                if ifname in net.links():
+                    net.module.fail_json(msg=f"ip link del {ifname} left it in place", changes=net.changes)
     for target in leftover_mounts(state_dir, prefix):
         net.changes.append(f"unmounted {target}")
         if not check:

@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""Run siege on this load host, bounded by `timeout`, and keep every raw output. Parses nothing.
+"""Run siege (or wrk, for runs that ask for it) on this load host, bounded by `timeout`, and keep every raw output.
+Parses nothing.
 
 Usage:
-  siege_driver.py PLAN.json run NAME [--pack]   run one siege run of the plan (then pack, when asked)
+  siege_driver.py PLAN.json run NAME [--pack] [--start-at EPOCH] [--host-index I --hosts N]
+      run one run of the plan (then pack, when asked); with several load hosts, each starts at the same agreed
+      time and takes its share of the run's concurrency
   siege_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "base_url": "http://10.0.0.2:8000", "rc_dir": "...",
        "runs": [{"name", "endpoint", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
 The URL of a run is base_url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
-A run writes NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors) and NAME.meta.json
-(command, exit status, start and end times, whether `timeout` stopped it). Standard library only: load hosts have
+A run writes NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors), NAME.meta.json
+(command, exit status, start and end times, whether `timeout` stopped it) and NAME.cpu.json (this host's busy CPU
+time and siege's, every 0.5 s, with the number of CPUs this host may use). Standard library only: load hosts have
 python3 and nothing else.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -25,12 +30,81 @@ TIMEOUT_EXIT = (124, 137)  # timeout(1): the command timed out (124), or had to 
 
 
 def command(plan: dict, run: dict) -> list[str]:
+    bound = ["timeout", "--kill-after=5", str(int(run["timeout_s"]))]
+    url, concurrency = plan["base_url"] + run["endpoint"], int(run["concurrency"])
+    if run.get("tool") == "wrk":  # time-based only; one thread per CPU this host may use, never more than connections
+        threads = max(1, min(concurrency, len(os.sched_getaffinity(0))))
+        close = ["-H", "Connection: close"] if run["connection"] == "close" else []
+        return [
+            *bound, "wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{int(run['time_s'])}s", "--latency",
+            "--timeout", f"{int(plan.get('socket_timeout_s', 30))}s", *close, url,
+        ]  # fmt: skip
     amount = ["-r", str(run["reps"])] if run.get("reps") else ["-t", f"{int(run['time_s'])}S"]
     rc_file = os.path.join(plan["rc_dir"], f"{run['connection']}.siegerc")
-    return [
-        "timeout", "--kill-after=5", str(int(run["timeout_s"])),
-        "siege", "-R", rc_file, "-c", str(int(run["concurrency"])), *amount, plan["base_url"] + run["endpoint"],
-    ]  # fmt: skip
+    return [*bound, "siege", "-R", rc_file, "-c", str(concurrency), *amount, url]
+
+
+def host_busy_s() -> float:
+    """Busy CPU time (all but idle and iowait) of the CPUs this host may run on: all of a VM's, or the cores a
+    pinned lab host has. Whoever kept them busy, siege or not, the load generator could not use that time."""
+    mine = {f"cpu{n}" for n in os.sched_getaffinity(0)}
+    busy = 0
+    with open("/proc/stat", encoding="ascii") as fh:
+        for line in fh:
+            name, *values = line.split()
+            if name in mine:
+                fields = [int(x) for x in values]
+                busy += sum(fields[:8]) - fields[3] - fields[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is pid (read from /proc/*/stat: /proc/PID/task/PID/children needs a kernel option)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU time of a process and its descendants (timeout and the siege it runs)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+        todo += children(p)
+    return total
+
+
+def sampled(proc: subprocess.Popen, interval: float = 0.5) -> list[list[float]]:
+    """[time, host busy s, siege busy s] every interval until proc exits (and once more at the end)."""
+    samples = []
+    while True:
+        samples.append([round(time.time(), 3), round(host_busy_s(), 4), round(tree_cpu_s(proc.pid), 4)])
+        try:
+            proc.wait(timeout=interval)
+        except subprocess.TimeoutExpired:
+            continue
+        samples.append([round(time.time(), 3), round(host_busy_s(), 4), samples[-1][2]])
+        return samples
+
+
+def write_json(path: str, data) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1)
+    os.replace(tmp, path)
 
 
 def execute(plan: dict, run: dict) -> dict:
@@ -39,7 +113,10 @@ def execute(plan: dict, run: dict) -> dict:
     base = os.path.join(out_dir, run["name"])
     started = time.time()
     with open(base + ".out", "wb") as out, open(base + ".err", "wb") as err:
-        rc = subprocess.call(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        samples = sampled(proc)
+        rc = proc.returncode
+    write_json(base + ".cpu.json", {"cpus": len(os.sched_getaffinity(0)), "samples": samples})
     meta = {
         "name": run["name"],
         "cmd": cmd,
@@ -48,11 +125,10 @@ def execute(plan: dict, run: dict) -> dict:
         "started": started,
         "finished": time.time(),
         "host": os.uname().nodename,
+        "concurrency": int(run["concurrency"]),
+        "tool": run.get("tool", "siege"),
     }
-    tmp = base + ".meta.json.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1)
-    os.replace(tmp, base + ".meta.json")
+    write_json(base + ".meta.json", meta)
     return meta
 
 
@@ -63,24 +139,42 @@ def pack(out_dir: str, archive: str) -> None:
     os.replace(tmp, archive)
 
 
+def share(concurrency: int, index: int, hosts: int) -> int:
+    """This host's part of a run's concurrency when `hosts` load hosts share it (the first ones take the remainder)."""
+    return concurrency // hosts + (1 if index < concurrency % hosts else 0)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[1] not in ("run", "pack") or (argv[1] == "run" and len(argv) not in (3, 4)):
-        print(__doc__, file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as fh:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("plan")
+    parser.add_argument("action", choices=["run", "pack"])
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--pack", action="store_true", help="pack the output folder after the run")
+    parser.add_argument("--start-at", type=float, help="wait until this epoch time to start (several load hosts)")
+    parser.add_argument("--host-index", type=int, default=0, help="this load host's place among --hosts")
+    parser.add_argument("--hosts", type=int, default=1, help="load hosts sharing each run's concurrency")
+    args = parser.parse_args(argv)
+    with open(args.plan, encoding="utf-8") as fh:
         plan = json.load(fh)
     os.makedirs(plan["out_dir"], exist_ok=True)
-    if argv[1] == "pack":
+    if args.action == "pack":
         pack(plan["out_dir"], plan["archive"])
         print(plan["archive"])
         return 0
-    run = next((r for r in plan["runs"] if r["name"] == argv[2]), None)
+    run = next((r for r in plan["runs"] if r["name"] == args.name), None)
     if run is None:
-        print(f"no run named {argv[2]!r} in {argv[0]}", file=sys.stderr)
+        print(f"no run named {args.name!r} in {args.plan}", file=sys.stderr)
         return 2
-    meta = execute(plan, run)
-    print(f"{run.get('label', run['name'])}: siege exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s")
-    if argv[3:] == ["--pack"]:
+    run = {**run, "concurrency": share(int(run["concurrency"]), args.host_index, args.hosts)}
+    if args.start_at:
+        time.sleep(max(0.0, args.start_at - time.time()))
+    label = run.get("label", run["name"])
+    if run["concurrency"] == 0:  # fewer connections than load hosts: this one sits the run out
+        print(f"{label}: nothing for this host ({args.host_index + 1} of {args.hosts})")
+    else:
+        meta = execute(plan, run)
+        print(f"{label}: {meta['cmd'][3]} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s")
+    if args.pack:
         pack(plan["out_dir"], plan["archive"])
     return 0
 

@@ -1,0 +1,62 @@
+"""Two load hosts on the lab, with wrk for the sweep: each run starts on both at the same moment, shares its
+concurrency, and is merged into one record (each host's output kept in raw/<host>/). The lab is put back to one
+load host afterwards."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import ROOT, lab_is_possible, playbook
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+TWO = ["-e", "lab_load_hosts=2"]
+
+
+@pytest.fixture(scope="module")
+def merged():
+    try:
+        proc = playbook("bench.yml", *TWO, "-e", "worker=gevent", "-e", "@tests/fixtures/profiles/faults.yml",
+                        "-e", "load_tool=wrk", "-e", '{"load_profiles": {"faults": {"probes": {"concurrency": [2], '
+                        '"endpoints": [{"path": "/ioTask", "task": "io", "unit_s": 1.0}]}, "sweep": {"concurrency": '
+                        '[4], "time_s": 3, "warmup_s": 1, "repeats": 3, "endpoints": [{"path": "/ioTask?ms=100", '
+                        '"task": "io", "unit_s": 0.1}]}}}}', timeout=600)  # fmt: skip
+    finally:  # back to the lab every other test expects: one load host
+        assert playbook("playbooks/lab.yml", "-e", "lab_state=absent").returncode == 0
+        assert playbook("playbooks/lab.yml").returncode == 0
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    run_dir = ROOT / "reports" / re.search(r"reports/(\d{8}T\d{6}Z-gevent)/report\.md", proc.stdout).group(1)
+    return {"dir": run_dir, "results": json.loads((run_dir / "results.json").read_text()),
+            "report": (run_dir / "report.md").read_text()}  # fmt: skip
+
+
+def test_each_run_is_merged_from_both_load_hosts_started_together(merged):
+    for rec in merged["results"]["results"]:
+        hosts = rec["per_host"]
+        assert [h["host"] for h in hosts] == ["load1", "load2"] and rec["load_host"] == "load1+load2", rec["name"]
+        assert rec["transactions"] == sum(h["transactions"] for h in hosts) > 0, rec["name"]
+        assert sum(h["concurrency"] for h in hosts) == rec["concurrency"], rec["name"]
+        assert abs(hosts[0]["started"] - hosts[1]["started"]) < 0.25, "started together"
+        assert rec["valid"], rec["invalid_reason"]
+    for host in ("load1", "load2"):
+        assert (merged["dir"] / "raw" / host / "gevent-sweep-ioTask-ms-100-c4-r3.out").exists()
+
+
+def test_the_sweep_ran_with_wrk_and_reports_its_percentiles(merged):
+    sweeps = [r for r in merged["results"]["results"] if r["scenario"] == "sweep"]
+    assert len(sweeps) == 3 and {r["tool"] for r in sweeps} == {"wrk"}
+    assert all(0.1 <= r["p50_s"] <= r["p99_s"] < 0.2 for r in sweeps), [r["p99_s"] for r in sweeps]
+    probe = next(r for r in merged["results"]["results"] if r["scenario"] == "probe")
+    assert probe["tool"] == "siege" and len(probe["response_times_s"]) == 2
+
+
+def test_the_report_shows_the_spread_of_repeats_and_both_load_hosts(merged):
+    row = next(line for line in merged["report"].splitlines() if line.startswith("| gevent | 4 |"))
+    assert re.search(r"\| [\d.]+–[\d.]+, CV [\d.]+ %", row), row
+    assert row.endswith("| 3/3 |")
+    assert "(sweep, wrk)" in (merged["dir"] / "run.json").read_text()

@@ -1,0 +1,147 @@
+"""Measurement beyond siege's own figures, from real captures on the lab: wrk's output, the resources sampled on the
+app and load hosts, a run merged from two load hosts, phase timings and the fidelity figures of the report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import FIXTURES
+
+from bench import collect, report, resources, scenarios, verdict, wrk
+
+WRK = FIXTURES / "wrk"
+RES = FIXTURES / "resources"
+
+
+# --- wrk -------------------------------------------------------------------------------------------------------------
+
+
+def test_wrk_latency_percentiles_and_rate_in_seconds():
+    run = wrk.parse((WRK / "hello-c10-sync.out").read_text())
+    assert run.requests == 8495 and run.rps == 2830.46 and run.elapsed_s == 3.0
+    assert run.percentiles == pytest.approx({50.0: 0.00355, 75.0: 0.00364, 90.0: 0.00377, 99.0: 0.00677})
+    assert run.max_s == pytest.approx(0.01488) and run.mean_s == pytest.approx(0.00348)
+    assert run.failed == 0 and run.invalid_reason() is None
+
+
+def test_wrk_with_connection_close_has_no_socket_errors():
+    run = wrk.parse((WRK / "io-c4-close.out").read_text())
+    assert (run.requests, run.rps, run.percentiles[99.0]) == (232, 38.59, pytest.approx(0.10768))
+    assert run.invalid_reason() is None
+
+
+def test_wrk_timeouts_refusals_and_timeout_exits_are_invalid():
+    timeouts = wrk.parse((WRK / "io-timeouts-sync.out").read_text())
+    assert timeouts.socket_errors == {"connect": 0, "read": 0, "write": 0, "timeout": 2}
+    assert timeouts.invalid_reason() == "2 failed requests (socket errors: timeout 2)"
+    refused = wrk.parse("", (WRK / "refused.err").read_text(), rc=1)
+    assert (
+        refused.invalid_reason()
+        == "wrk printed no summary (exit 1): unable to connect to 10.203.0.2:8000 Connection refused"
+    )
+    hung = wrk.parse("", "", rc=124)
+    assert hung.invalid_reason().startswith("wrk did not finish in time")
+
+
+def test_the_sweep_can_run_with_wrk_but_probes_stay_on_siege():
+    inst = {"name": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
+            "gunicorn_version": "27.0.1"}  # fmt: skip
+    matrix = scenarios.build_matrix(
+        [inst], {"concurrency": [2], "endpoints": [{"path": "/ioTask", "task": "io", "unit_s": 1.0}]},
+        {"concurrency": [4], "time_s": 3, "warmup_s": 1, "endpoints": [{"path": "/", "task": "hello"}]},
+        sweep_tool="wrk",
+    )  # fmt: skip
+    assert [(r["scenario"], r["tool"]) for r in matrix] == [("probe", "siege"), ("warmup", "wrk"), ("sweep", "wrk")]
+    assert matrix[2]["label"] == "[3/3] sync / c=4 (sweep, wrk)"
+    with pytest.raises(scenarios.ScenarioError, match="load_tool='ab': use siege or wrk"):
+        scenarios.build_matrix([inst], {"concurrency": [1], "endpoints": [{"path": "/", "task": "hello"}]},
+                               {"concurrency": [1], "time_s": 1, "endpoints": [{"path": "/", "task": "hello"}]},
+                               sweep_tool="ab")  # fmt: skip
+
+
+# --- resources -------------------------------------------------------------------------------------------------------
+
+
+def test_app_samples_give_the_master_and_workers_cpu_and_memory_over_a_window():
+    clk, samples = resources.read_samples((RES / "gevent.samples.jsonl").read_text())
+    assert clk == 100 and len(samples) > 20
+    usage = resources.app_usage(clk, samples, 1795739898.2271082, 1795739904.2473757)  # the c=4 sweep's window
+    assert usage["workers_seen"] == 1 and usage["samples"] == 12
+    assert usage["master_rss_mb"] == pytest.approx(30.6, abs=0.1) and usage["workers_rss_mb"] == pytest.approx(34.9)
+    assert 1 <= usage["workers_cpu_pct"] <= 10 and usage["master_cpu_pct"] <= 1
+    assert resources.app_usage(clk, samples, 0, 1) is None, "no samples in the window"
+
+
+def test_a_respawned_worker_counts_from_its_first_sample():
+    samples = [
+        {"t": 0.0, "procs": [[10, 1, 0, 20000], [11, 10, 100, 30000]]},
+        {"t": 1.0, "procs": [[10, 1, 0, 20000], [12, 10, 5, 25000]]},  # 11 killed, 12 born with 5 ticks
+        {"t": 2.0, "procs": [[10, 1, 10, 20000], [12, 10, 55, 28000]]},
+    ]
+    usage = resources.app_usage(100, samples, 0, 2)
+    assert usage["workers_cpu_pct"] == 25.0 and usage["master_cpu_pct"] == 5.0
+    assert usage["workers_rss_mb"] == pytest.approx(30000 / 1024, abs=0.1)
+
+
+def test_load_host_cpu_and_the_load_bound_flag():
+    load = resources.load_usage(json.loads((RES / "gevent-sweep-c4.cpu.json").read_text()))
+    assert load["cpus"] == 1 and 0 < load["cpu_pct"] < 20 and load["cpu_pct_peak"] >= load["cpu_pct"]
+    busy = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 9.8, "load_resources": {"cpu_pct": 97.0}}
+    assert resources.load_bound(busy) == "load host CPU 97 % busy"
+    short = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 3.1, "load_resources": {"cpu_pct": 40.0}}
+    assert resources.load_bound(short) == "siege kept 3.1 of 10 connections busy"
+    fine = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 9.9, "load_resources": {"cpu_pct": 40.0}}
+    assert resources.load_bound(fine) is None
+
+
+# --- a run on two load hosts, merged ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_hosts(tmp_path):
+    shutil.copytree(FIXTURES / "two-load-hosts", tmp_path / "run")
+    return tmp_path / "run"
+
+
+def test_two_load_hosts_are_merged_into_one_record_and_kept_per_host(two_hosts):
+    results = collect.collect(two_hosts)
+    sweep = next(r for r in results["results"] if r["scenario"] == "sweep")
+    assert sweep["load_host"] == "load1+load2" and [h["host"] for h in sweep["per_host"]] == ["load1", "load2"]
+    assert sweep["transactions"] == sum(h["transactions"] for h in sweep["per_host"]) == 228
+    assert [h["concurrency"] for h in sweep["per_host"]] == [2, 2], "c=4 shared between the two hosts"
+    assert sweep["rps"] == pytest.approx(sum(h["rps"] for h in sweep["per_host"]), abs=0.01)
+    starts = [h["started"] for h in sweep["per_host"]]
+    assert max(starts) - min(starts) < 0.05, "the hosts started together"
+    probe = next(r for r in results["results"] if r["scenario"] == "probe")
+    assert probe["valid"] and len(probe["response_times_s"]) == 2, "one request from each host, pooled"
+    assert sweep["app_resources"]["workers_rss_mb"] > 10
+
+
+def test_phase_timings_are_in_results_and_the_report_footer(two_hosts):
+    results = collect.collect(two_hosts)
+    assert list(results["phases_s"]) == ["validate", "lab", "preflight", "deploy", "load"]
+    assert all(v >= 0 for v in results["phases_s"].values()) and results["phases_s"]["load"] > 10
+    collect.write_json_atomic(two_hosts / "results.json", results)
+    text = report.main(str(two_hosts)).read_text()
+    assert "Phases: validate " in text and ", load " in text
+
+
+def test_the_report_shows_resources_fidelity_and_the_per_run_table(two_hosts):
+    collect.write_json_atomic(two_hosts / "results.json", collect.collect(two_hosts))
+    text = report.main(str(two_hosts)).read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| gevent | 4 |"))
+    assert " MiB |" in row and row.count("%") >= 3
+    assert "## Fidelity" in text and "- **gevent**: probes' effective concurrency against theory" in text
+    assert "| gevent-sweep-ioTask-ms-100-c4-r1 | siege |" in text
+
+
+def test_fidelity_takes_the_worst_probe_and_the_highest_io_point():
+    probes = [{"worker": "w", "task": "io", "concurrency": 2, "error": 0.01},
+              {"worker": "w", "task": "cpu", "concurrency": 2, "error": 0.12},
+              {"worker": "w", "task": "io", "concurrency": 1, "error": 0.5}]  # fmt: skip
+    sweeps = [{"worker": "w", "concurrency": 1, "io_limit_rps": 10.0, "rps": 9.0, "efficiency": 0.9},
+              {"worker": "w", "concurrency": 4, "io_limit_rps": 20.0, "rps": 19.6, "efficiency": 0.98}]  # fmt: skip
+    (f,) = verdict.fidelity(probes, sweeps, ["w"])
+    assert (f["probe_error"], f["probe_error_io"], f["io_efficiency"], f["io_limit"]) == (0.12, 0.01, 0.98, 20.0)
