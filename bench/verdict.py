@@ -146,7 +146,13 @@ def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[d
         io = sorted((s for s in sweeps if s["worker"] == worker and s.get("io_limit_rps") and s["rps"] is not None),
                     key=lambda s: s["concurrency"])  # fmt: skip
         top = io[-1] if io else None
+        # saturated: c at or above the configuration's capacity, where the limit stops growing with c
+        saturated = [s for s in io if s["io_limit_rps"] == max(x["io_limit_rps"] for x in io)]
+        best = max(saturated, key=lambda s: s["efficiency"]) if saturated else None
         out.append({
+            "io_best_efficiency": best["efficiency"] if best else None,
+            "io_best_concurrency": best["concurrency"] if best else None,
+            "io_concurrency": top["concurrency"] if top else None,
             "worker": worker,
             "probe_error": max((p["error"] for p in errors), default=None),
             "probe_error_io": max((p["error"] for p in errors if p["task"] == "io"), default=None),

@@ -90,8 +90,11 @@ def test_load_host_cpu_and_the_load_bound_flag():
     assert load["cpus"] == 1 and 0 < load["cpu_pct"] < 20 and load["cpu_pct_peak"] >= load["cpu_pct"]
     busy = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 9.8, "load_resources": {"cpu_pct": 97.0}}
     assert resources.load_bound(busy) == "load host CPU 97 % busy"
-    short = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 3.1, "load_resources": {"cpu_pct": 40.0}}
+    short = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 3.1, "load_resources": {"cpu_pct": 40.0},
+             "max_s": 0.02, "elapsed_s": 9.7}  # fmt: skip
     assert resources.load_bound(short) == "siege kept 3.1 of 10 connections busy"
+    slow = {**short, "max_s": 9.5}  # responses as long as the run: siege's figure leaves the unfinished ones out
+    assert resources.load_bound(slow) is None
     fine = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 9.9, "load_resources": {"cpu_pct": 40.0}}
     assert resources.load_bound(fine) is None
 
@@ -143,5 +146,8 @@ def test_fidelity_takes_the_worst_probe_and_the_highest_io_point():
               {"worker": "w", "task": "io", "concurrency": 1, "error": 0.5}]  # fmt: skip
     sweeps = [{"worker": "w", "concurrency": 1, "io_limit_rps": 10.0, "rps": 9.0, "efficiency": 0.9},
               {"worker": "w", "concurrency": 4, "io_limit_rps": 20.0, "rps": 19.6, "efficiency": 0.98}]  # fmt: skip
+    sweeps.append({"worker": "w", "concurrency": 8, "io_limit_rps": 20.0, "rps": 17.0, "efficiency": 0.85})
     (f,) = verdict.fidelity(probes, sweeps, ["w"])
-    assert (f["probe_error"], f["probe_error_io"], f["io_efficiency"], f["io_limit"]) == (0.12, 0.01, 0.98, 20.0)
+    assert (f["probe_error"], f["probe_error_io"], f["io_limit"]) == (0.12, 0.01, 20.0)
+    assert (f["io_best_efficiency"], f["io_best_concurrency"]) == (0.98, 4), "best where c >= capacity"
+    assert (f["io_efficiency"], f["io_concurrency"]) == (0.85, 8), "and at the highest c"
