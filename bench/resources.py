@@ -36,8 +36,12 @@ def roles(procs: list[list[int]]) -> dict[int, str]:
 
 
 def app_usage(clk: int, samples: list[dict], start: float, end: float) -> dict | None:
-    """CPU (% of one core) and peak RSS (MiB) of the master and of all workers together, between start and end."""
-    window = [s for s in samples if start <= s["t"] <= end]
+    """CPU (% of one core) and peak RSS (MiB) of the master and of all workers together, between start and end.
+    The window is widened to the samples just before and just after it, so that a run shorter than the sampling
+    interval (a 0.6 s probe, say) is still measured, over at most one interval more."""
+    before = [s for s in samples if s["t"] <= start]
+    after = [s for s in samples if s["t"] >= end]
+    window = before[-1:] + [s for s in samples if start < s["t"] < end] + after[:1]
     if len(window) < 2:
         return None
     first, last = window[0], window[-1]

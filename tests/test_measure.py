@@ -68,7 +68,9 @@ def test_app_samples_give_the_master_and_workers_cpu_and_memory_over_a_window():
     clk, samples = resources.read_samples((RES / "gevent.samples.jsonl").read_text())
     assert clk == 100 and len(samples) > 20
     usage = resources.app_usage(clk, samples, 1795739898.2271082, 1795739904.2473757)  # the c=4 sweep's window
-    assert usage["workers_seen"] == 1 and usage["samples"] == 12
+    assert usage["workers_seen"] == 1 and usage["samples"] == 14  # 12 inside, and one either side
+    short = resources.app_usage(clk, samples, 1795739898.3, 1795739898.5)  # shorter than the sampling interval
+    assert short is not None and short["samples"] == 2
     assert usage["master_rss_mb"] == pytest.approx(30.6, abs=0.1) and usage["workers_rss_mb"] == pytest.approx(34.9)
     assert 1 <= usage["workers_cpu_pct"] <= 10 and usage["master_cpu_pct"] <= 1
     assert resources.app_usage(clk, samples, 0, 1) is None, "no samples in the window"
