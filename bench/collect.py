@@ -1,10 +1,11 @@
-"""Turn a run folder's raw siege output into results.json: one record per siege run, written atomically.
+"""Turn a run folder's raw load-generator output into results.json: one record per run, written atomically.
 
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json
-(the hosts' hardware and OS, and what /healthz said each worker type ran with) and, per siege run, raw/NAME.out,
-.err and .meta.json. A run of the matrix with no raw output is recorded as invalid ("no output"), never dropped.
-Per worker type, raw/TYPE.journal.json (its unit's journal during the load) gives the service's faults (workers
-killed, a master restarted and for how long it was down), and raw/TYPE.failure.json says why a type was not loaded.
+(the hosts' hardware and OS, and what /healthz said each worker type ran with) and, per run of the matrix and per load
+host, raw/<host>/NAME.out, .err, .meta.json and .cpu.json (older runs: raw/NAME.*), merged into one record. A run with
+no raw output is recorded as invalid ("no output"), never dropped. Per worker type, raw/TYPE.journal.json (its unit's
+journal during the load) gives the service's faults, raw/TYPE.samples.jsonl what its processes spent, and
+raw/TYPE.failure.json why a type was not loaded; raw/phases.json gives the phase timings.
 """
 
 from __future__ import annotations
