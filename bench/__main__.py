@@ -6,16 +6,21 @@ python -m bench index REPORTS_DIR                                     reports/in
 python -m bench compare RUN_A RUN_B [-o FILE]                         side-by-side Markdown of two runs
 python -m bench lock acquire|release LOCKFILE [--wait S]              one benchmark at a time
 python -m bench check-reports REPORTS_DIR [--min-free-mb N]           can a run write its output there?
+python -m bench begin REPORTS_DIR [--min-free-mb N] [--wait S]        check-reports, make it, take the lock
+python -m bench open-run RUN_DIR < run.json                           the run folder and its run.json
+python -m bench finish RUN_DIR [thresholds] < {"marks", "context"}     phases, context, collect-report, latest, unlock
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench import collect, history, lock, preflight
+from bench import collect, history, lock, preflight, run
 
 
 def _reporting():
@@ -30,30 +35,120 @@ def thresholds(args) -> history.Thresholds:
 
 
 def collect_report(args) -> int:
+    for line in collect_report_lines(args, Path(args.run_dir)):
+        print(line)
+    return 0
+
+
+def collect_report_lines(args, run_dir: Path) -> list[str]:
     _, index, report = _reporting()
-    run_dir = Path(args.run_dir)
     results_path = collect.main(str(run_dir))
-    print(f"Results: {results_path}")
+    lines = [f"Results: {results_path}"]
     results = json.loads(results_path.read_text())
     reports = run_dir.parent
     earlier = [r["data"] for r in history.load_runs(reports)
                if r["complete"] and r["dir"] != run_dir and r["data"]["started"] < results["started"]]  # fmt: skip
     found = history.changes(results, earlier, thresholds(args))
     collect.write_json_atomic(run_dir / "changes.json", found)
-    print(f"Report: {report.main(str(run_dir))}")
-    print(f"Index: {index.render(reports, thresholds(args))}")
-    for raw in history.keep_raw(history.load_runs(reports), args.keep_raw):
-        print(f"Removed old raw output: {raw}")
+    # The index and the report each draw their own charts (about a second each): the index is drawn in a forked
+    # process meanwhile. Both read results.json and changes.json, written above, and write different files.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        drawn = pool.submit(index.render, reports, thresholds(args))
+        lines.append(f"Report: {report.main(str(run_dir))}")
+        lines.append(f"Index: {drawn.result()}")
+    lines += [f"Removed old raw output: {raw}" for raw in history.keep_raw(history.load_runs(reports), args.keep_raw)]
     regressed = [c for c in found if c["regression"]]
-    print(f"Changes since previous runs: {len(regressed)} regressed, {len(found) - len(regressed)} improved")
+    lines.append(f"Changes since previous runs: {len(regressed)} regressed, {len(found) - len(regressed)} improved")
+    return lines
+
+
+def stdin_json(what: str) -> dict:
+    try:
+        data = json.load(sys.stdin)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"{what}: standard input is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise SystemExit(f"{what}: standard input must be a JSON object")
+    return data
+
+
+def cmd_collect(args) -> int:
+    print(f"Results: {collect.main(args.run_dir)}")
     return 0
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("collect", "report", "collect-report"):
+def cmd_report(args) -> int:
+    _, _, report = _reporting()
+    print(f"Report: {report.main(args.run_dir)}")
+    return 0
+
+
+def cmd_index(args) -> int:
+    _, index, _ = _reporting()
+    print(f"Index: {index.render(Path(args.reports_dir))}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    compare, _, _ = _reporting()
+    text = compare.main(args.run_a, args.run_b, args.output)
+    print(f"Comparison: {args.output}" if args.output else text, end="" if not args.output else "\n")
+    return 0
+
+
+def cmd_check_reports(args) -> int:
+    problem = preflight.reports_dir_problem(Path(args.reports_dir), args.min_free_mb)
+    print(problem or f"{args.reports_dir}: writable", file=sys.stderr if problem else sys.stdout)
+    return 4 if problem else 0
+
+
+def cmd_begin(args) -> int:
+    try:
+        path = run.begin(Path(args.reports_dir), args.min_free_mb, args.wait, lock.owner_pid())
+    except (run.Refused, lock.Busy) as exc:
+        print(exc, file=sys.stderr)
+        return 4 if isinstance(exc, run.Refused) else 3
+    print(f"locked {path}")
+    return 0
+
+
+def cmd_open_run(args) -> int:
+    print(f"Run: {run.open_run(Path(args.run_dir), stdin_json('open-run'))}")
+    return 0
+
+
+def cmd_finish(args) -> int:
+    given = stdin_json("finish")
+    lines = run.finish(Path(args.run_dir), given.get("marks", {}), given.get("context", {}),
+                       lambda run_dir: collect_report_lines(args, run_dir))  # fmt: skip
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_lock(args) -> int:
+    path, pid = Path(args.lockfile), lock.owner_pid()
+    if args.action == "release":
+        print("released" if lock.release(path, pid) else "not held by this run")
+        return 0
+    try:
+        lock.acquire(path, pid, args.wait)
+    except lock.Busy as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    print(f"locked {path} for pid {pid}")
+    return 0
+
+
+COMMANDS = {"collect": cmd_collect, "report": cmd_report, "collect-report": collect_report, "index": cmd_index,
+            "compare": cmd_compare, "check-reports": cmd_check_reports, "begin": cmd_begin,
+            "open-run": cmd_open_run, "finish": cmd_finish, "lock": cmd_lock}  # fmt: skip
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = top.add_subparsers(dest="command", required=True)
+    for name in ("collect", "report", "collect-report", "finish"):
         p = sub.add_parser(name)
         p.add_argument("run_dir")
         p.add_argument("--keep-raw", type=int, default=10, help="keep raw/ of the newest N runs")
@@ -71,41 +166,19 @@ def main(argv: list[str]) -> int:
     p.add_argument("action", choices=["acquire", "release"])
     p.add_argument("lockfile")
     p.add_argument("--wait", type=float, default=0)
-    p = sub.add_parser("check-reports")
-    p.add_argument("reports_dir")
-    p.add_argument("--min-free-mb", type=int, default=preflight.DEFAULT_MIN_FREE_MB)
-    args = parser.parse_args(argv)
+    for name in ("check-reports", "begin"):
+        p = sub.add_parser(name)
+        p.add_argument("reports_dir")
+        p.add_argument("--min-free-mb", type=int, default=preflight.DEFAULT_MIN_FREE_MB)
+        p.add_argument("--wait", type=float, default=0, help="begin: seconds to wait for another run's lock")
+    p = sub.add_parser("open-run")
+    p.add_argument("run_dir")
+    return top
 
-    if args.command == "collect":
-        print(f"Results: {collect.main(args.run_dir)}")
-    elif args.command == "report":
-        _, _, report = _reporting()
-        print(f"Report: {report.main(args.run_dir)}")
-    elif args.command == "collect-report":
-        return collect_report(args)
-    elif args.command == "index":
-        _, index, _ = _reporting()
-        print(f"Index: {index.render(Path(args.reports_dir))}")
-    elif args.command == "compare":
-        compare, _, _ = _reporting()
-        text = compare.main(args.run_a, args.run_b, args.output)
-        print(f"Comparison: {args.output}" if args.output else text, end="" if not args.output else "\n")
-    elif args.command == "check-reports":
-        problem = preflight.reports_dir_problem(Path(args.reports_dir), args.min_free_mb)
-        print(problem or f"{args.reports_dir}: writable", file=sys.stderr if problem else sys.stdout)
-        return 4 if problem else 0
-    elif args.command == "lock":
-        path, pid = Path(args.lockfile), lock.owner_pid()
-        if args.action == "release":
-            print("released" if lock.release(path, pid) else "not held by this run")
-            return 0
-        try:
-            lock.acquire(path, pid, args.wait)
-        except lock.Busy as exc:
-            print(exc, file=sys.stderr)
-            return 3
-        print(f"locked {path} for pid {pid}")
-    return 0
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bench import charts, history
 from bench.report import TEMPLATES, fmt
 
+# The trend charts show the newest complete runs only: a year of nightly runs would be unreadable on one axis, and
+# redrawing it all after every run would make each run's report step slower than the last.
+TREND_RUNS = 30
+
 
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
     """task label -> worker config -> [(run_id, value)]: IO effective concurrency, and sweep rps at the largest
@@ -64,14 +68,15 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
             )
         rows.append(row)
     trend_files = []
-    for label, series in sorted(trend_points(runs).items()):
+    for label, series in sorted(trend_points(complete[-TREND_RUNS:]).items()):
         name = charts.chart_name("trend", label)
         if charts.trend_chart(series, label, reports / name):
             trend_files.append((label, name))
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
     env.filters["fmt"] = fmt
-    text = env.get_template("index.md.j2").render(rows=list(reversed(rows)), trends=trend_files, th=thresholds)
+    text = env.get_template("index.md.j2").render(rows=list(reversed(rows)), trends=trend_files, th=thresholds,
+                                                     trend_runs=min(len(complete), TREND_RUNS))  # fmt: skip
     out = reports / "index.md"
     tmp = reports / ".index.md.tmp"
     tmp.write_text(text)

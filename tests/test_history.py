@@ -108,6 +108,19 @@ def test_index_lists_every_run_with_headline_flags_and_trends(tmp_path):
     assert trends and all(f"({name})" in text for name in trends)
 
 
+def test_trends_show_the_newest_runs_only_while_the_table_lists_them_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(index, "TREND_RUNS", 3)
+    for run in series([1.0, 1.0, 1.0, 1.0, 1.0]):
+        write_run(tmp_path, run)
+    drawn = []
+    monkeypatch.setattr(index.charts, "trend_chart", lambda series, label, path: drawn.append(series) or path)
+    text = index.render(tmp_path).read_text()
+    assert len([line for line in text.splitlines() if line.startswith("| 2026")]) == 5
+    assert "The newest 3 complete runs." in text
+    assert drawn and all({r for points in s.values() for r, _ in points} == {"run002", "run003", "run004"}
+                         for s in drawn)  # fmt: skip
+
+
 def test_retention_keeps_results_and_reports_of_every_run(tmp_path):
     dirs = [write_run(tmp_path, run) for run in series([1.0] * 5)]
     removed = history.keep_raw(history.load_runs(tmp_path), keep=2)

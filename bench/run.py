@@ -1,0 +1,86 @@
+"""The controller's side of a run, in as few steps as possible: each playbook task costs about half a second.
+
+begin   (validate.yml)  the reports folder can take the run, exists, and this run holds the lock
+open    (bench_load.yml) the run folder and run.json, once the hosts passed their preflight
+finish  (report.yml)    phases.json and context.json, then results, report and index, reports/latest, the lock
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from bench import collect, lock, preflight
+
+LOCK_NAME = ".bench.lock"
+PHASES = ("validate", "lab", "preflight", "deploy", "load", "report")
+
+
+class Refused(Exception):
+    """The run cannot start; the message names the variable and the fix."""
+
+
+def begin(reports_dir: Path, min_free_mb: int, lock_wait_s: float, pid: int) -> Path:
+    """Check the reports folder, make it, take the lock. Raises Refused (folder) or lock.Busy (another run)."""
+    problem = preflight.reports_dir_problem(reports_dir, min_free_mb)
+    if problem:
+        raise Refused(problem)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / LOCK_NAME
+    lock.acquire(path, pid, lock_wait_s)
+    return path
+
+
+def open_run(run_dir: Path, run: dict) -> Path:
+    """Make RUN_DIR/raw and write run.json (what is run: the matrix, versions); a run folder is never reused."""
+    (run_dir / "raw").mkdir(parents=True, exist_ok=True)
+    collect.write_json_atomic(run_dir / "run.json", run)
+    return run_dir / "run.json"
+
+
+def point_latest(run_dir: Path) -> Path:
+    """reports/latest -> this run, replaced in one rename so that a reader never finds it missing."""
+    link = run_dir.parent / "latest"
+    tmp = run_dir.parent / f".latest.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.name)
+    os.replace(tmp, link)
+    return link
+
+
+def phases_line(marks: dict[str, float], end: float) -> str:
+    """'validate 2.3 s, lab 2.5 s, …' from the marks taken when each phase began."""
+    order = [p for p in PHASES if p in marks]
+    ends = [marks[p] for p in order[1:]] + [end]
+    return ", ".join(f"{p} {e - marks[p]:.1f} s" for p, e in zip(order, ends, strict=True))
+
+
+def overhead_line(marks: dict[str, float], end: float, in_load_s: float) -> str:
+    """Wall time from validation to the end of the report, and how much of it was not the load generator's."""
+    wall = end - min(marks.values())
+    return (
+        f"Overhead: {wall - in_load_s:.1f} s of {wall:.1f} s outside the load generator "
+        f"({in_load_s:.1f} s in siege or wrk)"
+    )
+
+
+def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> list[str]:
+    """Write phases.json and context.json, collect and render (report(run_dir) -> lines), point latest, give the
+    lock back. The lock is given back even when collecting fails: the raw output stays for `collect-report`."""
+    raw = run_dir / "raw"
+    try:
+        collect.write_json_atomic(raw / "phases.json", marks)
+        collect.write_json_atomic(raw / "context.json", context)
+        lines = report(run_dir)
+        lines.append(f"Latest: {point_latest(run_dir)}")
+    finally:
+        with contextlib.suppress(OSError):
+            lock.release(run_dir.parent / LOCK_NAME, lock.owner_pid())
+    results = json.loads((run_dir / "results.json").read_text())
+    end = time.time()
+    lines.append(f"Phases: {phases_line(marks, end)}")
+    lines.append(overhead_line(marks, end, results.get("time_in_siege_s") or 0.0))
+    return lines
