@@ -3,13 +3,13 @@
 Parses nothing.
 
 Usage:
-  siege_driver.py PLAN.json run NAME [--pack] [--start-at EPOCH] [--host-index I --hosts N]
-      run one run of the plan (then pack, when asked); with several load hosts, each starts at the same agreed
-      time and takes its share of the run's concurrency
+  siege_driver.py PLAN.json run NAME --base-url URL [--pack] [--start-at EPOCH] [--host-index I --hosts N]
+      run one run of the plan against URL (http://app:port; then pack, when asked); with several load hosts,
+      each starts at the same agreed time and takes its share of the run's concurrency
   siege_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
-PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "base_url": "http://10.0.0.2:8000", "rc_dir": "...",
+PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "endpoint", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
-The URL of a run is base_url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
+The URL of a run is --base-url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
 A run writes NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors), NAME.meta.json
 (command, exit status, start and end times, whether `timeout` stopped it) and NAME.cpu.json (this host's busy CPU
 time and siege's, every 0.5 s, with the number of CPUs this host may use). Standard library only: load hosts have
@@ -149,6 +149,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("plan")
     parser.add_argument("action", choices=["run", "pack"])
     parser.add_argument("name", nargs="?")
+    parser.add_argument("--base-url", help="the app host: http://ADDRESS:PORT (run)")
     parser.add_argument("--pack", action="store_true", help="pack the output folder after the run")
     parser.add_argument("--start-at", type=float, help="wait until this epoch time to start (several load hosts)")
     parser.add_argument("--host-index", type=int, default=0, help="this load host's place among --hosts")
@@ -165,6 +166,9 @@ def main(argv: list[str]) -> int:
     if run is None:
         print(f"no run named {args.name!r} in {args.plan}", file=sys.stderr)
         return 2
+    if not args.base_url:
+        parser.error("run needs --base-url")
+    plan = {**plan, "base_url": args.base_url.rstrip("/")}
     run = {**run, "concurrency": share(int(run["concurrency"]), args.host_index, args.hosts)}
     if args.start_at:
         time.sleep(max(0.0, args.start_at - time.time()))
