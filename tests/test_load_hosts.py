@@ -1,6 +1,6 @@
 """Two load hosts on the lab, with wrk for the sweep: each run starts on both at the same moment, shares its
 concurrency, and is merged into one record (each host's output kept in raw/<host>/). The lab is put back to one
-load host afterwards."""
+load host afterwards, by lab.yml alone: it powers off the host it no longer plans."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT, lab_is_possible, playbook
+from conftest import ROOT, lab_is_possible, playbook, run
 
 pytestmark = [
     pytest.mark.lab,
@@ -26,13 +26,21 @@ def merged():
                         '"endpoints": [{"path": "/ioTask", "task": "io", "unit_s": 1.0}]}, "sweep": {"concurrency": '
                         '[4], "time_s": 3, "warmup_s": 1, "repeats": 3, "endpoints": [{"path": "/ioTask?ms=100", '
                         '"task": "io", "unit_s": 0.1}]}}}}', timeout=600)  # fmt: skip
-    finally:  # back to the lab every other test expects: one load host
-        assert playbook("playbooks/lab.yml", "-e", "lab_state=absent").returncode == 0
-        assert playbook("playbooks/lab.yml").returncode == 0
+    finally:  # back to the lab every other test expects: one load host (lab.yml powers load2 off by itself)
+        back = playbook("playbooks/lab.yml")
+        assert back.returncode == 0, back.stdout[-3000:]
     assert proc.returncode == 0, proc.stdout[-4000:]
     run_dir = ROOT / "reports" / re.search(r"reports/(\d{8}T\d{6}Z-gevent)/report\.md", proc.stdout).group(1)
     return {"dir": run_dir, "results": json.loads((run_dir / "results.json").read_text()),
-            "report": (run_dir / "report.md").read_text()}  # fmt: skip
+            "report": (run_dir / "report.md").read_text(), "back": back.stdout}  # fmt: skip
+
+
+def test_the_lab_powers_off_a_load_host_it_no_longer_plans(merged):
+    assert "powered off 1 host(s) no longer planned" in merged["back"]
+    assert "bl-load2" not in run(["pgrep", "-af", "systemd-nspawn"]).stdout
+    assert "bl-load2" not in run(["ip", "netns", "list"]).stdout
+    assert "bl-load2" not in run(["ip", "-o", "link", "show"]).stdout
+    assert "load2" not in (ROOT / "inventory/lab/hosts.yml").read_text()
 
 
 def test_each_run_is_merged_from_both_load_hosts_started_together(merged):

@@ -16,7 +16,8 @@ module: lab_network
 short_description: Bridge, network namespaces and veths of the lab
 description:
   - state=present makes one bridge with an address and, per host, a network namespace whose eth0 is the peer of a
-    veth enslaved to the bridge. No default route is set inside: the hosts reach the bridge's subnet only.
+    veth enslaved to the bridge. No default route is set inside: the hosts reach the bridge's subnet only. Hosts of
+    an earlier plan that this one drops (fewer load hosts) are powered off, and their namespaces and veths removed.
   - state=absent stops the lab's nspawn processes (SIGTERM, i.e. a clean poweroff, then SIGKILL after stop_timeout),
     kills whatever still lives in a lab namespace, deletes the namespaces, veths and bridge, and unmounts anything
     left mounted under state_dir. It finds leftovers by prefix, so a crashed run is cleaned too.
@@ -74,7 +75,33 @@ def ensure_addr(net: Net, link: dict | None, ifname: str, cidr: str, ns: str | N
         net.change(f"{ifname} up", "link", "set", ifname, "up", ns=ns)
 
 
-def present(net: Net, prefix: str, bridge: dict, hosts: list[dict]) -> None:
+def prune(net: Net, prefix: str, hosts: list[dict], stop_timeout: float) -> None:
+    """Power off and unplug the hosts of an earlier, larger plan (lab_load_hosts=2, then 1): a host nobody plans
+    would keep a core busy and its address answering until `make lab-down`."""
+    planned = {h["machine"] for h in hosts} | {h["netns"] for h in hosts} | {h["veth"] for h in hosts}
+    extra = [pid for pid, machine in nspawn_machines(prefix).items() if machine not in planned]
+    if extra:
+        net.changes.append(f"powered off {len(extra)} host(s) no longer planned")
+        if not net.module.check_mode:
+            kill_all(extra, signal.SIGTERM)
+            kill_all(wait_gone(extra, stop_timeout), signal.SIGKILL)
+            wait_gone(extra, 5)
+    for ns in net.namespaces():
+        if ns.startswith(f"{prefix}-") and ns not in planned:
+            leftovers = [int(p) for p in net.ip("netns", "pids", ns, check=False).split()]
+            if leftovers and not net.module.check_mode:
+                kill_all(leftovers, signal.SIGKILL)
+                wait_gone(leftovers, 5)
+            net.change(f"removed netns {ns}", "netns", "del", ns)
+    for ifname in net.links():
+        if ifname.startswith(f"{prefix}-") and ifname not in planned:
+            net.changes.append(f"removed {ifname}")
+            if not net.module.check_mode:
+                net.ip("link", "del", ifname, check=False)  # it may have gone with its namespace meanwhile
+
+
+def present(net: Net, prefix: str, bridge: dict, hosts: list[dict], stop_timeout: float) -> None:
+    prune(net, prefix, hosts, stop_timeout)
     links = net.links()
     running = set(nspawn_pids(prefix, by_machine=True))
     if bridge["name"] not in links:
@@ -110,7 +137,13 @@ def present(net: Net, prefix: str, bridge: dict, hosts: list[dict]) -> None:
 
 def nspawn_pids(prefix: str, by_machine: bool = False) -> list:
     """systemd-nspawn processes started for this lab (found by their --machine= argument): pids, or machine names."""
-    pids = []
+    found = nspawn_machines(prefix)
+    return list(found.values()) if by_machine else list(found)
+
+
+def nspawn_machines(prefix: str) -> dict[int, str]:
+    """pid -> machine name of every systemd-nspawn process started for this lab."""
+    pids = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -122,7 +155,7 @@ def nspawn_pids(prefix: str, by_machine: bool = False) -> list:
         if argv and os.path.basename(argv[0]) == b"systemd-nspawn":
             for arg in argv:
                 if arg.startswith(f"--machine={prefix}-".encode()):
-                    pids.append(arg.split(b"=", 1)[1].decode() if by_machine else int(entry))
+                    pids[int(entry)] = arg.split(b"=", 1)[1].decode()
     return pids
 
 
@@ -209,7 +242,7 @@ def main() -> None:
     p = module.params
     net = Net(module)
     if p["state"] == "present":
-        present(net, p["prefix"], p["bridge"], p["hosts"])
+        present(net, p["prefix"], p["bridge"], p["hosts"], p["stop_timeout"])
     else:
         absent(net, p["prefix"], p["bridge"], p["state_dir"], p["stop_timeout"])
     module.exit_json(changed=bool(net.changes), changes=net.changes)
