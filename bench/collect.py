@@ -81,6 +81,7 @@ PER_HOST = (
     "elapsed_s",
     "started",
     "finished",
+    "settle_s",
     "load_resources",
 )
 
@@ -103,7 +104,7 @@ def parse_one(base: Path, meta: dict, run: dict) -> dict:
     rc = meta.get("rc", 0)
     cpu = read_json(base.with_name(base.name + ".cpu.json"), default={})
     common = {"host": meta.get("host"), "concurrency": meta.get("concurrency", run["concurrency"]),
-              "started": meta.get("started"), "finished": meta.get("finished"),
+              "started": meta.get("started"), "finished": meta.get("finished"), "settle_s": meta.get("settle_s"),
               "load_resources": resources.load_usage(cpu) if cpu else None}  # fmt: skip
     if run.get("tool") == "wrk":
         w = wrk.parse(out, err, rc)
@@ -136,7 +137,8 @@ def record(run: dict, raw: Path) -> dict:
     if not hosts:
         return {**rec, "transactions": 0, "failed": 0, "elapsed_s": None, "rps": None, "response_times_s": None,
                 "p50_s": None, "p90_s": None, "p99_s": None, "max_s": None, "availability": None,
-                "siege_concurrency": None, "started": None, "finished": None, "load_host": None, "per_host": [],
+                "siege_concurrency": None, "started": None, "finished": None, "settle_s": None, "load_host": None,
+                "per_host": [],
                 "load_resources": None, "valid": False, "invalid_reason": NO_OUTPUT}  # fmt: skip
     times = [t for h in hosts for t in h["times"]]
     pooled = rec["tool"] == "siege"
@@ -158,6 +160,7 @@ def record(run: dict, raw: Path) -> dict:
         "siege_concurrency": round_or_none(total([h["siege_concurrency"] for h in hosts]), 2),
         "started": total([h["started"] for h in hosts], min),
         "finished": total([h["finished"] for h in hosts], max),
+        "settle_s": total([h["settle_s"] for h in hosts], max),
         "load_host": "+".join(sorted(str(h["host"]) for h in hosts)),
         "per_host": [{k: h[k] for k in PER_HOST} for h in hosts],
         "load_resources": max(loads, key=lambda x: x["cpu_pct"]) if loads else None,
@@ -222,6 +225,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
     failures = [read_json(raw / f"{w}.failure.json") for w in run["worker"] if (raw / f"{w}.failure.json").exists()]
     load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
+    settle_s = sum(r.get("settle_s") or 0 for r in results + warmups)
     return {
         "schema": SCHEMA,
         "run_id": run["run_id"],
@@ -234,6 +238,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "hosts": context.get("hosts", {}),
         "versions": context.get("versions", {}),
         "time_in_siege_s": round(load_s, 2),
+        "settle_s": round(settle_s, 2),
         "warmups_discarded": len(warmups),
         "phases_s": phases,
         "complete": not failures and all(r["invalid_reason"] != NO_OUTPUT for r in results),

@@ -69,7 +69,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "sweep_endpoints": list(dict.fromkeys(s["endpoint"] for s in sweeps)),
         "charts": chart_files,
         "wall_s": wall,
-        "other_s": max(wall - results["time_in_siege_s"], 0),
+        "other_s": max(wall - results["time_in_siege_s"] - (results.get("settle_s") or 0), 0),
         "invalid": invalid,
         "shared_cores": shared_cores(results["hosts"]),
         "tolerance": verdict.TOLERANCE,

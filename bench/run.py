@@ -58,12 +58,14 @@ def phases_line(marks: dict[str, float], end: float) -> str:
     return ", ".join(f"{p} {e - marks[p]:.1f} s" for p, e in zip(order, ends, strict=True))
 
 
-def overhead_line(marks: dict[str, float], end: float, in_load_s: float) -> str:
-    """Wall time from validation to the end of the report, and how much of it was not the load generator's."""
+def overhead_line(marks: dict[str, float], end: float, in_load_s: float, settle_s: float = 0.0) -> str:
+    """Wall time from validation to the end of the report, and how much of it was the harness's own: neither the
+    load generator's nor the app's, finishing before a sweep run the requests queued by the previous one."""
     wall = end - min(marks.values())
+    settled = f", {settle_s:.1f} s letting the app finish queued requests before a sweep run" if settle_s else ""
     return (
-        f"Overhead: {wall - in_load_s:.1f} s of {wall:.1f} s outside the load generator "
-        f"({in_load_s:.1f} s in siege or wrk)"
+        f"Overhead: {wall - in_load_s - settle_s:.1f} s of {wall:.1f} s outside the load generator "
+        f"({in_load_s:.1f} s in siege or wrk{settled})"
     )
 
 
@@ -82,5 +84,5 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
     results = json.loads((run_dir / "results.json").read_text())
     end = time.time()
     lines.append(f"Phases: {phases_line(marks, end)}")
-    lines.append(overhead_line(marks, end, results.get("time_in_siege_s") or 0.0))
+    lines.append(overhead_line(marks, end, results.get("time_in_siege_s") or 0.0, results.get("settle_s") or 0.0))
     return lines

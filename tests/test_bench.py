@@ -102,6 +102,18 @@ def test_every_run_has_what_the_server_and_the_load_host_spent(run):
     assert cpu[0]["app_resources"]["workers_cpu_pct"] > 50, "a CPU-bound sweep keeps the worker's core busy"
 
 
+def test_each_sweep_run_started_on_an_idle_server(run):
+    records = run["results"]["results"]
+    sweeps = [r for r in records if r["scenario"] == "sweep"]
+    assert all(r["settle_s"] is not None for r in sweeps), "the driver waits for /healthz before a sweep run"
+    assert all(r["settle_s"] is None for r in records if r["scenario"] == "probe")
+    longest = max(r["settle_s"] for r in sweeps)
+    print(f"\nwaits for an idle server: {run['results']['settle_s']} s in all, longest {longest} s")
+    # A sync worker serves requests one at a time: after a c=10 run of 100 ms IO, a queue was left to serve first.
+    io_c1 = [r for r in sweeps if r["worker"] == "sync" and r["task"] == "io" and r["concurrency"] == 1]
+    assert all(r["max_s"] < 0.5 for r in io_c1), "no request of the run waited for the previous run's queue"
+
+
 def test_report_shows_fidelity_phases_and_resources(run):
     report, phases = run["report"], run["results"]["phases_s"]
     assert list(phases) == ["validate", "lab", "preflight", "deploy", "load"]

@@ -94,6 +94,19 @@ def test_time_in_siege_is_the_sum_of_run_times(run_dir):
     assert results["time_in_siege_s"] == pytest.approx(sum(m["finished"] - m["started"] for m in metas), abs=0.01)
 
 
+def test_the_wait_for_an_idle_server_is_kept_per_run_and_summed_apart_from_siege_time(run_dir):
+    raw = run_dir / "raw"
+    collect.unpack(raw)
+    meta_file = next(p for p in raw.glob("**/sweep-sync-io-c3-t5.meta.json"))
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "settle_s": 0.852}))  # what the driver records since it waits
+    results = collect.collect(run_dir)
+    recs = {r["name"]: r for r in results["results"]}
+    assert recs["sweep-sync-io-c3-t5"]["settle_s"] == 0.852 and recs["probe-sync-io-c4"]["settle_s"] is None
+    assert results["settle_s"] == 0.85
+    assert results["time_in_siege_s"] == pytest.approx(collect.collect(run_dir)["time_in_siege_s"])
+
+
 def test_a_failed_write_keeps_the_previous_results(run_dir, monkeypatch):
     collect.main(str(run_dir))
     before = (run_dir / "results.json").read_text()

@@ -120,3 +120,7 @@ def test_phases_line_ends_each_phase_where_the_next_begins():
     assert run.overhead_line({"validate": 0.0, "report": 50.0}, 60.0, 42.0) == (
         "Overhead: 18.0 s of 60.0 s outside the load generator (42.0 s in siege or wrk)"
     )
+    assert run.overhead_line({"validate": 0.0}, 60.0, 42.0, 1.5) == (
+        "Overhead: 16.5 s of 60.0 s outside the load generator (42.0 s in siege or wrk, 1.5 s letting the app finish "
+        "queued requests before a sweep run)"
+    )

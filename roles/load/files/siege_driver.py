@@ -10,10 +10,11 @@ Usage:
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "endpoint", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
 The URL of a run is --base-url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
-A run writes NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors), NAME.meta.json
-(command, exit status, start and end times, whether `timeout` stopped it) and NAME.cpu.json (this host's busy CPU
-time and siege's, every 0.5 s, with the number of CPUs this host may use). Standard library only: load hosts have
-python3 and nothing else.
+A time-based run (a sweep) first waits for one /healthz answer, so that it starts on an idle server. A run writes
+NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors), NAME.meta.json (command, exit
+status, start and end times, whether `timeout` stopped it, how long the server took to settle) and NAME.cpu.json
+(this host's busy CPU time and siege's, every 0.5 s, with the number of CPUs this host may use). Standard library
+only: load hosts have python3 and nothing else.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.request
 
 TIMEOUT_EXIT = (124, 137)  # timeout(1): the command timed out (124), or had to be killed (128 + 9)
 
@@ -107,7 +109,21 @@ def write_json(path: str, data) -> None:
     os.replace(tmp, path)
 
 
-def execute(plan: dict, run: dict) -> dict:
+def settle(base_url: str, timeout_s: float) -> float:
+    """Wait until the app has answered one /healthz; return how long that took. A time-based siege or wrk stops
+    with requests still queued at the server (in its listen backlog, or in gthread's queue), which a sync worker
+    then serves one by one: seen on the lab, the first request of the run after a c=10 warm-up of 100 ms IO waited
+    0.95 s. Served in order, this request comes back when they are done, so the run starts on an idle server."""
+    started = time.time()
+    try:
+        with urllib.request.urlopen(base_url + "/healthz", timeout=timeout_s) as response:
+            response.read()
+    except OSError:
+        pass  # an app that does not answer: the run itself shows it, with the reason
+    return time.time() - started
+
+
+def execute(plan: dict, run: dict, settled_s: float | None = None) -> dict:
     cmd = command(plan, run)
     out_dir = plan["out_dir"]
     base = os.path.join(out_dir, run["name"])
@@ -127,6 +143,7 @@ def execute(plan: dict, run: dict) -> dict:
         "host": os.uname().nodename,
         "concurrency": int(run["concurrency"]),
         "tool": run.get("tool", "siege"),
+        "settle_s": None if settled_s is None else round(settled_s, 3),
     }
     write_json(base + ".meta.json", meta)
     return meta
@@ -170,13 +187,14 @@ def main(argv: list[str]) -> int:
         parser.error("run needs --base-url")
     plan = {**plan, "base_url": args.base_url.rstrip("/")}
     run = {**run, "concurrency": share(int(run["concurrency"]), args.host_index, args.hosts)}
+    settled_s = settle(plan["base_url"], float(run["timeout_s"])) if run.get("time_s") else None
     if args.start_at:
         time.sleep(max(0.0, args.start_at - time.time()))
     label = run.get("label", run["name"])
     if run["concurrency"] == 0:  # fewer connections than load hosts: this one sits the run out
         print(f"{label}: nothing for this host ({args.host_index + 1} of {args.hosts})")
     else:
-        meta = execute(plan, run)
+        meta = execute(plan, run, settled_s)
         print(f"{label}: {meta['cmd'][3]} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s")
     if args.pack:
         pack(plan["out_dir"], plan["archive"])
