@@ -111,18 +111,19 @@ def plan_instances(
     return instances
 
 
+ARGUMENT_SPEC = {
+    "worker": {"type": "raw", "required": True},
+    "workers": {"type": "raw"},
+    "threads": {"type": "raw"},
+    "worker_connections": {"type": "raw"},
+    "gunicorn_version": {"type": "raw"},
+    "defaults": {"type": "dict", "required": True},
+}
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "worker": {"type": "raw", "required": True},
-            "workers": {"type": "raw"},
-            "threads": {"type": "raw"},
-            "worker_connections": {"type": "raw"},
-            "gunicorn_version": {"type": "raw"},
-            "defaults": {"type": "dict", "required": True},
-        },
-        supports_check_mode=True,
-    )
+    """As a module (plugins/action/gunicorn_plan.py runs the same in the controller's process instead)."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     try:
         instances = plan_instances(

@@ -143,43 +143,59 @@ def plan_lab(
     }
 
 
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "bridge": {"type": "str", "required": True},
-            "subnet": {"type": "str", "required": True},
-            "app_hosts": {"type": "int", "required": True},
-            "load_hosts": {"type": "int", "required": True},
-            "cpu_pinning": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "bridge": {"type": "str", "required": True},
+    "subnet": {"type": "str", "required": True},
+    "app_hosts": {"type": "int", "required": True},
+    "load_hosts": {"type": "int", "required": True},
+    "cpu_pinning": {"type": "bool", "default": True},
+}
+
+
+def subnet_clash(plan: dict, addrs_json: str, routes_json: str) -> dict | None:
+    """The refusal (msg and clashes) when the planned subnet overlaps this machine's addresses or routes."""
+    own = {plan["bridge"]["name"]}
+    own |= {h["veth"] for h in plan["hosts"]}
+    clashes = overlapping(ipaddress.ip_network(plan["subnet"]), json.loads(addrs_json), json.loads(routes_json), own)
+    if not clashes:
+        return None
+    return {
+        "msg": f"lab_subnet={plan['subnet']} overlaps what this machine already uses: {'; '.join(clashes)}. "
+        "Choose another private subnet with -e lab_subnet=..., or remove the stale interface "
+        "(a leftover from an earlier lab: make lab-down).",
+        "clashes": clashes,
+    }
+
+
+def plan_here(p: dict) -> dict:
+    return plan_lab(
+        name=p["name"],
+        bridge=p["bridge"],
+        subnet=p["subnet"],
+        app_hosts=p["app_hosts"],
+        load_hosts=p["load_hosts"],
+        cpus=sorted(os.sched_getaffinity(0)),
+        cpu_pinning=p["cpu_pinning"],
     )
-    p = module.params
+
+
+ADDRS = ["ip", "-j", "addr"]
+ROUTES = ["ip", "-j", "-4", "route", "show", "table", "all"]
+
+
+def main() -> None:
+    """As a module (the role's action_plugins/lab_plan.py runs the same in the controller's process instead)."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        plan = plan_lab(
-            name=p["name"],
-            bridge=p["bridge"],
-            subnet=p["subnet"],
-            app_hosts=p["app_hosts"],
-            load_hosts=p["load_hosts"],
-            cpus=sorted(os.sched_getaffinity(0)),
-            cpu_pinning=p["cpu_pinning"],
-        )
+        plan = plan_here(module.params)
     except PlanError as exc:
         module.fail_json(msg=str(exc))
-
-    own = {p["bridge"]} | {h["veth"] for h in plan["hosts"]}
-    _, addrs, _ = module.run_command(["ip", "-j", "addr"], check_rc=True)
-    _, routes, _ = module.run_command(["ip", "-j", "-4", "route", "show", "table", "all"], check_rc=True)
-    clashes = overlapping(ipaddress.ip_network(plan["subnet"]), json.loads(addrs), json.loads(routes), own)
-    if clashes:
-        module.fail_json(
-            msg=f"lab_subnet={plan['subnet']} overlaps what this machine already uses: {'; '.join(clashes)}. "
-            "Choose another private subnet with -e lab_subnet=..., or remove the stale interface "
-            "(a leftover from an earlier lab: make lab-down).",
-            clashes=clashes,
-        )
+    _, addrs, _ = module.run_command(ADDRS, check_rc=True)
+    _, routes, _ = module.run_command(ROUTES, check_rc=True)
+    clash = subnet_clash(plan, addrs, routes)
+    if clash:
+        module.fail_json(**clash)
     for warning in plan["warnings"]:
         module.warn(warning)
     module.exit_json(changed=False, plan=plan)
