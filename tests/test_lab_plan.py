@@ -95,3 +95,14 @@ def test_the_controllers_own_network_is_a_conflict_but_the_default_route_is_not(
     found = lab_plan.overlapping(subnet, ADDRS, ROUTES, OWN)
     assert found and all("eth0" in f for f in found)
     assert lab_plan.overlapping(ipaddress.ip_network("172.31.250.0/24"), ADDRS, ROUTES, OWN) == []
+
+
+def test_a_bridge_carrying_another_labs_hosts_is_refused_by_name():
+    plan = lab_plan.plan_lab(name="zz", bridge="blbr0", subnet="10.203.0.0/24", app_hosts=1, load_hosts=1,
+                             cpus=[0, 1], cpu_pinning=True)  # fmt: skip
+    addrs = (FIXTURES / "ip/addr_lab_up.json").read_text()  # captured with the bl lab up
+    clash = lab_plan.bridge_clash(plan, "zz", addrs)
+    assert clash["foreign"] == ["bl-app1", "bl-load1"]
+    assert clash["msg"].startswith("lab_bridge=blbr0 already carries the hosts of another lab (bl-app1, bl-load1)")
+    assert lab_plan.bridge_clash({**plan, "bridge": {"name": "zzbr0"}}, "zz", addrs) is None
+    assert lab_plan.bridge_clash(plan, "bl", addrs) is None, "the lab's own hosts are no clash"

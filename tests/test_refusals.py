@@ -82,6 +82,8 @@ REFUSALS = [
     (LAB, ["-e", "lab_subnet=10.203.0.0/30"], r"lab_subnet='10.203.0.0/30': 2 usable addresses", None),
     (LAB, ["-e", "lab_subnet=not-a-subnet"], r"lab_subnet='not-a-subnet': not an IPv4 network", None),
     (LAB, ["-e", "lab_name=Lab_1"], r"lab_name='Lab_1'", None),
+    (LAB, ["-e", "lab_name=zz"], r"lab_bridge=blbr0 already carries the hosts of another lab \(bl-app1, bl-load1\)",
+     None),
     (LAB, ["-e", "lab_state_dir=/tmp/bench-lab-nospace", "-e", "lab_min_free_mb=999999999"],
      r"needs lab_min_free_mb=999999999 MiB", None),
     # schedule.yml: checked with bench.yml's own validation, before the controller host is touched

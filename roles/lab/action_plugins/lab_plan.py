@@ -29,7 +29,7 @@ class ActionModule(ActionBase):
             return result
         addrs = subprocess.run(lab_plan.ADDRS, capture_output=True, text=True, check=True).stdout
         routes = subprocess.run(lab_plan.ROUTES, capture_output=True, text=True, check=True).stdout
-        clash = lab_plan.subnet_clash(plan, addrs, routes)
+        clash = lab_plan.bridge_clash(plan, args["name"], addrs) or lab_plan.subnet_clash(plan, addrs, routes)
         if clash:
             result.update(failed=True, **clash)
             return result

@@ -168,6 +168,25 @@ def subnet_clash(plan: dict, addrs_json: str, routes_json: str) -> dict | None:
     }
 
 
+def bridge_clash(plan: dict, prefix: str, addrs_json: str) -> dict | None:
+    """The refusal when the lab's bridge already carries hosts of a lab with another name (prefix): this plan would
+    boot a second set of hosts on the same addresses and writable layers, and removing it would cut the other off."""
+    bridge = plan["bridge"]["name"]
+    foreign = sorted(
+        link["ifname"]
+        for link in json.loads(addrs_json)
+        if link.get("master") == bridge and not link["ifname"].startswith(f"{prefix}-")
+    )
+    if not foreign:
+        return None
+    return {
+        "msg": f"lab_bridge={bridge} already carries the hosts of another lab ({', '.join(foreign)}), not named "
+        f"lab_name={prefix}: use that lab's lab_name, or take it down first (make lab-down), or give this one its "
+        "own lab_bridge and lab_subnet",
+        "foreign": foreign,
+    }
+
+
 def plan_here(p: dict) -> dict:
     return plan_lab(
         name=p["name"],
@@ -193,7 +212,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     _, addrs, _ = module.run_command(ADDRS, check_rc=True)
     _, routes, _ = module.run_command(ROUTES, check_rc=True)
-    clash = subnet_clash(plan, addrs, routes)
+    clash = bridge_clash(plan, module.params["name"], addrs) or subnet_clash(plan, addrs, routes)
     if clash:
         module.fail_json(**clash)
     for warning in plan["warnings"]:
