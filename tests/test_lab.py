@@ -156,3 +156,15 @@ def test_lab_down_leaves_nothing_and_lab_up_is_fast(lab):
     proc = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
     assert proc.returncode == 0
     assert recap(proc.stdout, "localhost")["changed"] == 0
+
+
+def test_bench_on_an_inventory_without_the_lab_leaves_the_lab_alone(tmp_path):
+    """bench.yml imports lab.yml for every inventory: for one of real VMs (no group lab), its lab play ends at once."""
+    inventory = tmp_path / "vms.yml"
+    inventory.write_text("all:\n  children:\n    app:\n      hosts:\n        app1: {ansible_host: 10.203.0.2}\n")
+    before = snapshot()
+    proc = playbook("-i", str(inventory), "playbooks/lab.yml", "-e", "lab_only_for_the_lab=true")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "TASK [End here unless the inventory is the lab (bench.yml)]" in proc.stdout
+    assert "TASK [lab :" not in proc.stdout and "WARNING" not in proc.stdout + proc.stderr
+    assert snapshot() == before
