@@ -110,3 +110,17 @@ def test_what_the_playbooks_wrote_on_the_hosts_is_root_owned_and_not_writable_by
                    "find /opt/bench /var/tmp/bench ! -type l \\( -perm /o+w -o ! -user root \\) -print; "
                    "find /opt/bench/load -type f | wc -l")["load1"]["stdout"].split()  # fmt: skip
     assert int(load[-1]) >= 3 and load[:-1] == [], load[:20]
+
+
+def test_the_load_role_removes_raw_output_older_than_load_keep_work_days():
+    """A nightly schedule would fill the load hosts' disks: each run leaves its raw output under /var/tmp/bench."""
+    plant = ("mkdir -p /var/tmp/bench/20000101T000000Z-sync/sync /var/tmp/bench/fresh-run && "
+             "touch /var/tmp/bench/old.plan.json && "
+             "touch -d '10 days ago' /var/tmp/bench/20000101T000000Z-sync /var/tmp/bench/old.plan.json")  # fmt: skip
+    assert ansible("load1", "-m", "ansible.builtin.shell", "-a", plant)["load1"]["rc"] == 0
+    ran = ansible("load1", "-m", "ansible.builtin.include_role", "-a", "name=load")
+    assert not ran["load1"].get("failed"), ran["load1"]
+    left = ansible("load1", "-m", "ansible.builtin.command", "-a", "ls /var/tmp/bench")["load1"]["stdout_lines"]
+    assert "20000101T000000Z-sync" not in left and "old.plan.json" not in left
+    assert "fresh-run" in left, "output younger than load_keep_work_days (7) stays"
+    ansible("load1", "-m", "ansible.builtin.file", "-a", "path=/var/tmp/bench/fresh-run state=absent")

@@ -55,6 +55,7 @@ REFUSALS = [
      "inventory_without_load"),
     (BENCH, ["-e", "load_install_siege=false"],
      "siege is not installed on load host load1 and load_install_siege=false", "siege_missing"),
+    (BENCH, ["-e", "load_keep_work_days=-1"], r"load_keep_work_days=-1: a whole number of days >= 0", None),
     # deploy.yml: worker types and knobs, the port, the address, an unreachable host
     (DEPLOY, ["-e", "worker=uvicorn"], f"worker='uvicorn': unknown worker type uvicorn; {TYPES}", None),
     (DEPLOY, ["-e", "worker=gthread", "-e", "workers=0"], "workers='0': must be a whole number from 1 to 64", None),
