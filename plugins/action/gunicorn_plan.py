@@ -22,14 +22,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=plan.ARGUMENT_SPEC)
         try:
-            instances = plan.plan_instances(
-                args["worker"],
-                defaults=args["defaults"],
-                workers=args["workers"],
-                threads=args["threads"],
-                worker_connections=args["worker_connections"],
-                gunicorn_version=args["gunicorn_version"],
-            )
+            instances = plan.plan_from(args)
         except plan.PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result

@@ -121,19 +121,23 @@ ARGUMENT_SPEC = {
 }
 
 
+def plan_from(p: dict) -> list[dict]:
+    """plan_instances from the task's arguments (ARGUMENT_SPEC), for the module and the action plugin alike."""
+    return plan_instances(
+        p["worker"],
+        defaults=p["defaults"],
+        workers=p["workers"],
+        threads=p["threads"],
+        worker_connections=p["worker_connections"],
+        gunicorn_version=p["gunicorn_version"],
+    )
+
+
 def main() -> None:
     """As a module (plugins/action/gunicorn_plan.py runs the same in the controller's process instead)."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    p = module.params
     try:
-        instances = plan_instances(
-            p["worker"],
-            defaults=p["defaults"],
-            workers=p["workers"],
-            threads=p["threads"],
-            worker_connections=p["worker_connections"],
-            gunicorn_version=p["gunicorn_version"],
-        )
+        instances = plan_from(module.params)
     except PlanError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, instances=instances, names=[i["name"] for i in instances])
