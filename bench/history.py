@@ -1,8 +1,10 @@
 """The series of runs: headline metrics per run, regression flags against comparable earlier runs, the index of
 runs with trend charts, retention of raw output, and a side-by-side comparison of two runs.
 
-A run folder under reports/ is *complete* when it holds results.json and report.md; anything else is a run that
-failed or is still going, listed as incomplete and never used as a baseline.
+A run folder under reports/ that holds results.json has been *reported* (report.md is rendered from it by the same
+command, while the index is drawn); it is *complete* when, in results.json, every worker type was loaded and every run
+of the matrix happened (`complete`). A folder without results.json failed before collecting or is still going. Only
+complete runs are baselines.
 """
 
 from __future__ import annotations
@@ -42,13 +44,15 @@ RELATIVE_FLOOR = {"p99_s": 0.25, "probe cpu": verdict.TOLERANCE["cpu"]}
 
 
 def load_runs(reports: Path) -> list[dict]:
-    """Every run folder, oldest first: complete ones with their results, the others marked incomplete."""
+    """Every run folder, oldest first, with its results.json as `data` (`reported`), or its run.json while it has
+    none; `complete` when its results say so (results written before that field existed were complete)."""
     runs = []
     for d in sorted(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink() and (p / "run.json").exists()):
         results = d / "results.json"
-        complete = results.exists() and (d / "report.md").exists()
-        data = json.loads(results.read_text()) if complete else json.loads((d / "run.json").read_text())
-        runs.append({"dir": d, "complete": complete, "data": data})
+        reported = results.exists()
+        data = json.loads((results if reported else d / "run.json").read_text())
+        complete = reported and data.get("complete", True) is True
+        runs.append({"dir": d, "reported": reported, "complete": complete, "data": data})
     return runs
 
 

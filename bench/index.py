@@ -7,12 +7,31 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import charts, history
+from bench import charts, collect, history
 from bench.report import TEMPLATES, fmt
 
 # The trend charts show the newest complete runs only: a year of nightly runs would be unreadable on one axis, and
 # redrawing it all after every run would make each run's report step slower than the last.
 TREND_RUNS = 30
+
+
+def missing(results: dict) -> str:
+    """What an incomplete run lacks, in a few words: 'sync failed to start; gevent not loaded; 28 of 70 runs'."""
+    parts = []
+    for f in results.get("failures") or []:
+        if f.get("load_host_lost"):
+            parts.append(f"{f['worker']} lost its load host")
+        elif f.get("phase") == "starting it":
+            parts.append(f"{f['worker']} failed to start")
+        else:
+            parts.append(f"{f['worker']} failed" + (f" while {f['phase']}" if f.get("phase") else ""))
+    failed = {f["worker"] for f in results.get("failures") or []}
+    ran = [r for r in results["results"] if r["invalid_reason"] != collect.NO_OUTPUT]
+    not_run = [w for w in results["workers_tested"] if w not in failed and not any(r["worker"] == w for r in ran)]
+    if not_run:
+        parts.append(f"{', '.join(not_run)} not loaded")
+    parts.append(f"{len(ran)} of {len(results['results'])} runs")
+    return "; ".join(parts)
 
 
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
@@ -49,10 +68,11 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
     complete = [r for r in runs if r["complete"]]
     for run in runs:
         data = run["data"]
-        row = {"run_id": data["run_id"], "link": f"{run['dir'].name}/report.md", "complete": run["complete"],
+        row = {"run_id": data["run_id"], "link": f"{run['dir'].name}/report.md", "reported": run["reported"],
                "started": data.get("started"), "commit": data.get("git_commit"), "profile": data.get("profile"),
-               "workers": data.get("workers_tested") or data.get("worker")}  # fmt: skip
-        if run["complete"]:
+               "workers": data.get("workers_tested") or data.get("worker"),
+               "missing": None if run["complete"] or not run["reported"] else missing(data)}  # fmt: skip
+        if run["reported"]:
             recorded = run["dir"] / "changes.json"  # what collect-report found when the run ended
             if recorded.exists():
                 found = json.loads(recorded.read_text())

@@ -100,7 +100,7 @@ def test_index_lists_every_run_with_headline_flags_and_trends(tmp_path):
     text = index.render(tmp_path).read_text()
     rows = [line for line in text.splitlines() if line.startswith("| 2026")]
     assert len(rows) == 6
-    assert "incomplete: no results" in rows[0]
+    assert "| no results: failed or still running |" in rows[0] and "](" not in rows[0]
     assert "[run004](run004/report.md)" in rows[1] and "regressed" in rows[1]
     assert "regressed" not in rows[2]
     assert "gthread 2.0x/" in rows[1]
