@@ -17,6 +17,8 @@ from bench import history, index, lock
 
 BASE = json.loads((FIXTURES / "results/quick-all.json").read_text())
 POINT = ("gthread w1 t2 c1000", "/ioTask?ms=100 c=10", "rps")
+BASE_RPS = next(r["rps"] for r in BASE["results"] if r["scenario"] == "sweep" and r["worker"] == "gthread"
+                and r["endpoint"] == "/ioTask?ms=100" and r["concurrency"] == 10)  # fmt: skip
 
 
 def run_with(rps_factor: float, n: int, started: str | None = None) -> dict:
@@ -34,14 +36,13 @@ def series(factors: list[float]) -> list[dict]:
     return [run_with(f, i) for i, f in enumerate(factors)]
 
 
-def flagged(runs: list[dict]) -> list[int]:
+def on_point(found: list[dict]) -> list[dict]:
+    return [c for c in found if (c["config"], c["point"], c["metric"]) == POINT]
+
+
+def flagged(runs: list[dict], th: history.Thresholds = history.DEFAULT) -> list[int]:
     """Indexes of runs that have a change on POINT against their predecessors."""
-    out = []
-    for i, run in enumerate(runs):
-        found = history.changes(run, runs[:i])
-        if any((c["config"], c["point"], c["metric"]) == POINT for c in found):
-            out.append(i)
-    return out
+    return [i for i, run in enumerate(runs) if on_point(history.changes(run, runs[:i], th))]
 
 
 def test_a_real_step_is_flagged_as_a_regression():
@@ -53,16 +54,60 @@ def test_a_real_step_is_flagged_as_a_regression():
 
 
 def test_noise_is_not_flagged():
-    rng = random.Random(2)
-    assert flagged(series([1 + rng.uniform(-0.04, 0.04) for _ in range(15)])) == []
+    """A point that swings by 15 % every night: each move is beyond the 10 % threshold, and within 3x the noise."""
+    factors = [1.0, 0.85, 1.15] * 5
+    assert flagged(series(factors)) == []
+    swings = [i for i in range(3, 15) if factors[i] != 1.0]  # 3 runs of history first
+    assert flagged(series(factors), history.Thresholds(noise_factor=0)) == swings, "only the noise factor holds them"
+
+
+def test_a_step_beyond_the_noise_is_flagged_and_one_within_it_is_not():
+    runs = series([1.0, 0.9, 1.1, 0.95, 1.05])  # median 1.0, noise 1.4826 x 0.05
+    assert flagged([*runs, run_with(0.7, 5)]) == [5], "0.3 is beyond 3 x 0.074"
+    assert flagged([*runs, run_with(0.8, 5)]) == [], "0.2 is beyond the 10 % but within 3 x 0.074"
 
 
 def test_one_outlier_among_earlier_runs_moves_nothing():
     rng = random.Random(3)
     factors = [1 + rng.uniform(-0.02, 0.02) for _ in range(10)]
     factors[4] = 0.5  # one bad night
-    flags = flagged(series(factors))
-    assert 5 not in flags and all(i == 4 for i in flags)
+    assert flagged(series(factors)) == [4], "the bad night itself, and none of the nights after it"
+    # Nor does it hide a real step: a mean of the last runs would be pulled down to the step, and their noise up.
+    assert flagged([*series(factors[:8]), run_with(0.75, 8)]) == [4, 8]
+
+
+def test_only_the_last_window_of_comparable_runs_make_the_baseline():
+    runs = series([0.5] * 10 + [1.0] * 7)  # ten slow nights long ago, then seven at full speed
+    assert not on_point(history.changes(run_with(1.0, 17), runs))
+    (change,) = on_point(history.changes(run_with(0.5, 17), runs))
+    assert change["regression"] and change["baseline"] == BASE_RPS and change["runs"] == 7
+    (change,) = on_point(history.changes(run_with(0.5, 17), runs, history.Thresholds(window=12)))
+    assert change["runs"] == 12 and change["baseline"] == BASE_RPS, "the median of 2 slow and 10 fast nights"
+
+
+def test_the_window_counts_comparable_runs_only():
+    comparable = series([1.0] * 5)
+    newer = [dict(run_with(0.5, n), profile="full") for n in range(5, 15)]  # ten newer runs of another profile
+    (change,) = on_point(history.changes(run_with(0.5, 20), comparable + newer))
+    assert change["regression"] and change["runs"] == 5
+
+
+def on_host(run: dict, cpu_model: str | None = None, cpus_pinned: list[int] | None = None) -> dict:
+    run = copy.deepcopy(run)
+    app = run["hosts"]["app1"]
+    app.update({k: v for k, v in (("cpu_model", cpu_model), ("cpus_pinned", cpus_pinned)) if v is not None})
+    return run
+
+
+def test_runs_on_another_app_host_type_are_not_compared():
+    runs = series([1.0] * 5)
+    assert on_point(history.changes(run_with(0.5, 9), runs)), "the same host type: a regression"
+    assert not on_point(history.changes(on_host(run_with(0.5, 9), cpu_model="Intel Xeon"), runs))
+    assert not on_point(history.changes(on_host(run_with(0.5, 9), cpus_pinned=[1, 2]), runs)), "two cores"
+    assert on_point(history.changes(on_host(run_with(0.5, 9), cpus_pinned=[0]), runs)), "another core, same type"
+    assert history.host_type(run_with(1.0, 1)) == "AMD EPYC x1"
+    assert history.host_type({"hosts": {"load1": {"role": "load"}}}) == "unknown"
+    assert history.host_type({"hosts": {"app1": {"role": "app", "cores": 4}}}) == "? x4", "no pinning: its cores"
 
 
 def test_an_improvement_is_flagged_but_not_as_a_regression():
