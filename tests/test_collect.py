@@ -9,7 +9,7 @@ import tarfile
 import pytest
 from conftest import FIXTURES
 
-from bench import collect
+from bench import collect, wrk
 
 BASE = {"worker": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
         "gunicorn_version": "27.0.1", "connection": "close", "unit_s": None, "repeat": 1, "discard": False}  # fmt: skip
@@ -122,3 +122,64 @@ def test_a_failed_write_keeps_the_previous_results(run_dir, monkeypatch):
     assert (run_dir / "results.json").read_text() == before
     assert not list(run_dir.glob(".results.json.*"))
     shutil.rmtree(run_dir / "raw")
+
+
+def test_availability_is_the_share_of_transactions_that_did_not_fail(run_dir):
+    recs = {r["name"]: r for r in collect.collect(run_dir)["results"]}
+    aborted = recs["aborted-sync-keepalive-c4"]  # 1027 transactions, 1024 failed
+    assert aborted["availability"] == round(100 * 1027 / (1027 + 1024), 2) == 50.07, "siege's own figure"
+    assert recs["zero-refused-c2"]["availability"] == 0.0, "2 failed, none served"
+    assert recs["probe-sync-io-c4"]["availability"] == 100.0
+    assert recs["hung-blackhole-c2"]["availability"] is None and recs["never-ran-c2"]["availability"] is None
+
+
+# --- warm-ups, and two load hosts (tests/fixtures/two-load-hosts: gevent, a probe, a warm-up and a sweep) ------------
+
+
+def test_warm_ups_are_run_but_left_out_of_the_results(tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURES / "two-load-hosts", run)
+    results = collect.collect(run)
+    assert [r["scenario"] for r in results["results"]] == ["probe", "sweep"]
+    assert results["warmups_discarded"] == 1
+
+
+WRK = FIXTURES / "wrk"
+WRK_SWEEP = "gevent-sweep-ioTask-ms-100-c4-r1"
+
+
+def wrk_run(tmp_path, load1: str, load2: str):
+    """The two-load-host run with its sweep made by wrk: each host's output a real wrk capture (two captures of
+    different runs stand in for the two hosts: a 3.5 ms hello and a 103 ms IO run)."""
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURES / "two-load-hosts", run)
+    plan = json.loads((run / "run.json").read_text())
+    next(r for r in plan["matrix"] if r["name"] == WRK_SWEEP)["tool"] = "wrk"
+    (run / "run.json").write_text(json.dumps(plan))
+    for host, text in (("load1", load1), ("load2", load2)):
+        (run / "raw" / host / f"{WRK_SWEEP}.out").write_text(text)
+        (run / "raw" / host / f"{WRK_SWEEP}.err").write_text("")
+    return next(r for r in collect.collect(run)["results"] if r["name"] == WRK_SWEEP)
+
+
+def test_wrk_on_two_hosts_keeps_the_worst_hosts_percentiles(tmp_path):
+    fast, slow = (WRK / "hello-c10-sync.out").read_text(), (WRK / "io-c4-close.out").read_text()
+    for i, (load1, load2) in enumerate(((fast, slow), (slow, fast))):  # whichever host was slower
+        sweep = wrk_run(tmp_path / str(i), load1, load2)
+        assert sweep["tool"] == "wrk" and sweep["valid"] and sweep["response_times_s"] is None
+        assert (sweep["p50_s"], sweep["p90_s"], sweep["p99_s"]) == (0.1031, 0.1037, 0.1077), "the slow host's"
+        assert sweep["max_s"] == pytest.approx(0.10775)
+        assert sweep["transactions"] == 8495 + 232 and sweep["rps"] == pytest.approx(2830.46 + 38.59)
+
+
+def test_wrk_non_2xx_responses_are_failures_not_transactions(tmp_path):
+    # A real capture, with the line wrk prints after its socket errors when responses had a status above 399.
+    hello = (WRK / "hello-c10-sync.out").read_text()
+    with_503s = hello.replace("Requests/sec:", "  Non-2xx or 3xx responses: 95\nRequests/sec:")
+    parsed = wrk.parse(with_503s)
+    assert (parsed.requests, parsed.non_2xx, parsed.transactions, parsed.failed) == (8495, 95, 8400, 95)
+    assert parsed.invalid_reason() == "95 failed requests (95 non-2xx/3xx responses)"
+    sweep = wrk_run(tmp_path, hello, with_503s)
+    assert (sweep["transactions"], sweep["failed"]) == (8495 + 8400, 95)
+    assert sweep["availability"] == round(100 * 16895 / (16895 + 95), 2)
+    assert not sweep["valid"] and sweep["invalid_reason"] == "load2: 95 failed requests (95 non-2xx/3xx responses)"
