@@ -2,16 +2,21 @@
 
 Served by gunicorn as ``flask_app:app``. ``/ioTask`` sleeps with ``time.sleep``, which gevent's and eventlet's
 workers patch into a cooperative wait; ``/cpuTask`` is pure-Python arithmetic that holds the interpreter.
+Every response carries a ``Server-Timing`` header (server_timing.py); ``/healthz`` says what the process runs: its
+versions, the gunicorn settings its worker was started with, and a hash of each file of the app it loaded.
 Every parameter is bounded so that no request can hold a worker longer than the configured limits.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 import time
 from importlib import metadata
 
+import server_timing
 from flask import Flask, jsonify, request
 
 DEFAULTS = {
@@ -21,6 +26,17 @@ DEFAULTS = {
     "CPU_MAX_N": 65_000_000,  # largest ?n= accepted (about 3 s)
 }
 VERSIONED = ("flask", "werkzeug", "gunicorn", "gevent", "greenlet", "eventlet", "tornado")
+# What the gunicorn config's post_worker_init hook saw in this worker (worker class, workers, threads, ...).
+PROCESS_ENV = "BENCH_GUNICORN_PROCESS"
+
+
+def file_sha256(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+# The app's code as this process loaded it: sha256 of each of its files, read at import.
+APP_SHA256 = {os.path.basename(path): file_sha256(path) for path in (__file__, server_timing.__file__)}
 
 
 class BadParameter(ValueError):
@@ -63,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("BENCH")  # BENCH_IO_MAX_MS=... from the service's environment
     app.config.update(config or {})
+    app.wsgi_app = server_timing.ServerTiming(app.wsgi_app)  # Server-Timing on every response; probes logged
 
     @app.errorhandler(BadParameter)
     def bad_parameter(exc: BadParameter):
@@ -87,7 +104,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(status="ok", pid=os.getpid(), versions=versions())
+        return jsonify(
+            status="ok", pid=os.getpid(), versions=versions(), app_sha256=APP_SHA256,
+            process=json.loads(os.environ.get(PROCESS_ENV, "null")),
+        )  # fmt: skip
 
     return app
 

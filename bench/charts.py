@@ -1,4 +1,5 @@
-"""PNG charts beside the report: probe ladders, and sweep throughput and latency against concurrency."""
+"""PNG charts beside the report: probe ladders, who waited for whom in each probe burst, and sweep throughput and
+latency against concurrency."""
 
 from __future__ import annotations
 
@@ -35,6 +36,36 @@ def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Pa
         ax.set_ylabel("response time (s)")
         ax.set_title(f"/{'ioTask' if task == 'io' else 'cpuTask'} probe: who waited for whom")
         ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+    return path
+
+
+def timeline_chart(rows: list[dict], title: str, path: Path) -> Path | None:
+    """Who waited for whom: one panel per probe burst (rows: one worker type and endpoint, each with the server's
+    wait_s and service_s in order of arrival), one bar per request, from when the burst was sent: its wait before
+    it reached the app, then its time inside the app."""
+    rows = sorted((r for r in rows if r.get("service_s")), key=lambda r: r["concurrency"])
+    if not rows:
+        return None
+    with plt.rc_context(STYLE):
+        heights = [max(len(r["service_s"]), 2) for r in rows]
+        fig, axes = plt.subplots(len(rows), 1, figsize=(7, 0.9 + 0.28 * sum(heights)), sharex=True,
+                                 gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
+        for ax, row in zip(axes[:, 0], rows, strict=True):
+            n = len(row["service_s"])
+            ys = range(n, 0, -1)  # the first to arrive on top
+            ax.barh(ys, row["wait_s"], color="#d9d9d9", edgecolor="#999999", linewidth=0.5, label="waiting")
+            ax.barh(ys, row["service_s"], left=row["wait_s"], color="#3b75af", label="inside the app")
+            ax.set_yticks(list(ys), [str(i) for i in range(1, n + 1)], fontsize=7)
+            at_once = f"{row['measured']:.2f} at once, theory {row['expected']:.2f}" if row.get("measured") else ""
+            ax.set_title(f"c={row['concurrency']}" + (f" ×{row['reps']} in a row" if (row.get("reps") or 1) > 1 else "")
+                         + (f": {at_once}" if at_once else ""), fontsize=8, loc="left")  # fmt: skip
+            ax.grid(axis="y", visible=False)
+        axes[0, 0].legend(fontsize=7, loc="lower right")
+        axes[-1, 0].set_xlabel("seconds since the burst was sent (request numbers in order of arrival)")
+        fig.suptitle(title, fontsize=9)
         fig.tight_layout()
         fig.savefig(path)
         plt.close(fig)

@@ -4,8 +4,9 @@ Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario ma
 (the hosts' hardware and OS, and what /healthz said each worker type ran with) and, per run of the matrix and per load
 host, raw/<host>/NAME.out, .err, .meta.json and .cpu.json (older runs: raw/NAME.*), merged into one record. A run with
 no raw output is recorded as invalid ("no output"), never dropped. Per worker type, raw/TYPE.journal.json (its unit's
-journal during the load) gives the service's faults, raw/TYPE.samples.jsonl what its processes spent, and
-raw/TYPE.failure.json why a type was not loaded; raw/phases.json gives the phase timings.
+journal during the load) gives the service's faults and the app's own timing of each probe request (bench/timing.py;
+a probe record's `server`), raw/TYPE.samples.jsonl what its processes spent, and raw/TYPE.failure.json why a type was
+not loaded; raw/phases.json gives the phase timings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, resources, siege, stats, wrk
+from bench import events, resources, siege, stats, timing, wrk
 
 SCHEMA = 1
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
@@ -217,9 +218,12 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     service_events = []
     for worker in run["worker"]:
         journal = raw / f"{worker}.journal.json"
-        if journal.exists():
-            found = events.parse(journal.read_text(errors="replace"))
-            service_events += events.attach(found, worker, results + warmups)
+        text = journal.read_text(errors="replace") if journal.exists() else ""
+        service_events += events.attach(events.parse(text), worker, results + warmups)
+        bursts = timing.parse_journal(text)  # the app's own clock, for each probe request
+        for r in results:
+            if r["worker"] == worker and r["scenario"] == "probe":
+                r["server"] = timing.burst(bursts[r["name"]], r["started"]) if r["name"] in bursts else None
     marks = read_json(raw / "phases.json", default={"none": 0})
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
@@ -237,6 +241,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "workers_tested": run["worker"],
         "hosts": context.get("hosts", {}),
         "versions": context.get("versions", {}),
+        "processes": context.get("processes", {}),
         "time_in_siege_s": round(load_s, 2),
         "settle_s": round(settle_s, 2),
         "warmups_discarded": len(warmups),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import charts, collect, resources, verdict
+from bench import charts, collect, resources, summary, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -47,6 +47,12 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
             name = charts.chart_name("probe", task)
             if charts.probe_chart(probes, task, order, run_dir / name):
                 chart_files[f"probe-{task}"] = name
+        for worker in order:
+            for endpoint in dict.fromkeys(p["endpoint"] for p in probes if p["worker"] == worker):
+                name = charts.chart_name("timeline", f"{worker}-{endpoint}")
+                mine = [p for p in probes if p["worker"] == worker and p["endpoint"] == endpoint]
+                if charts.timeline_chart(mine, f"{worker} {endpoint}: who waited for whom", run_dir / name):
+                    chart_files[f"timeline-{worker}-{endpoint}"] = name
         for endpoint in dict.fromkeys(r["endpoint"] for r in sweeps):
             name = charts.chart_name("sweep", endpoint)
             if charts.sweep_chart(sweeps, endpoint, order, run_dir / name):
@@ -59,12 +65,14 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         if w not in failed
         and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker"] == w)
     ]  # fmt: skip
+    verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"]))
     return {
         "r": results,
+        "summary": summary.paragraph(verdict_rows, probes, sweeps, order),
         "order": order,
         "cores": cores,
         "probes": sorted(probes, key=lambda p: (order.index(p["worker"]), p["task"], p["concurrency"])),
-        "verdicts": sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"])),
+        "verdicts": verdict_rows,
         "sweeps": sorted(sweeps, key=lambda s: (s["endpoint"], order.index(s["worker"]), s["concurrency"])),
         "sweep_endpoints": list(dict.fromkeys(s["endpoint"] for s in sweeps)),
         "charts": chart_files,
@@ -73,6 +81,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "invalid": invalid,
         "shared_cores": shared_cores(results["hosts"]),
         "tolerance": verdict.TOLERANCE,
+        "siege_tolerance": verdict.SIEGE_TOLERANCE,
         "noisy_cv": verdict.NOISY_CV,
         "changes": changes,
         "not_run": not_run,

@@ -42,15 +42,41 @@ def capacity(worker: str, workers: int, threads: int, worker_connections: int) -
     return workers  # sync: one request per process; tornado runs the WSGI app inside its loop, one at a time
 
 
+def slots(worker: str, task: str, workers: int, threads: int, worker_connections: int) -> int:
+    """How many requests the app works on at once: the configuration's capacity, except that a CPU-bound request
+    blocks a greenlet worker's loop, so gevent and eventlet take one at a time per worker on CPU work (threads still
+    take one each, sharing their process's GIL)."""
+    if task == "cpu" and worker in GREEN:
+        return workers
+    return capacity(worker, workers, threads, worker_connections)
+
+
+def cpu_lanes(workers: int, cores: int) -> int:
+    """How many CPU-bound requests can progress at the same instant: one per process (the GIL), one per core."""
+    return max(1, min(workers, cores))
+
+
+def ladder(n: int, k: int) -> float:
+    """Average number at once of n simultaneous requests on k slots: they finish in ceil(n/k) rounds, so a perfect
+    ladder serves n ÷ ceil(n/k) at a time (10 on 4: 3.33, not 4)."""
+    return n / math.ceil(n / max(k, 1))
+
+
+def expected_at_once(worker: str, task: str, n: int, *, workers: int, threads: int, worker_connections: int) -> float:
+    """Theory of how many of a burst of n requests the app works on at once (the queue), in rounds."""
+    return ladder(n, slots(worker, task, workers, threads, worker_connections))
+
+
 def expected_concurrency(
     worker: str, task: str, concurrency: int, *, workers: int, threads: int, worker_connections: int, cores: int
-) -> int:
-    """Theory for a burst of ``concurrency`` requests: IO waits overlap up to the capacity; CPU work overlaps only
-    across processes (the GIL, or one greenlet loop per process), and never beyond the app host's cores."""
-    cap = capacity(worker, workers, threads, worker_connections)
+) -> float:
+    """Theory of the effective concurrency (units of work done per unit of time) of a burst: IO waits overlap up to
+    the slots, in rounds; CPU work also needs a core and its process's GIL, so it never goes beyond
+    min(workers, cores) (more slots than that share the cores: 3 sync workers on 2 cores give 2)."""
+    at_once = ladder(concurrency, slots(worker, task, workers, threads, worker_connections))
     if task == "cpu":
-        cap = min(workers, max(cores, 1))
-    return max(1, min(concurrency, cap))
+        return min(at_once, float(cpu_lanes(workers, cores)))
+    return at_once
 
 
 def relative_error(measured: float, expected: float) -> float:
@@ -81,6 +107,34 @@ def ladder_sentence(response_times: Sequence[float], unit_s: float) -> str:
         f"{at_once} request{'s were' if at_once > 1 else ' was'} served at once; the {ordinal(first_wait + 1)} "
         f"request waited for the {'1st' if at_once == 1 else 'first ' + str(at_once)} to finish "
         f"(longest {times[-1]:.1f} s)"
+    )
+
+
+def burst_sentence(
+    wait_s: Sequence[float], service_s: Sequence[float], unit_s: float, response_times: Sequence[float] | None = None
+) -> str:
+    """One plain sentence on how a burst was served, from the server's clock: each request's wait before it reached
+    the app and its time inside it (in order of arrival), against one unit of work."""
+    n = len(service_s)
+    if not n or unit_s <= 0:
+        return "no request reached the app"
+    times = sorted(response_times or [])
+    typical = sorted(service_s)[n // 2]
+    if n > 1 and times and times[0] >= (n - 0.5) * unit_s:
+        return (
+            f"the {n} requests were worked on one after another (each {typical:.2f} s in the app), but none was "
+            f"answered before the last had finished (all took about {times[-1]:.1f} s)"
+        )
+    stretch = typical / unit_s
+    shared = f", each {stretch:.1f}× as long as alone (they shared the core)" if stretch >= 1.5 else ""
+    waited = [i for i, w in enumerate(wait_s) if w > 0.5 * unit_s]
+    if not waited:
+        return f"all {n} requests were worked on at once{shared or f' (each {typical:.2f} s in the app)'}"
+    at_once = waited[0]
+    return (
+        f"{at_once} request{'s were' if at_once > 1 else ' was'} worked on at once{shared}; the "
+        f"{ordinal(at_once + 1)} waited {wait_s[at_once]:.2f} s to reach the app (the longest wait "
+        f"{max(wait_s):.2f} s)"
     )
 
 
