@@ -56,8 +56,10 @@ def timeline_chart(rows: list[dict], title: str, path: Path) -> Path | None:
         for ax, row in zip(axes[:, 0], rows, strict=True):
             n = len(row["service_s"])
             ys = range(n, 0, -1)  # the first to arrive on top
-            ax.barh(ys, row["wait_s"], color="#d9d9d9", edgecolor="#999999", linewidth=0.5, label="waiting")
-            ax.barh(ys, row["service_s"], left=row["wait_s"], color="#3b75af", label="inside the app")
+            sent = row.get("sent_s") or [0.0] * n
+            reached = [s + w for s, w in zip(sent, row["wait_s"], strict=True)]
+            ax.barh(ys, row["wait_s"], left=sent, color="#d9d9d9", edgecolor="#999999", linewidth=0.5, label="waiting")
+            ax.barh(ys, row["service_s"], left=reached, color="#3b75af", label="inside the app")
             ax.set_yticks(list(ys), [str(i) for i in range(1, n + 1)], fontsize=7)
             at_once = f"{row['measured']:.2f} at once, theory {row['expected']:.2f}" if row.get("measured") else ""
             ax.set_title(f"c={row['concurrency']}" + (f" ×{row['reps']} in a row" if (row.get("reps") or 1) > 1 else "")

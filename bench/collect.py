@@ -223,7 +223,8 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         bursts = timing.parse_journal(text)  # the app's own clock, for each probe request
         for r in results:
             if r["worker"] == worker and r["scenario"] == "probe":
-                r["server"] = timing.burst(bursts[r["name"]], r["started"]) if r["name"] in bursts else None
+                one_client = r["concurrency"] == 1 and (r["reps"] or 1) > 1
+                r["server"] = timing.burst(bursts[r["name"]], r["started"], one_client) if r["name"] in bursts else None
     marks = read_json(raw / "phases.json", default={"none": 0})
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}

@@ -35,12 +35,13 @@ class Thresholds:
 DEFAULT = Thresholds()
 
 # metric name -> which direction is worse
-HIGHER_IS_BETTER = {"rps": True, "p99_s": False, "effective": True}
+HIGHER_IS_BETTER = {"rps": True, "p99_s": False, "effective": True, "at_once": True, "unit_cpu_s": False}
 # Smallest change that can be real, whatever the history says: siege's clock ticks in 10 ms, so a p99 must move by
 # two ticks; the CPU probes are only as exact as their verdict's tolerance.
 ABS_FLOOR = {"p99_s": 0.02}
-# ... and some numbers are noisier than others: a tail latency from a few seconds of load, a CPU probe.
-RELATIVE_FLOOR = {"p99_s": 0.25, "probe cpu": verdict.TOLERANCE["cpu"]}
+# ... and some numbers are noisier than others: a tail latency from a few seconds of load, and a CPU probe timed by
+# siege (older runs), only as exact as its verdict's tolerance. (metric, start of the point) -> smallest change.
+RELATIVE_FLOOR = {("p99_s", ""): 0.25, ("effective", "probe cpu"): verdict.SIEGE_TOLERANCE["cpu"]}
 
 
 def load_runs(reports: Path) -> list[dict]:
@@ -71,7 +72,10 @@ def config_key(rec: dict) -> str:
 
 def metrics(results: dict) -> dict[tuple, float]:
     """Headline numbers of a run: per worker config, sweep rps and p99 per (endpoint, concurrency), and the probes'
-    effective concurrency at their largest burst per task."""
+    figures at their largest burst per task, timed by the server: how many requests were in the app at once
+    (`at_once`) and, for CPU work, one request's CPU time on an idle worker (`unit_cpu_s`: a slower interpreter or
+    app shows here). Runs from before the app timed its requests keep siege's effective concurrency (`effective`):
+    a metric of its own, never compared with the server's."""
     out: dict[tuple, float] = {}
     configs = {r["worker"]: config_key(r) for r in results["results"]}
     for row in verdict.sweep_rows(results["results"]):
@@ -79,8 +83,15 @@ def metrics(results: dict) -> dict[tuple, float]:
             if row[name] is not None:
                 out[(configs[row["worker"]], f"{row['endpoint']} c={row['concurrency']}", name)] = row[name]
     for row in verdict.verdicts(verdict.probe_rows(results["results"], verdict.app_cores(results.get("hosts", {})))):
-        if row["measured"] is not None:
-            out[(configs[row["worker"]], f"probe {row['task']} c={row['concurrency']}", "effective")] = row["measured"]
+        if row["measured"] is None:
+            continue
+        config, point = configs[row["worker"]], f"probe {row['task']} c={row['concurrency']}"
+        if row["timed_by"] == "server":
+            out[(config, point, "at_once")] = row["measured"]
+            if row["task"] == "cpu" and row["unit_cpu"]:
+                out[(config, f"probe {row['task']} {row['endpoint']}", "unit_cpu_s")] = row["unit_cpu"]
+        else:
+            out[(config, point, "effective")] = row["measured"]
     return out
 
 
@@ -103,7 +114,10 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
         base = statistics.median(values)
         noise = MAD_TO_SIGMA * statistics.median(abs(v - base) for v in values)
         delta = value - base
-        relative = max([th.relative] + [v for k, v in RELATIVE_FLOOR.items() if k in (key[2], key[1][: len(k)])])
+        relative = max(
+            [th.relative]
+            + [v for (metric, at), v in RELATIVE_FLOOR.items() if key[2] == metric and key[1].startswith(at)]
+        )
         if (
             base == 0
             or abs(delta) <= relative * abs(base)
@@ -120,12 +134,13 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
 
 
 def headline(results: dict) -> str:
-    """One short line per worker type: IO effective concurrency and the largest sweep's rps on /ioTask."""
+    """One short line per worker type: IO requests at once (server-timed; siege's effective concurrency in older
+    runs) and the largest sweep's rps on /ioTask."""
     parts = []
     m = metrics(results)
     for worker in results["workers_tested"]:
         eff = next((v for k, v in m.items() if k[0].startswith(worker + " ") and k[1].startswith("probe io")
-                    and k[2] == "effective"), None)  # fmt: skip
+                    and k[2] in ("at_once", "effective")), None)  # fmt: skip
         rps = [(k[1], v) for k, v in m.items() if k[0].startswith(worker + " ") and "ioTask" in k[1] and k[2] == "rps"]
         best = max(rps, key=lambda kv: int(kv[0].rsplit("=", 1)[1]))[1] if rps else None
         parts.append(f"{worker} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "") if eff else worker)

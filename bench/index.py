@@ -35,8 +35,8 @@ def missing(results: dict) -> str:
 
 
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
-    """task label -> worker config -> [(run_id, value)]: IO effective concurrency, and sweep rps at the largest
-    concurrency of each endpoint."""
+    """task label -> worker config -> [(run_id, value)]: the probes' requests at once (siege's effective concurrency
+    in older runs), one CPU request's CPU time, and sweep rps at the largest concurrency of each endpoint."""
     out: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for run in runs:
         if not run["complete"]:
@@ -49,8 +49,12 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
                 endpoint, conc = point.rsplit(" c=", 1)
                 largest[(config, endpoint)] = max(largest.get((config, endpoint), 0), int(conc))
         for (config, point, name), value in m.items():
-            if name == "effective":
-                label = f"effective concurrency, {point.split(' ')[1]} probe"
+            if name == "at_once":
+                label = f"requests at once, {point.split(' ')[1]} probe"
+            elif name == "effective":
+                label = f"effective concurrency (siege-timed), {point.split(' ')[1]} probe"
+            elif name == "unit_cpu_s":
+                label = f"CPU time of one request (s), {point.split(' ', 2)[2]}"
             elif name == "rps":
                 endpoint, conc = point.rsplit(" c=", 1)
                 if int(conc) != largest[(config, endpoint)]:

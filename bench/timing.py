@@ -85,21 +85,27 @@ def peak_occupancy(requests: list[Request], slack_s: float = 0.005) -> int:
     return peak
 
 
-def burst(requests: list[Request], sent: float | None) -> dict:
-    """What the server's clock says of one burst: per request (in order of arrival) its wait and service; the span;
-    the average and peak number in the app at once; the CPU the whole service consumed from the first arrival to
-    the last departure, and the requests' own CPU. ``sent`` is when the load host started the burst (its clock;
-    on VMs, NTP keeps it within a few ms of the app host's): a wait is never counted below 0."""
+def burst(requests: list[Request], sent: float | None, sequential: bool = False) -> dict:
+    """What the server's clock says of one burst: per request (in order of arrival) when it was sent, its wait and
+    its service; the span; the average and peak number in the app at once; the CPU the whole service consumed from
+    the first arrival to the last departure, and the requests' own CPU. ``sent`` is when the load host started the
+    burst (its clock; on VMs, NTP keeps it within a few ms of the app host's): a wait is never counted below 0.
+    ``sequential``: one client sending its requests one after another (the c=1 calibration), each when the one
+    before came back, so each waits from the previous departure."""
     if not requests:
         return {}
     first = min(r.arrived for r in requests)
     start = min(sent, first) if sent is not None else first
+    sent_at = [start] * len(requests)
+    if sequential:
+        sent_at = [start] + [max(start, prev.left) for prev in requests[:-1]]
     ins = [r.unit_cpu_in_s for r in requests if r.unit_cpu_in_s is not None]
     outs = [r.unit_cpu_out_s for r in requests if r.unit_cpu_out_s is not None]
     span = max(r.left for r in requests) - first
     return {
         "requests": [asdict(r) for r in requests],
-        "wait_s": [round(r.arrived - start, 4) for r in requests],
+        "sent_s": [round(t - start, 4) for t in sent_at],
+        "wait_s": [round(max(r.arrived - t, 0.0), 4) for r, t in zip(requests, sent_at, strict=True)],
         "service_s": [round(r.service_s, 4) for r in requests],
         "cpu_s": [round(r.cpu_s, 4) for r in requests],
         "span_s": round(span, 4),

@@ -85,6 +85,7 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         "peak_at_once": server["peak_at_once"],
         "effective": n * unit_wall / span if span > 0 else None,
         "effective_expected": stats.expected_concurrency(p["worker"], p["task"], n, cores=cores, **knobs),
+        "sent_s": server.get("sent_s"),
         "wait_s": server["wait_s"],
         "service_s": server["service_s"],
         "cpu_consumed_s": consumed,
@@ -92,7 +93,9 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         "utilisation": consumed / span / lanes if consumed is not None and span > 0 else None,
         "useful_cpu_s": n * unit_cpu,
         "cpu_efficiency": n * unit_cpu / consumed if consumed else None,
-        "sentence": stats.burst_sentence(server["wait_s"], server["service_s"], unit_wall, p["response_times_s"]),
+        "sentence": stats.burst_sentence(server["wait_s"], server["service_s"], unit_wall, p["response_times_s"])
+        if p["concurrency"] > 1
+        else f"one unit of work: {n} requests one after another, {unit_wall:.3f} s in the app, {unit_cpu:.3f} s of CPU",
     }
 
 
@@ -119,6 +122,7 @@ def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
         "peak_at_once": None,
         "effective": measured,
         "effective_expected": expected,
+        "sent_s": None,
         "wait_s": None,
         "service_s": None,
         "cpu_consumed_s": None,

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -60,3 +62,10 @@ def lab_leftovers(prefix: str = "bl", bridge: str = "blbr0") -> list[str]:
     left += [f"nspawn pid {p}" for p in snap["nspawn"]]
     left += [f"mount {m}" for m in snap["mounts"] if m.startswith(str(ROOT / ".lab")) or m.startswith("/run/netns/bl-")]
     return left
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The lab up (playbooks/lab.yml: a no-op when it is), shared by every lab test that needs no special state."""
+    proc = playbook("playbooks/lab.yml")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -46,11 +46,45 @@ def test_capacity_by_worker_type(worker, workers, threads, conns, cap):
     assert stats.capacity(worker, workers, threads, conns) == cap
 
 
-def test_expected_concurrency_is_capped_by_the_burst_and_by_cores_for_cpu():
+@pytest.mark.parametrize(("n", "k", "expected"), [(10, 4, 10 / 3), (10, 2, 2.0), (10, 1, 1.0), (10, 1000, 10.0),
+                                                  (4, 3, 2.0), (1, 8, 1.0), (10, 3, 2.5)])  # fmt: skip
+def test_a_perfect_ladder_serves_n_over_its_rounds(n, k, expected):
+    """10 requests on 4 threads finish in 3 rounds (1,1,1,1,2,2,2,2,3,3): 3.33 at once on average, not 4."""
+    assert stats.ladder(n, k) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("worker", "task", "workers", "threads", "conns", "slots"),
+    [("sync", "io", 2, 1, 1000, 2), ("sync", "cpu", 2, 1, 1000, 2), ("gthread", "io", 1, 4, 1000, 4),
+     ("gthread", "cpu", 1, 4, 1000, 4), ("gevent", "io", 1, 1, 1000, 1000), ("gevent", "cpu", 3, 1, 1000, 3),
+     ("eventlet", "cpu", 1, 1, 50, 1), ("tornado", "io", 1, 1, 1000, 1), ("tornado", "cpu", 2, 1, 1000, 2)],
+)  # fmt: skip
+def test_slots_by_worker_type_and_task(worker, task, workers, threads, conns, slots):
+    """Threads each hold a CPU-bound request (sharing the GIL); a greenlet worker's loop holds one."""
+    assert stats.slots(worker, task, workers, threads, conns) == slots
+
+
+def test_theory_of_requests_at_once_counts_rounds():
+    assert stats.expected_at_once("gthread", "io", 10, workers=1, threads=4, worker_connections=1000) == pytest.approx(
+        10 / 3
+    )
+    assert stats.expected_at_once("gthread", "cpu", 10, workers=1, threads=2, worker_connections=1000) == 2
+    assert stats.expected_at_once("gevent", "cpu", 10, workers=1, threads=1, worker_connections=1000) == 1
+    assert stats.expected_at_once("gevent", "io", 10, workers=1, threads=1, worker_connections=1000) == 10
+    assert stats.expected_at_once("sync", "io", 10, workers=3, threads=1, worker_connections=1000) == 2.5
+
+
+def test_effective_concurrency_theory_is_capped_by_cores_and_processes_for_cpu():
     assert stats.expected_concurrency("gevent", "io", 10, workers=1, threads=1, worker_connections=1000, cores=1) == 10
     assert stats.expected_concurrency("gthread", "io", 4, workers=1, threads=2, worker_connections=1000, cores=1) == 2
+    assert stats.expected_concurrency("gthread", "io", 10, workers=1, threads=4, worker_connections=1000,
+                                      cores=1) == pytest.approx(10 / 3)  # fmt: skip
+    # CPU work: one lane per process and per core
     assert stats.expected_concurrency("gthread", "cpu", 10, workers=1, threads=2, worker_connections=1000, cores=4) == 1
     assert stats.expected_concurrency("sync", "cpu", 10, workers=4, threads=1, worker_connections=1000, cores=2) == 2
+    assert stats.expected_concurrency("sync", "cpu", 10, workers=2, threads=1, worker_connections=1000, cores=2) == 2
+    assert stats.expected_concurrency("sync", "cpu", 10, workers=3, threads=1, worker_connections=1000,
+                                      cores=4) == pytest.approx(2.5)  # fmt: skip
     assert stats.expected_concurrency("sync", "io", 1, workers=4, threads=1, worker_connections=1000, cores=2) == 1
 
 
@@ -67,6 +101,25 @@ def test_expected_concurrency_is_capped_by_the_burst_and_by_cores_for_cpu():
 )
 def test_ladder_sentence(times, unit, sentence):
     assert stats.ladder_sentence(times, unit).startswith(sentence)
+
+
+@pytest.mark.parametrize(
+    ("wait", "service", "unit", "times", "sentence"),
+    [
+        ([0, 1.0, 2.0, 3.0], [1.0] * 4, 1.0, [1, 2, 3, 4],
+         "1 request was worked on at once; the 2nd waited 1.00 s to reach the app (the longest wait 3.00 s)"),
+        ([0, 0, 1.0, 1.0], [1.0] * 4, 1.0, [1, 1, 2, 2],
+         "2 requests were worked on at once; the 3rd waited 1.00 s to reach the app (the longest wait 1.00 s)"),
+        ([0.0] * 10, [1.0] * 10, 1.0, [1.0] * 10, "all 10 requests were worked on at once (each 1.00 s in the app)"),
+        ([0, 0, 0.6, 0.6], [0.6] * 4, 0.3, [0.6, 0.6, 1.2, 1.2],
+         "2 requests were worked on at once, each 2.0× as long as alone (they shared the core); the 3rd waited 0.60 s"),
+        ([0, 1.0, 2.0, 3.0], [1.0] * 4, 1.0, [4.0] * 4,
+         "the 4 requests were worked on one after another (each 1.00 s in the app), but none was answered before"),
+        ([], [], 1.0, [], "no request reached the app"),
+    ],
+)  # fmt: skip
+def test_burst_sentence_from_the_servers_clock(wait, service, unit, times, sentence):
+    assert stats.burst_sentence(wait, service, unit, times).startswith(sentence)
 
 
 @pytest.mark.parametrize(("n", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (22, "22nd")])
