@@ -7,7 +7,7 @@ WORKER ?= all
 PROFILE ?= quick
 ANSIBLE_ARGS ?=
 
-.PHONY: setup lab lab-down bench test test-unit test-lab lint clean
+.PHONY: setup lab lab-down bench test test-unit test-lab lint mutate clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,16 @@ test-unit: setup
 
 test-lab: setup
 	$(BIN)/pytest -v -m lab
+
+# Mutation testing of bench/stats.py, verdict.py and history.py against the non-lab tests (pyproject.toml
+# [tool.mutmut]; mutmut pinned in requirements-dev.txt). Not part of `make test`. MUTANTS narrows it, e.g.
+# MUTANTS='bench.history*'; the score is in the summary at the end (`mutmut results` lists the survivors).
+MUTANTS ?=
+mutate: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -rf mutants
+	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/mutmut results
 
 clean: lab-down
 	rm -rf .lab
