@@ -99,7 +99,7 @@ def test_a_legacy_host_uses_cpuacct():
     """cgroup v1 only (no cgroup2 mount; systemd with CPUAccounting): the unit's cpuacct.usage."""
     proc = (CGROUP / "v1-host.proc-cgroup").read_text().replace("cpuacct:/", "cpuacct:/system.slice/gunicorn@x.service")
     proc = "\n".join(line for line in proc.splitlines() if not line.startswith("0::"))
-    mounts = "\n".join(line for line in (CGROUP / "v1-host.mountinfo").read_text().splitlines() if "cgroup2" not in line)
+    mounts = "\n".join(x for x in (CGROUP / "v1-host.mountinfo").read_text().splitlines() if "cgroup2" not in x)
     path, parse = server_timing.cgroup_cpu_file(proc, mounts)
     assert path == "/sys/fs/cgroup/cpuacct/system.slice/gunicorn@x.service/cpuacct.usage"
     assert parse is server_timing.parse_cpuacct_usage
