@@ -13,7 +13,7 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT
 
-from bench import history, index, lock
+from bench import history, index, lock, timing
 
 BASE = json.loads((FIXTURES / "results/quick-all.json").read_text())
 POINT = ("gthread w1 t2 c1000", "/ioTask?ms=100 c=10", "rps")
@@ -232,3 +232,137 @@ def test_a_tail_latency_must_move_by_a_quarter():
                 rec["p99_s"] *= factor
         found = [c for c in history.changes(current, runs[:-1]) if c["metric"] == "p99_s"]
         assert bool(found) == expected, (factor, found)
+
+
+# --- the detector's arithmetic, on made-up metrics (what metrics() reads from a run is tested above) -----------------
+
+
+@pytest.fixture
+def made_up(monkeypatch):
+    """Runs as {metric key: value}: changes() reads them through a stand-in for metrics()."""
+    monkeypatch.setattr(history, "metrics", lambda run: run["m"])
+
+    def runs(*values: dict) -> list[dict]:
+        return [{"profile": "quick", "hosts": BASE["hosts"], "m": m} for m in values]
+
+    return runs
+
+
+CPU = ("sync w1 t1 c1000", "probe cpu c=2", "effective")  # a CPU probe timed by siege (older runs)
+IO = ("sync w1 t1 c1000", "probe io c=4", "effective")
+RPS = ("sync w1 t1 c1000", "/ c=10", "rps")
+P99 = ("sync w1 t1 c1000", "/ c=10", "p99_s")
+
+
+def test_a_siege_timed_cpu_probe_must_move_by_its_verdicts_tolerance(made_up):
+    floor = history.RELATIVE_FLOOR[("effective", "probe cpu")]
+    assert floor > history.DEFAULT.relative, "else the 10 % threshold is the floor"
+    between = 2.0 * (1 - (floor + history.DEFAULT.relative) / 2)  # beyond 10 %, within the CPU probe's floor
+    earlier = made_up(*[{CPU: 2.0, IO: 2.0}] * 4)
+    (current,) = made_up({CPU: between, IO: between})
+    assert [c["metric"] + " " + c["point"] for c in history.changes(current, earlier)] == ["effective probe io c=4"]
+
+
+def test_a_baseline_of_zero_is_not_compared_and_one_of_one_is(made_up):
+    (current,) = made_up({CPU: 0.5, RPS: 3.0})
+    found = history.changes(current, made_up(*[{CPU: 1.0, RPS: 0.0}] * 3))
+    assert [(c["metric"], c["baseline"], c["value"]) for c in found] == [("effective", 1.0, 0.5)]
+
+
+def test_a_move_of_exactly_the_threshold_or_the_noise_band_is_not_a_change(made_up, monkeypatch):
+    (current,) = made_up({RPS: 2.0})
+    assert not history.changes(current, made_up(*[{RPS: 4.0}] * 3), history.Thresholds(relative=0.5))
+    assert history.changes(current, made_up(*[{RPS: 4.0}] * 3), history.Thresholds(relative=0.49))
+    monkeypatch.setattr(history, "MAD_TO_SIGMA", 1.0)  # noise = the median absolute deviation: 2.0 here
+    earlier = made_up({RPS: 2.0}, {RPS: 4.0}, {RPS: 6.0})
+    assert not history.changes(current, earlier, history.Thresholds(noise_factor=1.0)), "2.0 = 1 x the noise"
+    assert history.changes(current, earlier, history.Thresholds(noise_factor=0.99))
+
+
+def test_a_p99_moving_by_exactly_two_ticks_is_a_change_and_small_numbers_have_no_absolute_floor(made_up):
+    (current,) = made_up({P99: 0.04, IO: 1.5})  # 20 ms -> 40 ms; requests at once 2 -> 1.5
+    found = history.changes(current, made_up(*[{P99: 0.02, IO: 2.0}] * 3))
+    assert [(c["metric"], c["regression"]) for c in found] == [("p99_s", True), ("effective", True)]
+
+
+def test_what_a_change_records_and_the_order_regressions_first_then_the_largest(made_up):
+    earlier = made_up({RPS: 100.0, P99: 0.1, IO: 2.0, CPU: 1.0}, {RPS: 104.0, P99: 0.1, IO: 2.0, CPU: 1.0},
+                      {RPS: 96.0, P99: 0.1, IO: 2.0, CPU: 1.0})  # fmt: skip
+    (current,) = made_up({RPS: 150.0, P99: 0.2, IO: 1.0, CPU: 1.5})  # rps and CPU up (better), p99 up (worse)...
+    found = history.changes(current, earlier)
+    assert [(c["metric"], c["regression"]) for c in found] == [
+        ("p99_s", True), ("effective", True), ("rps", False), ("effective", False)
+    ]  # fmt: skip
+    assert [c["change"] for c in found] == pytest.approx([1.0, -0.5, 0.5, 0.5])
+    rps = found[2]
+    assert (rps["config"], rps["point"], rps["baseline"], rps["value"], rps["runs"]) == (*RPS[:2], 100.0, 150.0, 3)
+    assert rps["noise"] == pytest.approx(history.MAD_TO_SIGMA * 4.0)
+
+
+def test_a_small_improvement_is_not_a_regression(made_up):
+    (current,) = made_up({IO: 2.5, P99: 0.5})  # requests at once up by 0.5, p99 up by 0.4 s: both under 1
+    found = {c["metric"]: c["regression"] for c in history.changes(current, made_up(*[{IO: 2.0, P99: 0.1}] * 3))}
+    assert found == {"effective": False, "p99_s": True}
+
+
+def test_a_point_the_earlier_runs_lack_is_skipped_and_the_others_still_compared(made_up):
+    (current,) = made_up({RPS: 50.0, IO: 1.0})  # a new endpoint first, then a known point that halved
+    (change,) = history.changes(current, made_up(*[{IO: 2.0}] * 3))
+    assert change["point"] == IO[1] and change["regression"]
+
+
+# --- headline, run folders, retention --------------------------------------------------------------------------------
+
+
+def test_the_headline_is_io_concurrency_and_the_largest_io_sweeps_rps_per_type():
+    assert history.headline(BASE) == (
+        "sync 1.0x/10 rps, gthread 2.0x/20 rps, gevent 10.0x/92 rps, eventlet 9.9x/95 rps, tornado 1.0x/7 rps"
+    )
+    probes_only = dict(BASE, results=[r for r in BASE["results"] if r["scenario"] == "probe"])
+    assert history.headline(probes_only) == "sync 1.0x, gthread 2.0x, gevent 10.0x, eventlet 9.9x, tornado 1.0x"
+
+
+def test_metrics_and_host_type_of_results_without_hosts():
+    no_hosts = {k: v for k, v in BASE.items() if k != "hosts"}
+    assert history.metrics(no_hosts) == history.metrics(BASE), "one core when the hosts are unknown, as here"
+    assert history.host_type(no_hosts) == "unknown"
+
+
+def test_only_folders_with_a_run_json_are_runs_and_latest_is_not_one_more(tmp_path):
+    dirs = [write_run(tmp_path, run) for run in series([1.0] * 2)]
+    (tmp_path / "latest").symlink_to(dirs[-1].name)
+    (tmp_path / "sample").mkdir()  # as reports/sample: results and a report, no run.json
+    (tmp_path / "sample" / "results.json").write_text(json.dumps(BASE))
+    (tmp_path / "index.md").write_text("# Benchmark runs\n")
+    assert [r["dir"] for r in history.load_runs(tmp_path)] == dirs
+
+
+def test_retention_keeps_every_raw_folder_when_there_are_fewer_runs_than_kept(tmp_path):
+    dirs = [write_run(tmp_path, run) for run in series([1.0] * 3)]
+    assert history.keep_raw(history.load_runs(tmp_path), keep=3) == []
+    assert history.keep_raw(history.load_runs(tmp_path), keep=10) == []
+    assert all((d / "raw").exists() for d in dirs)
+
+
+def server_timed(results: dict, worker: str) -> dict:
+    """A copy of the real quick run in which `worker`'s probes were timed by the app too, as one after another
+    (sync's ladder: a unit of work each, 1 s of sleep or 0.3 s of CPU); the other types keep siege's times only."""
+    out = copy.deepcopy(results)
+    for p in out["results"]:
+        if p["worker"] != worker or p["scenario"] != "probe":
+            continue
+        unit, cpu = (1.0, 0.001) if p["task"] == "io" else (0.3, 0.29)
+        t0, n = 1795739000.0, p["concurrency"] * p["reps"]
+        requests = [timing.Request(arrived=t0 + i * unit, left=t0 + (i + 1) * unit, cpu_s=cpu, pid=7,
+                                   unit_cpu_in_s=i * cpu, unit_cpu_out_s=(i + 1) * cpu) for i in range(n)]  # fmt: skip
+        p["server"] = timing.burst(requests, t0, sequential=p["concurrency"] == 1)
+    return out
+
+
+def test_a_server_timed_run_is_compared_on_requests_at_once_and_one_cpu_requests_cpu_time():
+    m = history.metrics(server_timed(BASE, "sync"))
+    sync = {key[1:]: v for key, v in m.items() if key[0].startswith("sync ") and key[1].startswith("probe")}
+    assert sync == pytest.approx({("probe io c=10", "at_once"): 1.0, ("probe cpu c=10", "at_once"): 1.0,
+                                  ("probe cpu /cpuTask", "unit_cpu_s"): 0.29})  # fmt: skip
+    assert m[("gthread w1 t2 c1000", "probe io c=10", "effective")] == pytest.approx(2.0, abs=0.01), "siege-timed"
+    assert history.headline(server_timed(BASE, "sync")).startswith("sync 1.0x/10 rps, gthread 2.0x/20 rps")
