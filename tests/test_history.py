@@ -366,3 +366,10 @@ def test_a_server_timed_run_is_compared_on_requests_at_once_and_one_cpu_requests
                                   ("probe cpu /cpuTask", "unit_cpu_s"): 0.29})  # fmt: skip
     assert m[("gthread w1 t2 c1000", "probe io c=10", "effective")] == pytest.approx(2.0, abs=0.01), "siege-timed"
     assert history.headline(server_timed(BASE, "sync")).startswith("sync 1.0x/10 rps, gthread 2.0x/20 rps")
+
+
+def test_the_headline_takes_the_largest_concurrency_by_number_not_by_name(made_up):
+    gevent = "gevent w1 t1 c1000"
+    m = {(gevent, "probe io c=10", "at_once"): 9.9, (gevent, "/ioTask?ms=100 c=4", "rps"): 38.0,
+         (gevent, "/ioTask?ms=100 c=10", "rps"): 95.0, (gevent, "/ioTask?ms=100 c=2", "rps"): 19.0}  # fmt: skip
+    assert history.headline({"workers_tested": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
