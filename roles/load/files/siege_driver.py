@@ -11,7 +11,8 @@ PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_t
        "runs": [{"name", "endpoint", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
 The URL of a run is --base-url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
 A probe (scenario "probe") sends the header X-Bench-Probe: NAME with every request: the app then logs when each
-reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one /healthz answer, so that it starts on an idle server. A run writes
+reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one
+/healthz answer, so that it starts on an idle server. A run writes
 NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors), NAME.meta.json (command, exit
 status, start and end times, whether `timeout` stopped it, how long the server took to settle) and NAME.cpu.json
 (this host's busy CPU time and siege's, every 0.5 s, with the number of CPUs this host may use). Standard library
@@ -29,8 +30,8 @@ import tarfile
 import time
 import urllib.request
 
-TIMEOUT_EXIT = (124, 137)
-PROBE_HEADER = "X-Bench-Probe"  # the app's server_timing.py logs requests that carry it  # timeout(1): the command timed out (124), or had to be killed (128 + 9)
+TIMEOUT_EXIT = (124, 137)  # timeout(1): the command timed out (124), or had to be killed (128 + 9)
+PROBE_HEADER = "X-Bench-Probe"  # the app's server_timing.py logs requests that carry it
 
 
 def command(plan: dict, run: dict) -> list[str]:
