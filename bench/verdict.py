@@ -67,7 +67,7 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         return None
     unit_wall, unit_cpu = unit
     knobs = {"workers": p["workers"], "threads": p["threads"], "worker_connections": p["worker_connections"]}
-    expected = stats.expected_at_once(p["worker"], p["task"], n, **knobs)
+    expected = stats.expected_at_once(p["worker"], p["task"], p["concurrency"], **knobs)  # one client: 1
     measured = server["at_once"]
     error = stats.relative_error(measured, expected) if measured is not None else None
     lanes = stats.cpu_lanes(p["workers"], cores)
@@ -84,7 +84,9 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         "as_expected": error is not None and error <= TOLERANCE[p["task"]],
         "peak_at_once": server["peak_at_once"],
         "effective": n * unit_wall / span if span > 0 else None,
-        "effective_expected": stats.expected_concurrency(p["worker"], p["task"], n, cores=cores, **knobs),
+        "effective_expected": stats.expected_concurrency(
+            p["worker"], p["task"], p["concurrency"], cores=cores, **knobs
+        ),
         "sent_s": server.get("sent_s"),
         "wait_s": server["wait_s"],
         "service_s": server["service_s"],
@@ -93,6 +95,10 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         "utilisation": consumed / span / lanes if consumed is not None and span > 0 else None,
         "useful_cpu_s": n * unit_cpu,
         "cpu_efficiency": n * unit_cpu / consumed if consumed else None,
+        "requests_cpu_s": server.get("requests_cpu_s"),
+        "cpu_inflation": server["requests_cpu_s"] / (n * unit_cpu)
+        if server.get("requests_cpu_s") and unit_cpu
+        else None,
         "sentence": stats.burst_sentence(server["wait_s"], server["service_s"], unit_wall, p["response_times_s"])
         if p["concurrency"] > 1
         else f"one unit of work: {n} requests one after another, {unit_wall:.3f} s in the app, {unit_cpu:.3f} s of CPU",
@@ -130,6 +136,8 @@ def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
         "utilisation": None,
         "useful_cpu_s": None,
         "cpu_efficiency": None,
+        "requests_cpu_s": None,
+        "cpu_inflation": None,
         "sentence": stats.ladder_sentence(p["response_times_s"], unit)
         if unit and p["valid"] and p["response_times_s"] and p["concurrency"] > 1
         else (p["invalid_reason"] or "no unit of work measured"),
@@ -137,25 +145,29 @@ def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
 
 
 def finding(row: dict) -> str | None:
-    """What the CPU did over a CPU-bound burst, in plain words, when it is worth saying: a core shared with other
-    work (a doubtful measurement), or CPU spent on something other than the requests' own work (the worker type's
-    overhead: threads taking turns on the GIL, an event loop, gunicorn itself)."""
+    """Where the CPU went over a CPU-bound burst, in plain words: how busy the service kept its core(s) (below
+    BUSY_CORE the burst's times are doubtful: the rest went to other work on the machine), and how much of the CPU it
+    consumed was the requests' own work as measured alone; of the rest, what went outside the requests' threads
+    (gunicorn, a worker's loop) and how much dearer each request's own work became in the burst (threads taking
+    turns on the GIL; caches shared with other work)."""
     if row["task"] != "cpu" or row["utilisation"] is None or row["concurrency"] == 1:
         return None
-    parts = []
+    cores = "core" if row["cores_busy"] < 1.5 else "cores"
+    text = f"its {cores} {row['utilisation']:.0%} busy over the burst"
     if row["utilisation"] < BUSY_CORE:
-        parts.append(
-            f"the service kept only {row['utilisation']:.0%} of its {'core' if row['cores_busy'] < 1.5 else 'cores'} "
-            f"busy during the burst: the rest went to other work on the machine, so this burst's times are doubtful"
+        text += " (the rest went to other work on the machine: these times are doubtful)"
+    if row["cpu_efficiency"] is None:
+        return text
+    text += f"; {row['cpu_efficiency']:.0%} of the CPU it consumed was the requests' own work, as measured alone"
+    consumed = row["cpu_consumed_s"]
+    if row["cpu_efficiency"] < USEFUL_CPU and row["requests_cpu_s"] is not None and consumed:
+        outside = max(consumed - row["requests_cpu_s"], 0.0) / consumed
+        text += (
+            f": {outside:.0%} went outside the requests' threads (gunicorn, the worker's loop), and each request's own "
+            f"work took {row['cpu_inflation']:.2f}× its CPU time alone"
+            + (" (threads taking turns on the GIL, caches shared with other work)" if row["cpu_inflation"] > 1 else "")
         )
-    if row["cpu_efficiency"] is not None:
-        overhead = 1 - row["cpu_efficiency"]
-        what = "switching between its threads" if row["worker"] == "gthread" and row["threads"] > 1 else "gunicorn"
-        parts.append(
-            f"{row['cpu_efficiency']:.0%} of the CPU it used was the requests' own work"
-            + (f" ({overhead:.0%} went to {what})" if overhead >= 1 - USEFUL_CPU else "")
-        )
-    return "; ".join(parts) or None
+    return text
 
 
 def probe_rows(results: list[dict], cores: int) -> list[dict]:
