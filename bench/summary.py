@@ -4,6 +4,7 @@ or a measurement is doubtful. Nothing here is written by hand: every number come
 
 from __future__ import annotations
 
+from bench import verdict
 from bench.verdict import BUSY_CORE, NOISY_CV
 
 TASKS = (("io", "IO-bound work"), ("cpu", "CPU-bound work"), ("hello", "a trivial endpoint (hello)"))
@@ -47,12 +48,14 @@ def task_sentence(task: str, label: str, sweeps: list[dict], probes: list[dict],
             parts = [f"{_names(ws)} {float(k):g}" for k, ws in sorted(groups.items(), key=lambda kv: -float(kv[0]))]
             text += f" In a burst of {n}, the requests worked on at once: {'; '.join(parts)}."
     if task == "cpu":
-        costs = [f"{w} {1 - burst[w]['cpu_efficiency']:.0%}" for w in order
-                 if w in burst and burst[w].get("cpu_efficiency") is not None]  # fmt: skip
-        if costs:
+        costs = {w: verdict.cpu_overhead(burst[w]) for w in order if w in burst}
+        paid = [f"{w} +{c:.0%}" for w, c in costs.items() if c]
+        free = [w for w, c in costs.items() if c == 0]
+        if paid or free:
             text += (
-                " Share of the CPU the service used that was not the requests' own work (threads taking turns, an "
-                f"event loop, gunicorn itself): {', '.join(costs)}."
+                " CPU the service spent per request in the burst beyond what one took alone: "
+                + "; ".join(paid + ([f"none measurable for {_names(free)}"] if free else []))
+                + "."
             )
     return text
 

@@ -14,10 +14,8 @@ from bench import stats
 TOLERANCE = {"io": 0.05, "cpu": 0.05, "hello": 0.15}
 SIEGE_TOLERANCE = {"io": 0.05, "cpu": 0.15, "hello": 0.15}
 NOISY_CV = 0.10  # sweep points whose repeats vary more than this are flagged
-# Findings, not verdicts: below these the report says so in plain words (the core was shared with other work, or a
-# worker type spent CPU on something other than the requests' own work).
+# A finding, not a verdict: below this the report says the core was shared with other work (doubtful times).
 BUSY_CORE = 0.90
-USEFUL_CPU = 0.90
 
 
 def app_cores(hosts: dict) -> int:
@@ -47,14 +45,16 @@ def unit_seconds(probes: list[dict], probe: dict) -> float | None:
     return statistics.median(single["response_times_s"]) if single else None
 
 
-def server_unit(probes: list[dict], probe: dict) -> tuple[float, float] | None:
-    """One unit of work as the server measured it on an idle worker: the median time inside the app and the median
-    CPU time of the c=1 probe's requests of the same worker type and endpoint."""
+def server_unit(probes: list[dict], probe: dict) -> tuple[float, float, tuple[float, float]] | None:
+    """One unit of work as the server measured it on an idle worker, from the c=1 probe's requests of the same
+    worker type and endpoint: the median time inside the app, the median CPU time, and the CPU time's range (on a
+    shared machine the same work costs more or less CPU from one request to the next)."""
     single = calibration(probes, probe)
     server = (single or {}).get("server") or {}
     if not server.get("service_s"):
         return None
-    return statistics.median(server["service_s"]), statistics.median(server["cpu_s"])
+    cpu = server["cpu_s"]
+    return statistics.median(server["service_s"]), statistics.median(cpu), (min(cpu), max(cpu))
 
 
 def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
@@ -65,7 +65,10 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
     n = p["concurrency"] * (p.get("reps") or 1)  # the c=1 calibration sends its requests one after another
     if not server.get("service_s") or unit is None or len(server["service_s"]) != n or not p["valid"]:
         return None
-    unit_wall, unit_cpu = unit
+    unit_wall, unit_cpu, alone = unit
+    if stats.slots(p["worker"], p["task"], p["workers"], p["threads"], p["worker_connections"]) == 1:
+        # one request at a time on the worker: each of the burst's requests ran alone too, at the burst's moment
+        alone = (min(alone[0], *server["cpu_s"]), max(alone[1], *server["cpu_s"]))
     knobs = {"workers": p["workers"], "threads": p["threads"], "worker_connections": p["worker_connections"]}
     expected = stats.expected_at_once(p["worker"], p["task"], p["concurrency"], **knobs)  # one client: 1
     measured = server["at_once"]
@@ -99,6 +102,8 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         "cpu_inflation": server["requests_cpu_s"] / (n * unit_cpu)
         if server.get("requests_cpu_s") and unit_cpu
         else None,
+        "cpu_alone_s": list(alone),
+        "cpu_per_request_s": consumed / n if consumed is not None else None,
         "sentence": stats.burst_sentence(server["wait_s"], server["service_s"], unit_wall, p["response_times_s"])
         if p["concurrency"] > 1
         else f"one unit of work: {n} requests one after another, {unit_wall:.3f} s in the app, {unit_cpu:.3f} s of CPU",
@@ -138,36 +143,51 @@ def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
         "cpu_efficiency": None,
         "requests_cpu_s": None,
         "cpu_inflation": None,
+        "cpu_alone_s": None,
+        "cpu_per_request_s": None,
         "sentence": stats.ladder_sentence(p["response_times_s"], unit)
         if unit and p["valid"] and p["response_times_s"] and p["concurrency"] > 1
         else (p["invalid_reason"] or "no unit of work measured"),
     }
 
 
+def cpu_overhead(row: dict) -> float | None:
+    """The worker type's CPU overhead in a CPU-bound burst: how much more CPU the whole service spent per request
+    than one request took alone, as a share of one unit; 0 when that is within the range the same request took alone
+    (on a shared machine identical work costs more or less CPU from one request to the next, and no overhead smaller
+    than that shows). Alone: the c=1 probe's requests, and where the worker serves CPU work one request at a time
+    (sync, gevent, eventlet, tornado with one worker), each request of the burst itself."""
+    per_request, alone = row.get("cpu_per_request_s"), row.get("cpu_alone_s")
+    if per_request is None or not alone or row["task"] != "cpu" or row["concurrency"] == 1:
+        return None
+    return max(per_request - alone[1], 0.0) / row["unit_cpu"] if per_request > alone[1] else 0.0
+
+
 def finding(row: dict) -> str | None:
     """Where the CPU went over a CPU-bound burst, in plain words: how busy the service kept its core(s) (below
-    BUSY_CORE the burst's times are doubtful: the rest went to other work on the machine), and how much of the CPU it
-    consumed was the requests' own work as measured alone; of the rest, what went outside the requests' threads
-    (gunicorn, a worker's loop) and how much dearer each request's own work became in the burst (threads taking
-    turns on the GIL; caches shared with other work)."""
+    BUSY_CORE the burst's times are doubtful: the rest went to other work on the machine), then what one request cost
+    the service in the burst (all of its CPU ÷ N) against what one took alone; beyond that range, the overhead, and
+    how much of it went outside the requests' own threads (gunicorn, a worker's loop)."""
     if row["task"] != "cpu" or row["utilisation"] is None or row["concurrency"] == 1:
         return None
     cores = "core" if row["cores_busy"] < 1.5 else "cores"
     text = f"its {cores} {row['utilisation']:.0%} busy over the burst"
     if row["utilisation"] < BUSY_CORE:
         text += " (the rest went to other work on the machine: these times are doubtful)"
-    if row["cpu_efficiency"] is None:
+    overhead = cpu_overhead(row)
+    if overhead is None:
         return text
-    text += f"; {row['cpu_efficiency']:.0%} of the CPU it consumed was the requests' own work, as measured alone"
-    consumed = row["cpu_consumed_s"]
-    if row["cpu_efficiency"] < USEFUL_CPU and row["requests_cpu_s"] is not None and consumed:
-        outside = max(consumed - row["requests_cpu_s"], 0.0) / consumed
-        text += (
-            f": {outside:.0%} went outside the requests' threads (gunicorn, the worker's loop), and each request's own "
-            f"work took {row['cpu_inflation']:.2f}× its CPU time alone"
-            + (" (threads taking turns on the GIL, caches shared with other work)" if row["cpu_inflation"] > 1 else "")
-        )
-    return text
+    per_request, (low, high) = row["cpu_per_request_s"], row["cpu_alone_s"]
+    text += f"; {per_request:.3f} s of CPU per request in the burst, against {low:.3f}–{high:.3f} s alone"
+    if overhead == 0:
+        return text + ": no overhead beyond that range"
+    consumed, own = row["cpu_consumed_s"], row["requests_cpu_s"] or 0.0
+    outside = max(consumed - own, 0.0) / consumed
+    what = "its threads taking turns on the GIL" if row["worker"] == "gthread" and row["threads"] > 1 else "the worker"
+    return text + (
+        f": {overhead:.0%} more than the most one took alone, spent by {what} ({outside:.0%} of the service's CPU went "
+        f"outside the requests' threads)"
+    )
 
 
 def probe_rows(results: list[dict], cores: int) -> list[dict]:
