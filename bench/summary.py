@@ -79,6 +79,12 @@ def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list
                 f"{p['worker']}'s CPU burst of {p['concurrency']} had its core only {busy:.0%} busy "
                 "(other work on the machine)"
             )
+    if sweeps and all(s["repeats"] == 1 for s in sweeps):
+        out.append(
+            "each sweep point ran once (this profile), so its spread is unknown: differences of a few tens of "
+            "percent between worker types on the same work may be the machine's noise (the full profile repeats "
+            "each three times)"
+        )
     noisy = sorted({f"{s['worker']} {s['endpoint']} c={s['concurrency']}" for s in sweeps if s["noisy"]})
     if noisy:
         out.append(f"noisy sweep points (repeats vary by more than {NOISY_CV:.0%}): {', '.join(noisy)}")
