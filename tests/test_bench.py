@@ -118,19 +118,24 @@ def test_report_shows_fidelity_phases_and_resources(run):
     report, phases = run["report"], run["results"]["phases_s"]
     assert list(phases) == ["validate", "lab", "preflight", "deploy", "load"]
     assert phases["load"] >= run["results"]["time_in_siege_s"] * 0.9
-    assert "## Fidelity" in report and report.count("probes' effective concurrency against theory") == 5
+    assert "## Fidelity" in report and report.count("probes (requests at once) against theory") == 5
     assert "<details><summary>Resources of every run" in report
     assert re.search(r"\| gthread \| 10 \| [\d,.]+ \| 1 run \| .* \| \d+ % \| \d+ MiB \| \d+ %", report)
 
 
 def test_report_has_verdicts_ladders_sweeps_and_charts(run):
     report = run["report"]
-    verdict_re = r"^\| (\w+) \| .* \| io \| 10 \| (\d+) \| ([\d.]+) \| (expected|\*\*not as expected\*\*) \|"
-    io_verdicts = re.findall(verdict_re, report, re.M)
-    assert {w: v for w, _, _, v in io_verdicts} == dict.fromkeys(["sync", "gthread", "gevent", "eventlet", "tornado"],
-                                                                 "expected")  # fmt: skip
-    assert "the 2nd request waited for the 1st to finish" in report
-    assert "the 3rd request waited for the first 2 to finish" in report
+    verdict_re = r"^\| (\w+) \| .* \| (io|cpu) \| 10 \| ([\d.]+) \| ([\d.]+) \| (expected|\*\*not as expected\*\*) \|"
+    verdicts = {(w, task): (float(theory), float(measured), v)
+                for w, task, theory, measured, v in re.findall(verdict_re, report, re.M)}  # fmt: skip
+    types = ["sync", "gthread", "gevent", "eventlet", "tornado"]
+    assert sorted(verdicts) == sorted((w, t) for w in types for t in ("io", "cpu"))  # all timed by the server
+    for key, (theory, measured, said) in verdicts.items():
+        assert said == "expected" and abs(measured - theory) <= 0.05 * theory, (key, theory, measured)
+    assert "1 request was worked on at once; the 2nd waited" in report
+    assert "2 requests were worked on at once; the 3rd waited" in report
+    for w in types:
+        assert f"](timeline-{w}-ioTask.png)" in report and f"](timeline-{w}-cpuTask.png)" in report
     for chart in re.findall(r"!\[[^]]*\]\(([^)]+\.png)\)", report):
         assert (run["dir"] / chart).stat().st_size > 5000, chart
     assert "inside the load generator" in report and "Phases: validate" in report
