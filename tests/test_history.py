@@ -373,3 +373,39 @@ def test_the_headline_takes_the_largest_concurrency_by_number_not_by_name(made_u
     m = {(gevent, "probe io c=10", "at_once"): 9.9, (gevent, "/ioTask?ms=100 c=4", "rps"): 38.0,
          (gevent, "/ioTask?ms=100 c=10", "rps"): 95.0, (gevent, "/ioTask?ms=100 c=2", "rps"): 19.0}  # fmt: skip
     assert history.headline({"workers_tested": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
+
+
+SERVER_RUN = json.loads((FIXTURES / "results/server-timed-all.json").read_text())
+
+
+def server_run(n: int, cpu_factor: float = 1.0) -> dict:
+    """A copy of the real server-timed run, every CPU probe request's CPU time scaled by cpu_factor (the machine
+    made the same work dearer)."""
+    run = copy.deepcopy(SERVER_RUN)
+    run["run_id"], run["started"] = f"srv{n:03d}", f"2026-12-01T{n:02d}:00:00Z"
+    for rec in run["results"]:
+        if rec["scenario"] == "probe" and rec["endpoint"] == "/cpuTask" and rec["server"]:
+            rec["server"]["cpu_s"] = [c * cpu_factor for c in rec["server"]["cpu_s"]]
+    return run
+
+
+def test_one_requests_cpu_time_is_charted_but_never_flagged():
+    """It moved by 20-30 % between runs of one commit on the lab's shared machine: a trend, not an alarm."""
+    runs = [server_run(i, f) for i, f in enumerate([1.0, 0.98, 1.02, 1.0, 1.4])]
+    current = history.metrics(runs[-1])
+    key = ("sync w1 t1 c1000", "probe cpu /cpuTask", "unit_cpu_s")
+    assert current[key] == pytest.approx(1.4 * history.metrics(runs[0])[key])
+    assert not [c for c in history.changes(runs[-1], runs[:-1]) if c["metric"] == "unit_cpu_s"]
+    trends = index.trend_points([{"complete": True, "data": r} for r in runs])
+    assert len(trends["CPU time of one request (s), /cpuTask"]["sync w1 t1 c1000"]) == 5
+
+
+def test_requests_at_once_falling_is_a_regression():
+    runs = [server_run(i) for i in range(4)]
+    runs.append(server_run(4))
+    burst = next(r for r in runs[-1]["results"] if r["name"] == "gthread-probe-ioTask-c10")["server"]
+    burst["at_once"] = 1.0  # the 2 threads served one request at a time
+    found = [c for c in history.changes(runs[-1], runs[:-1]) if c["metric"] == "at_once"]
+    assert [(c["config"], c["point"], c["regression"]) for c in found] == [
+        ("gthread w1 t2 c1000", "probe io c=10", True)
+    ]
