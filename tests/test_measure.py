@@ -138,7 +138,7 @@ def test_the_report_shows_resources_fidelity_and_the_per_run_table(two_hosts):
     text = report.main(str(two_hosts)).read_text()
     row = next(line for line in text.splitlines() if line.startswith("| gevent | 4 |"))
     assert " MiB |" in row and row.count("%") >= 3
-    assert "## Fidelity" in text and "- **gevent**: probes' effective concurrency against theory" in text
+    assert "## Fidelity" in text and "- **gevent**: probes (requests at once) against theory" in text
     assert "| gevent-sweep-ioTask-ms-100-c4-r1 | siege |" in text
 
 
@@ -167,5 +167,5 @@ def test_fidelity_of_a_type_whose_capacity_no_c_reaches_is_said_to_be_below_satu
     assert g["io_saturated"] and g["io_best_concurrency"] == 1
     collect.write_json_atomic(two_hosts / "results.json", collect.collect(two_hosts))
     text = report.main(str(two_hosts)).read_text()
-    line = next(x for x in text.splitlines() if x.startswith("- **gevent**: probes'"))
+    line = next(x for x in text.splitlines() if x.startswith("- **gevent**: probes (requests at once)"))
     assert "below saturation (its capacity, 1000, is above every c run), at best," in line
