@@ -120,14 +120,16 @@ def burst_sentence(
         return "no request reached the app"
     times = sorted(response_times or [])
     typical = sorted(service_s)[n // 2]
-    if n > 1 and times and times[0] >= (n - 0.5) * unit_s:
+    waited = [i for i, w in enumerate(wait_s) if w > 0.5 * unit_s]
+    last_done = max(w + s for w, s in zip(wait_s, service_s, strict=True))
+    # a queue in the app (some waited) that nobody left: the first answer came when the last request was done
+    if n > 1 and waited and times and times[0] >= 0.95 * last_done:
         return (
             f"the {n} requests were worked on one after another (each {typical:.2f} s in the app), but none was "
             f"answered before the last had finished (all took about {times[-1]:.1f} s)"
         )
     stretch = typical / unit_s
     shared = f", each {stretch:.1f}× as long as alone (they shared the core)" if stretch >= 1.5 else ""
-    waited = [i for i, w in enumerate(wait_s) if w > 0.5 * unit_s]
     if not waited:
         return f"all {n} requests were worked on at once{shared or f' (each {typical:.2f} s in the app)'}"
     at_once = waited[0]

@@ -158,7 +158,7 @@ def cpu_overhead(row: dict) -> float | None:
     than that shows). Alone: the c=1 probe's requests, and where the worker serves CPU work one request at a time
     (sync, gevent, eventlet, tornado with one worker), each request of the burst itself."""
     per_request, alone = row.get("cpu_per_request_s"), row.get("cpu_alone_s")
-    if per_request is None or not alone or row["task"] != "cpu" or row["concurrency"] == 1:
+    if per_request is None or not alone or row["task"] != "cpu" or row["concurrency"] == 1 or not row["unit_cpu"]:
         return None
     return max(per_request - alone[1], 0.0) / row["unit_cpu"] if per_request > alone[1] else 0.0
 
@@ -212,7 +212,9 @@ def verdicts(rows: list[dict]) -> list[dict]:
         key = (row["worker"], row["task"])
         if row["concurrency"] == 1:
             continue
-        if key not in best or row["concurrency"] > best[key]["concurrency"]:
+        # a valid burst beats an invalid one; among equals, the largest (an invalid one stays when none is valid)
+        rank = (bool(row["valid"]), row["concurrency"])
+        if key not in best or rank > (bool(best[key]["valid"]), best[key]["concurrency"]):
             best[key] = row
     return list(best.values())
 

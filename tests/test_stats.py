@@ -209,13 +209,18 @@ def test_ladder_sentence_thresholds():
         ([0.0111, 1.0127, 2.0144, 3.0159], [1.0011, 1.0009, 1.0009, 1.0009], 1.0011, None,
          "1 request was worked on at once; the 2nd waited 1.01 s to reach the app (the longest wait 3.02 s)"),
         # served one after another and answered together, the slowest answer last
-        ([0.0, 1.0, 2.0, 3.0], [1.0] * 4, 1.0, [3.6, 3.8, 4.0, 4.3],
+        ([0.0, 1.0, 2.0, 3.0], [1.0] * 4, 1.0, [3.8, 3.9, 4.0, 4.3],
          "the 4 requests were worked on one after another (each 1.00 s in the app), but none was answered before the "
          "last had finished (all took about 4.3 s)"),
-        # the first answer at N - 0.5 units is answered together
-        ([0.0, 1.0], [1.0, 1.0], 1.0, [1.5, 1.5],
+        # the edge: the first answer at 95 % of the moment the last left the app is answered together; earlier is not
+        ([0.0, 1.0], [1.0, 1.0], 1.0, [1.9, 2.0],
          "the 2 requests were worked on one after another (each 1.00 s in the app), but none was answered before the "
-         "last had finished (all took about 1.5 s)"),
+         "last had finished (all took about 2.0 s)"),
+        ([0.0, 1.0], [1.0, 1.0], 1.0, [1.89, 2.0],
+         "1 request was worked on at once; the 2nd waited 1.00 s to reach the app (the longest wait 1.00 s)"),
+        # two threads sharing the core, answered together: at once, not one after another (gthread's CPU burst of 2)
+        ([0.01, 0.027], [0.66, 0.66], 0.33, [0.68, 0.69],
+         "all 2 requests were worked on at once, each 2.0× as long as alone (they shared the core)"),
         # one request is served at once, whatever it took
         ([0.0], [1.0], 1.0, [1.0], "all 1 requests were worked on at once (each 1.00 s in the app)"),
         # the edges: 1.5 units in the app is sharing; a wait of half a unit is not waiting

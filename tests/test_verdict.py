@@ -745,3 +745,24 @@ def test_the_findings_words_in_full():
     assert burst_row(shared, "gevent", "/cpuTask", 10)["finding"].startswith(
         "its core 70% busy over the burst (the rest went to other work on the machine: these times are doubtful); "
     )
+
+
+def test_the_verdict_is_the_largest_valid_burst():
+    broken = copy.deepcopy(RUN)
+    record(broken, "gevent", "/ioTask", 10).update(valid=False, invalid_reason="siege did not finish in time")
+    v = next(v for v in verdict.verdicts(rows(broken)) if (v["worker"], v["task"]) == ("gevent", "io"))
+    assert v["concurrency"] == 4 and v["as_expected"]
+    for r in broken["results"]:
+        if r["worker"] == "gevent" and r["endpoint"] == "/ioTask" and r["concurrency"] > 1:
+            r.update(valid=False, invalid_reason="x")
+    v = next(v for v in verdict.verdicts(rows(broken)) if (v["worker"], v["task"]) == ("gevent", "io"))
+    assert v["concurrency"] == 10 and not v["as_expected"]  # none valid: the largest, shown as it failed
+
+
+def test_a_cpu_unit_too_small_to_measure_gives_no_overhead_rather_than_a_crash():
+    light = copy.deepcopy(RUN)
+    calib = record(light, "sync", "/cpuTask", 1)["server"]
+    calib["cpu_s"] = [0.0] * len(calib["cpu_s"])
+    row = burst_row(light, "sync", "/cpuTask", 10)
+    assert row["unit_cpu"] == 0 and verdict.cpu_overhead(row) is None
+    assert row["finding"].startswith("its core ")
