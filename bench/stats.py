@@ -62,9 +62,18 @@ def ladder(n: int, k: int) -> float:
     return n / math.ceil(n / max(k, 1))
 
 
-def expected_at_once(worker: str, task: str, n: int, *, workers: int, threads: int, worker_connections: int) -> float:
-    """Theory of how many of a burst of n requests the app works on at once (the queue), in rounds."""
-    return ladder(n, slots(worker, task, workers, threads, worker_connections))
+def expected_at_once(
+    worker: str, task: str, n: int, *, workers: int, threads: int, worker_connections: int, cores: int
+) -> float:
+    """Theory of how many of a burst of n requests the app works on at once (the queue): rounds of up to k (the
+    slots), time-averaged. On IO every round lasts one unit, which gives n ÷ ceil(n/k). On CPU work a round of r
+    requests that share fewer lanes (cores, GILs) lasts r ÷ lanes units, so the full rounds weigh more: 10 requests
+    on 4 threads of one process are rounds of 4, 4 and 2 lasting 4, 4 and 2 units, 3.6 at once (not 3.33)."""
+    k = slots(worker, task, workers, threads, worker_connections)
+    lanes = cpu_lanes(workers, cores) if task == "cpu" else k
+    rounds = [min(k, n - i) for i in range(0, n, k)]
+    durations = [max(r / lanes, 1.0) for r in rounds]
+    return sum(r * d for r, d in zip(rounds, durations, strict=True)) / sum(durations)
 
 
 def expected_concurrency(

@@ -70,7 +70,7 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
         # one request at a time on the worker: each of the burst's requests ran alone too, at the burst's moment
         alone = (min(alone[0], *server["cpu_s"]), max(alone[1], *server["cpu_s"]))
     knobs = {"workers": p["workers"], "threads": p["threads"], "worker_connections": p["worker_connections"]}
-    expected = stats.expected_at_once(p["worker"], p["task"], p["concurrency"], **knobs)  # one client: 1
+    expected = stats.expected_at_once(p["worker"], p["task"], p["concurrency"], cores=cores, **knobs)  # c=1: 1
     measured = server["at_once"]
     error = stats.relative_error(measured, expected) if measured is not None else None
     lanes = stats.cpu_lanes(p["workers"], cores)

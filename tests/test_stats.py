@@ -64,14 +64,22 @@ def test_slots_by_worker_type_and_task(worker, task, workers, threads, conns, sl
     assert stats.slots(worker, task, workers, threads, conns) == slots
 
 
+AT_ONCE = {"worker_connections": 1000, "cores": 1}
+
+
 def test_theory_of_requests_at_once_counts_rounds():
-    assert stats.expected_at_once("gthread", "io", 10, workers=1, threads=4, worker_connections=1000) == pytest.approx(
-        10 / 3
-    )
-    assert stats.expected_at_once("gthread", "cpu", 10, workers=1, threads=2, worker_connections=1000) == 2
-    assert stats.expected_at_once("gevent", "cpu", 10, workers=1, threads=1, worker_connections=1000) == 1
-    assert stats.expected_at_once("gevent", "io", 10, workers=1, threads=1, worker_connections=1000) == 10
-    assert stats.expected_at_once("sync", "io", 10, workers=3, threads=1, worker_connections=1000) == 2.5
+    assert stats.expected_at_once("gthread", "io", 10, workers=1, threads=4, **AT_ONCE) == pytest.approx(10 / 3)
+    # CPU work on 4 threads sharing one core: rounds of 4, 4 and 2 lasting 4, 4 and 2 units
+    assert stats.expected_at_once("gthread", "cpu", 10, workers=1, threads=4, **AT_ONCE) == pytest.approx(3.6)
+    assert stats.expected_at_once("gthread", "cpu", 4, workers=1, threads=4, **AT_ONCE) == 4
+    # 3 sync workers on 2 cores: rounds of 3 lasting 1.5 units, then 1 alone for one unit
+    assert stats.expected_at_once("sync", "cpu", 10, workers=3, threads=1, worker_connections=1000,
+                                  cores=2) == pytest.approx(14.5 / 5.5)  # fmt: skip
+    assert stats.expected_at_once("sync", "cpu", 10, workers=2, threads=1, worker_connections=1000, cores=2) == 2
+    assert stats.expected_at_once("gthread", "cpu", 10, workers=1, threads=2, worker_connections=1000, cores=1) == 2
+    assert stats.expected_at_once("gevent", "cpu", 10, workers=1, threads=1, worker_connections=1000, cores=1) == 1
+    assert stats.expected_at_once("gevent", "io", 10, workers=1, threads=1, worker_connections=1000, cores=1) == 10
+    assert stats.expected_at_once("sync", "io", 10, workers=3, threads=1, worker_connections=1000, cores=1) == 2.5
 
 
 def test_effective_concurrency_theory_is_capped_by_cores_and_processes_for_cpu():

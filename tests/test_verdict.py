@@ -766,3 +766,17 @@ def test_a_cpu_unit_too_small_to_measure_gives_no_overhead_rather_than_a_crash()
     row = burst_row(light, "sync", "/cpuTask", 10)
     assert row["unit_cpu"] == 0 and verdict.cpu_overhead(row) is None
     assert row["finding"].startswith("its core ")
+
+
+def test_four_threads_sharing_one_core_serve_the_rounds_theory_weighs_by_length():
+    """A real lab run (gthread, 4 threads, one core): 10 CPU requests reached the app 4, 4 and 2 at a time, the full
+    rounds each lasting twice as long as the last. 3.65 at once: the theory of rounds weighed by their length (3.6)
+    says expected; rounds of equal length (10/3 = 3.33) would have called the server wrong by 9.6 %."""
+    four = json.loads((FIXTURES / "results/gthread-4-threads-probes.json").read_text())
+    row = burst_row(four, "gthread", "/cpuTask", 10)
+    assert four["processes"]["gthread"]["threads"] == 4
+    assert [round(w) for w in row["wait_s"]] == [0, 0, 0, 0, 2, 2, 2, 2, 3, 3]
+    assert row["expected"] == pytest.approx(3.6)
+    assert row["measured"] == pytest.approx(3.65, abs=0.01)
+    assert row["as_expected"]
+    assert abs(row["measured"] - 10 / 3) / (10 / 3) > verdict.TOLERANCE["cpu"]
