@@ -33,8 +33,9 @@ def task_sentence(task: str, label: str, sweeps: list[dict], probes: list[dict],
               for s in rows[1:]]  # fmt: skip
     text = (
         f"**{label[0].upper() + label[1:]}** (`{endpoint}`, c={top_c}): {best['worker']} served the most, "
-        f"{best['rps']:,.1f} "
-        f"requests/s with a p99 of {_ms(best['p99_s'])}" + (f"; then {', '.join(others)}" if others else "") + "."
+        f"{best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
+        + (f"; then {', '.join(others)}" if others else "")
+        + "."
     )
     burst = {p["worker"]: p for p in probes if p["task"] == task and p["concurrency"] > 1}
     if task in ("io", "cpu") and burst:

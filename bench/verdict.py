@@ -110,6 +110,13 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
     }
 
 
+# What only the server's clock knows: a row timed by siege alone has these, empty.
+SERVER_ONLY = dict.fromkeys((
+    "peak_at_once", "sent_s", "wait_s", "service_s", "cpu_consumed_s", "cores_busy", "utilisation", "useful_cpu_s",
+    "cpu_efficiency", "requests_cpu_s", "cpu_inflation", "cpu_alone_s", "cpu_per_request_s",
+))  # fmt: skip
+
+
 def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
     """The verdict of a probe from siege's response times alone (runs without the server's clock): the effective
     concurrency, N * unit / the slowest response, against theory in rounds."""
@@ -130,21 +137,9 @@ def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
         "error": error,
         "tolerance": SIEGE_TOLERANCE[p["task"]],
         "as_expected": error is not None and error <= SIEGE_TOLERANCE[p["task"]],
-        "peak_at_once": None,
+        **SERVER_ONLY,
         "effective": measured,
         "effective_expected": expected,
-        "sent_s": None,
-        "wait_s": None,
-        "service_s": None,
-        "cpu_consumed_s": None,
-        "cores_busy": None,
-        "utilisation": None,
-        "useful_cpu_s": None,
-        "cpu_efficiency": None,
-        "requests_cpu_s": None,
-        "cpu_inflation": None,
-        "cpu_alone_s": None,
-        "cpu_per_request_s": None,
         "sentence": stats.ladder_sentence(p["response_times_s"], unit)
         if unit and p["valid"] and p["response_times_s"] and p["concurrency"] > 1
         else (p["invalid_reason"] or "no unit of work measured"),
