@@ -34,10 +34,15 @@ TIMEOUT_EXIT = (124, 137)  # timeout(1): the command timed out (124), or had to 
 PROBE_HEADER = "X-Bench-Probe"  # the app's server_timing.py logs requests that carry it
 
 
+def tool_of(run: dict) -> str:
+    """The load generator of a run: wrk when it asks for it, siege otherwise."""
+    return "wrk" if run.get("tool") == "wrk" else "siege"
+
+
 def command(plan: dict, run: dict) -> list[str]:
     bound = ["timeout", "--kill-after=5", str(int(run["timeout_s"]))]
     url, concurrency = plan["base_url"] + run["endpoint"], int(run["concurrency"])
-    if run.get("tool") == "wrk":  # time-based only; one thread per CPU this host may use, never more than connections
+    if tool_of(run) == "wrk":  # time-based only; one thread per CPU this host may use, never more than connections
         threads = max(1, min(concurrency, len(os.sched_getaffinity(0))))
         close = ["-H", "Connection: close"] if run["connection"] == "close" else []
         return [
@@ -147,7 +152,7 @@ def execute(plan: dict, run: dict, settled_s: float | None = None) -> dict:
         "finished": time.time(),
         "host": os.uname().nodename,
         "concurrency": int(run["concurrency"]),
-        "tool": run.get("tool", "siege"),
+        "tool": tool_of(run),
         "settle_s": None if settled_s is None else round(settled_s, 3),
     }
     write_json(base + ".meta.json", meta)
@@ -200,7 +205,7 @@ def main(argv: list[str]) -> int:
         print(f"{label}: nothing for this host ({args.host_index + 1} of {args.hosts})")
     else:
         meta = execute(plan, run, settled_s)
-        print(f"{label}: {meta['cmd'][3]} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s")
+        print(f"{label}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s")
     if args.pack:
         pack(plan["out_dir"], plan["archive"])
     return 0
