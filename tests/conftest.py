@@ -1,8 +1,10 @@
-"""Shared helpers: the repository root, its virtualenv's tools, and loading Ansible modules from roles."""
+"""Shared helpers: the repository root, its virtualenv's tools, loading Ansible modules from roles, the JSON fixtures,
+and the lab fixture every lab test uses."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+QUICK_ALL = FIXTURES / "results/quick-all.json"  # a real results.json: make bench, quick profile, all five types
+
+
+def fixture_json(relpath: str):
+    """A JSON file of tests/fixtures, parsed (a fresh copy at every call: tests may change it)."""
+    return json.loads((FIXTURES / relpath).read_text())
 
 
 def load_module(relpath: str) -> ModuleType:
@@ -64,8 +72,16 @@ def lab_leftovers(prefix: str = "bl", bridge: str = "blbr0") -> list[str]:
     return left
 
 
-@pytest.fixture(scope="session")
-def lab():
-    """The lab up (playbooks/lab.yml: a no-op when it is), shared by every lab test that needs no special state."""
-    proc = playbook("playbooks/lab.yml")
+def lab_up(*extra: str) -> subprocess.CompletedProcess:
+    """playbooks/lab.yml (a no-op when the lab is up), which must succeed."""
+    proc = playbook("playbooks/lab.yml", *extra)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc
+
+
+# Per module, not per session: test_lab.py and test_lab_release.py tear the lab down, and a session fixture would leave
+# every later module a lab that is gone. When the lab is up this costs one no-op lab.yml (seconds) per module.
+@pytest.fixture(scope="module")
+def lab() -> subprocess.CompletedProcess:
+    """The lab up, for every lab test that needs no special state."""
+    return lab_up()

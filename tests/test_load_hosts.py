@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT, lab_is_possible, playbook, run
+from conftest import ROOT, lab_is_possible, lab_up, playbook, run
 
 pytestmark = [
     pytest.mark.lab,
@@ -27,8 +27,7 @@ def merged():
                         '[4], "time_s": 3, "warmup_s": 1, "repeats": 3, "endpoints": [{"path": "/ioTask?ms=100", '
                         '"task": "io", "unit_s": 0.1}]}}}}', timeout=600)  # fmt: skip
     finally:  # back to the lab every other test expects: one load host (lab.yml powers load2 off by itself)
-        back = playbook("playbooks/lab.yml")
-        assert back.returncode == 0, back.stdout[-3000:]
+        back = lab_up()
     assert proc.returncode == 0, proc.stdout[-4000:]
     run_dir = ROOT / "reports" / re.search(r"reports/(\d{8}T\d{6}Z-gevent)/report\.md", proc.stdout).group(1)
     return {"dir": run_dir, "results": json.loads((run_dir / "results.json").read_text()),
@@ -49,7 +48,10 @@ def test_each_run_is_merged_from_both_load_hosts_started_together(merged):
         assert [h["host"] for h in hosts] == ["load1", "load2"] and rec["load_host"] == "load1+load2", rec["name"]
         assert rec["transactions"] == sum(h["transactions"] for h in hosts) > 0, rec["name"]
         assert sum(h["concurrency"] for h in hosts) == rec["concurrency"], rec["name"]
-        assert abs(hosts[0]["started"] - hosts[1]["started"]) < 0.25, "started together"
+        skew, shortest = abs(hosts[0]["started"] - hosts[1]["started"]), min(h["elapsed_s"] for h in hosts)
+        print(f"\n{rec['name']}: load hosts started {skew:.3f} s apart, shortest run {shortest:.2f} s")
+        # Not a fixed bound (0.57 s seen on the loaded 2-core machine): runs one after another are a whole run apart.
+        assert skew < 0.75 * shortest, f"{rec['name']}: started {skew:.2f} s apart, not together"
         assert rec["valid"], rec["invalid_reason"]
     for host in ("load1", "load2"):
         assert (merged["dir"] / "raw" / host / "gevent-sweep-ioTask-ms-100-c4-r3.out").exists()
@@ -58,7 +60,9 @@ def test_each_run_is_merged_from_both_load_hosts_started_together(merged):
 def test_the_sweep_ran_with_wrk_and_reports_its_percentiles(merged):
     sweeps = [r for r in merged["results"]["results"] if r["scenario"] == "sweep"]
     assert len(sweeps) == 3 and {r["tool"] for r in sweeps} == {"wrk"}
-    assert all(0.1 <= r["p50_s"] <= r["p99_s"] < 0.2 for r in sweeps), [r["p99_s"] for r in sweeps]
+    print(f"\nwrk p50/p99 of /ioTask?ms=100 at c=4 (s): {[(r['p50_s'], r['p99_s']) for r in sweeps]}")
+    # 0.4 s, four sleeps: gevent serving c=4 one at a time or wrk's ms read as s fail it; load noise does not.
+    assert all(0.1 <= r["p50_s"] <= r["p99_s"] < 0.4 for r in sweeps), [r["p99_s"] for r in sweeps]
     probe = next(r for r in merged["results"]["results"] if r["scenario"] == "probe")
     assert probe["tool"] == "siege" and len(probe["response_times_s"]) == 2
 

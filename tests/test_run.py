@@ -10,7 +10,7 @@ import sys
 import tarfile
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, fixture_json
 from test_collect import MATRIX
 
 from bench import lock, run
@@ -76,7 +76,7 @@ def opened(tmp_path):
 
 
 def test_finish_writes_everything_points_latest_and_prints_phases_and_overhead(opened):
-    real = json.loads((FIXTURES / "results/quick-all.json").read_text())  # hosts and versions of a real run
+    real = fixture_json("results/quick-all.json")  # hosts and versions of a real run
     context = {"hosts": real["hosts"], "versions": {"sync": real["versions"]["sync"]}}
     reports = opened.parent
     (reports / ".bench.lock").write_text(f"{os.getpid()} x\n")  # held by the caller (here, the test)
@@ -94,8 +94,6 @@ def test_finish_writes_everything_points_latest_and_prints_phases_and_overhead(o
     overhead = next(line for line in lines if line.startswith("Overhead: "))
     in_load = results["time_in_siege_s"]
     assert f"({in_load:.1f} s in siege or wrk)" in overhead
-    wall = float(overhead.split(" of ")[1].split(" s")[0])
-    assert float(overhead.split()[1]) == pytest.approx(wall - in_load, abs=0.11)
 
 
 def test_finish_gives_the_lock_back_even_when_collecting_fails(opened, monkeypatch):

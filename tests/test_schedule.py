@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT, lab_is_possible, playbook
@@ -18,16 +17,16 @@ pytestmark = [
 
 HARNESS = "/opt/gunicorn-bench"
 # The timer installed here must not fire while the tests run: its own benchmark would load the lab's app host at the
-# same time as theirs. It is set 12 hours from now (the default, 02:30, fired in the middle of a test run at 02:50).
-HOUR = (datetime.now(UTC).hour + 12) % 24
+# same time as theirs (the default, 02:30, fired in the middle of a test run at 02:50). A nightly time from 2099 on
+# never fires, and its next elapse is the same whatever the hour the tests run at.
+ON_CALENDAR = "2099-*-* 02:30:00"
 
 
 @pytest.fixture(scope="module")
-def controller(tmp_path_factory):
+def controller(lab, tmp_path_factory):
     """load1 as the controller host: its own copy of the harness, an inventory of the lab's hosts."""
-    assert playbook("playbooks/lab.yml").returncode == 0
     tmp = tmp_path_factory.mktemp("schedule")
-    load_ip = re.search(r"load1:\s+ansible_host: (\S+)", (ROOT / "inventory/lab/hosts.yml").read_text()).group(1)
+    load_ip = app_address("load1")
     (tmp / "controller.yml").write_text("all:\n  children:\n    controller:\n      hosts:\n        load1:\n")
     (tmp / "nightly.yml").write_text(textwrap.dedent(f"""\
         all:
@@ -55,7 +54,7 @@ def controller(tmp_path_factory):
         "-e", f"schedule_ssh_key_src={ROOT / '.lab/ssh/id_ed25519'}",
         "-e", f"schedule_known_hosts_src={ROOT / '.lab/ssh/known_hosts'}",
         "-e", "schedule_worker=gevent", "-e", "schedule_profile=quick",
-        "-e", json.dumps({"schedule_on_calendar": f"*-*-* {HOUR:02d}:30:00"}),
+        "-e", json.dumps({"schedule_on_calendar": ON_CALENDAR}),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-5000:]
     yield args
@@ -70,9 +69,8 @@ def test_timer_is_installed_with_its_next_elapse(controller):
         "load", "-m", "ansible.builtin.command", "-a", "systemctl list-timers --all --no-pager bench-nightly.timer"
     )
     line = next(x for x in timers["load1"]["stdout_lines"] if "bench-nightly.timer" in x)
-    # Its next elapse: HOUR:30 plus up to 30 minutes of RandomizedDelaySec.
-    hours = f"({HOUR:02d}|{(HOUR + 1) % 24:02d})"
-    assert re.match(rf"^\w{{3}} \d{{4}}-\d{{2}}-\d{{2}} {hours}:\d{{2}}:\d{{2}} \w+", line), line
+    # Its next elapse: the first night of 2099 at 02:30, plus up to 30 minutes of RandomizedDelaySec.
+    assert re.match(r"^Thu 2099-01-01 (02:[3-5]\d|03:00):\d{2} \w+", line), line
     verify = ansible(
         "load",
         "-m",
