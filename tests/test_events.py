@@ -8,12 +8,12 @@ import json
 import shutil
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, QUICK_ALL, fixture_json
 
 from bench import collect, events, preflight, report
 
 JOURNALS = FIXTURES / "journal"
-RESULTS = json.loads((FIXTURES / "results/quick-all.json").read_text())
+RESULTS = fixture_json("results/quick-all.json")
 
 
 def parse(name: str) -> list[events.Event]:
@@ -81,7 +81,7 @@ def faulty_run(tmp_path):
     sweep = next(r for r in results["results"] if r["worker"] == "gevent" and r["scenario"] == "sweep")
     died = parse("gevent-master-killed")[0]
     sweep["started"], sweep["finished"] = died.time - 2, died.time + 4
-    results["failures"] = [json.loads((JOURNALS / "gthread.failure.json").read_text())]
+    results["failures"] = [fixture_json("journal/gthread.failure.json")]
     results["events"] = events.attach([died], "gevent", results["results"])
     results["complete"] = False
     (tmp_path / "results.json").write_text(json.dumps(results))
@@ -116,7 +116,7 @@ def test_types_never_reached_after_a_stop_are_listed_as_not_loaded(faulty_run):
 
 
 def test_a_complete_run_has_no_faults_section(tmp_path):
-    shutil.copy(FIXTURES / "results/quick-all.json", tmp_path / "results.json")
+    shutil.copy(QUICK_ALL, tmp_path / "results.json")
     assert "## Faults during this run" not in report.main(str(tmp_path)).read_text()
 
 

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, fixture_json
 
 from bench import collect, history, index
 
 SAMPLE = json.loads((ROOT / "reports/sample/results.json").read_text())  # 5 types, 14 runs each, complete
-FAILURE = json.loads((FIXTURES / "journal/gthread.failure.json").read_text())  # a type that failed to start
+FAILURE = fixture_json("journal/gthread.failure.json")  # a type that failed to start
 
 
 def with_id(results: dict, n: int) -> dict:
@@ -112,7 +112,7 @@ def test_a_run_whose_report_is_being_written_is_linked(tmp_path, no_charts):
 
 
 def test_results_from_before_the_complete_field_count_as_complete(tmp_path):
-    old = json.loads((FIXTURES / "results/quick-all.json").read_text())
+    old = fixture_json("results/quick-all-20261126-siege.json")  # written before collect recorded `complete`
     assert "complete" not in old
     write(tmp_path, old)
     write(tmp_path, failed(with_id(SAMPLE, 1), "sync"))

@@ -1,22 +1,30 @@
-"""report.md rendered from a fixed results.json (a real quick run of all five types on the lab)."""
+"""report.md rendered from a fixed results.json (a real quick run of all five types on the lab, its probes timed by
+the app; and an older one timed by siege alone)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
-from conftest import FIXTURES
+from conftest import QUICK_ALL, fixture_json
 
 from bench import report, verdict
 
-RESULTS = json.loads((FIXTURES / "results/quick-all.json").read_text())
+RESULTS = fixture_json("results/quick-all.json")
+TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]
+# Requests at once in a burst of 10, by the config (1 worker; gthread 2 threads; gevent and eventlet 1000 connections):
+# IO waits overlap up to the slots; CPU work on one core is one at a time, but for gthread's two threads sharing it.
+THEORY = {"sync": (1, 1), "gthread": (2, 2), "gevent": (10, 1), "eventlet": (10, 1), "tornado": (1, 1)}
+
+
+def record(name: str) -> dict:
+    return next(r for r in RESULTS["results"] if r["name"] == name)
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
-    shutil.copy(FIXTURES / "results/quick-all.json", run_dir / "results.json")
+    shutil.copy(QUICK_ALL, run_dir / "results.json")
     path = report.main(str(run_dir))
     return run_dir, path.read_text()
 
@@ -24,20 +32,29 @@ def rendered(tmp_path_factory):
 def test_verdict_table_has_a_row_per_type_and_task_with_theory_and_measure(rendered):
     _, text = rendered
     section = text.split("## Verdict")[1].split("## Probes")[0]
-    rows = [
-        line for line in section.splitlines() if line.startswith("| ") and (" | io | " in line or " | cpu | " in line)
-    ]
-    assert len(rows) == 10
-    # a run from before the app timed its own requests: siege's response times, and said so
-    assert "| sync | 1w, gunicorn 27.0.1 | io | 10 | 1.00 | 1.00 (siege) | expected |" in section
-    assert "| gthread | 1w×2t, gunicorn 27.0.1 | io | 10 | 2.00 | 2.00 (siege) | expected |" in section
-    assert "| eventlet | 1w×1000c, gunicorn 25.3.0 | io | 10 | 10.00 |" in section
+    rows = [line[2:].split(" | ") for line in section.splitlines() if " | io | " in line or " | cpu | " in line]
+    assert sorted((r[0], r[2]) for r in rows) == sorted((w, t) for w in TYPES for t in ("io", "cpu"))
+    for worker, _config, task, n, theory, at_once, verdict_, *_ in rows:
+        server = record(f"{worker}-probe-{'ioTask' if task == 'io' else 'cpuTask'}-c10")["server"]
+        assert n == "10" and float(theory) == THEORY[worker][task == "cpu"], (worker, task)
+        assert at_once == f"{server['at_once']:.2f}", "the app's own figure, not siege's"
+        assert abs(server["at_once"] / float(theory) - 1) < 0.05 and verdict_ == "expected", (worker, task)
+    assert "| sync | 1w, gunicorn 27.0.1 | io | 10 | 1.00 | 1.00 | expected |" in section
+    assert "| eventlet | 1w×1000c, gunicorn 25.3.0 | io | 10 | 10.00 | 9.97 | expected |" in section
+
+
+def test_a_run_from_before_the_app_timed_its_requests_says_its_figures_are_sieges(tmp_path):
+    text = report.render(fixture_json("results/quick-all-20261126-siege.json"), tmp_path, make_charts=False)
+    assert "| sync | 1w, gunicorn 27.0.1 | io | 10 | 1.00 | 1.00 (siege) | expected |" in text
+    assert "| gthread | 1w×2t, gunicorn 27.0.1 | io | 10 | 2.00 | 2.00 (siege) | expected |" in text
 
 
 def test_probe_ladders_are_listed_in_order(rendered):
     _, text = rendered
-    assert "| sync | `/ioTask` | 4 | 1.00 2.00 3.00 4.00 | – | – |" in text
-    assert "| gthread | `/ioTask` | 4 | 1.00 1.00 2.00 2.00 | – | – |" in text
+    for worker, steps in (("sync", [1, 2, 3, 4]), ("gthread", [1, 1, 2, 2])):  # one at a time; two at a time
+        times = sorted(record(f"{worker}-probe-ioTask-c4")["response_times_s"])
+        assert [round(t) for t in times] == steps
+        assert f"| {worker} | `/ioTask` | 4 | {' '.join(f'{t:.2f}' for t in times)} |" in text
 
 
 def test_sweep_tables_and_charts(rendered):
@@ -45,8 +62,9 @@ def test_sweep_tables_and_charts(rendered):
     for endpoint in ("/", "/ioTask?ms=100", "/cpuTask?n=650000"):
         assert f"### `{endpoint}`" in text
     charts = sorted(p.name for p in run_dir.glob("*.png"))
-    assert charts == ["probe-cpu.png", "probe-io.png", "sweep-cpuTask-n-650000.png", "sweep-ioTask-ms-100.png",
-                      "sweep-root.png"]  # fmt: skip
+    timelines = [f"timeline-{w}-{e}.png" for w in TYPES for e in ("cpuTask", "ioTask")]  # one per type and endpoint
+    assert charts == sorted(["probe-cpu.png", "probe-io.png", "sweep-cpuTask-n-650000.png", "sweep-ioTask-ms-100.png",
+                             "sweep-root.png", *timelines])  # fmt: skip
     for name in charts:
         assert f"({name})" in text
         assert (run_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -57,11 +75,16 @@ def test_hosts_versions_limits_and_footer(rendered):
     assert "| app1 (10.203.0.2) | app |" in text
     assert "siege 4.0.7" in text
     assert "10 ms clock" in text
-    assert text.rstrip().splitlines()[-1].endswith("(validation, lab, deploy, switching worker types, collecting).")
+    *_, overhead, phases = text.rstrip().splitlines()
+    assert overhead.endswith("(validation, lab, deploy, switching worker types, collecting).")
+    assert f"{RESULTS['time_in_siege_s']:.0f} s inside the load generator" in overhead
+    assert phases.startswith(
+        "Phases: " + ", ".join(f"{name} {s:.1f} s" for name, s in RESULTS["phases_s"].items()) + "; collecting"
+    )
 
 
 def test_an_invalid_run_is_listed_and_not_averaged_in(tmp_path):
-    results = json.loads(json.dumps(RESULTS))
+    results = fixture_json("results/quick-all.json")
     sweep = next(r for r in results["results"] if r["scenario"] == "sweep" and r["worker"] == "gevent")
     sweep.update(valid=False, invalid_reason="siege aborted after 1024 socket failures (x)")
     rows = verdict.sweep_rows(results["results"])
