@@ -3,11 +3,17 @@
 The playbook takes it right after validation and gives it back after the report; a lock whose owner is gone (a
 crash, Ctrl-C, a reboot; a reused pid does not count as the owner) is stale and taken over. A second run refuses,
 or waits up to --wait seconds.
+
+Two runs may find the same stale lock at once. The lock file is therefore only ever created whole (written to a
+file of its own, then hard-linked to the lock's name, which fails when the name exists: no one reads it half
+written), and a stale one is replaced only under an exclusive flock of the folder, after reading it again: the
+first run takes it over, the second then finds a live owner.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import time
 from pathlib import Path
@@ -68,30 +74,54 @@ def holder(path: Path) -> tuple[int, str] | None:
         return None
 
 
+def _create(path: Path, content: str) -> bool:
+    """Make the lock file with its content in one step; False when it exists."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(content)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
+    return True
+
+
+def _is_stale(current: tuple[int, str] | None) -> bool:
+    return current is None or identity(current[0]) != current[1]
+
+
+def _take_over(path: Path, stale: tuple[int, str] | None) -> None:
+    """Remove the stale lock that was read, if it is still that one: under an exclusive flock of its folder, so
+    that of two runs that read it, the second finds the first one's lock and leaves it."""
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if holder(path) == stale:
+            with contextlib.suppress(FileNotFoundError):  # gone meanwhile, when it could not be read
+                path.unlink()  # stale: its run is gone (or the file is not ours to read)
+    finally:
+        os.close(fd)  # and the flock with it
+
+
 def acquire(path: Path, pid: int, wait_s: float = 0, poll_s: float = 1.0) -> None:
     me = identity(pid) or "unknown"
     deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            current = holder(path)
-            if current == (pid, me):
-                return
-            if current is None or identity(current[0]) != current[1]:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()  # stale: its run is gone (or the file is not ours to read)
-                continue
-            if time.monotonic() >= deadline:
-                raise Busy(
-                    f"another benchmark run (pid {current[0]}) holds {path}; wait for it, or pass "
-                    f"-e bench_lock_wait=SECONDS to wait for it"
-                ) from None
-            time.sleep(poll_s)
+    while not _create(path, f"{pid} {me}\n"):
+        current = holder(path)
+        if current == (pid, me):
+            return
+        if not path.exists():
+            continue  # given back meanwhile
+        if _is_stale(current):
+            _take_over(path, current)
             continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{pid} {me}\n")
-        return
+        if time.monotonic() >= deadline:
+            raise Busy(
+                f"another benchmark run (pid {current[0]}) holds {path}; wait for it, or pass "
+                f"-e bench_lock_wait=SECONDS to wait for it"
+            ) from None
+        time.sleep(poll_s)
 
 
 def release(path: Path, pid: int) -> bool:
