@@ -1,12 +1,10 @@
 """The harness's controller-side commands (run by the playbooks; useful by hand too).
 
 python -m bench collect-report RUN_DIR [--keep-raw N] [thresholds]   results.json, changes, report.md, index.md
-python -m bench collect RUN_DIR | report RUN_DIR                      one step of it
+python -m bench report RUN_DIR                                        report.md again, from its results.json
 python -m bench index REPORTS_DIR                                     reports/index.md and its trend charts
 python -m bench compare RUN_A RUN_B [-o FILE]                         side-by-side Markdown of two runs
-python -m bench lock acquire|release LOCKFILE [--wait S]              one benchmark at a time
-python -m bench check-reports REPORTS_DIR [--min-free-mb N]           can a run write its output there?
-python -m bench begin REPORTS_DIR [--min-free-mb N] [--wait S]        check-reports, make it, take the lock
+python -m bench begin REPORTS_DIR [--min-free-mb N] [--wait S]        check the reports folder, make it, take the lock
 python -m bench open-run RUN_DIR < run.json                           the run folder and its run.json
 python -m bench finish RUN_DIR [thresholds] < {"marks", "context"}     phases, context, collect-report, latest, unlock
 """
@@ -72,11 +70,6 @@ def stdin_json(what: str) -> dict:
     return data
 
 
-def cmd_collect(args) -> int:
-    print(f"Results: {collect.main(args.run_dir)}")
-    return 0
-
-
 def cmd_report(args) -> int:
     _, _, report = _reporting()
     print(f"Report: {report.main(args.run_dir)}")
@@ -94,12 +87,6 @@ def cmd_compare(args) -> int:
     text = compare.main(args.run_a, args.run_b, args.output)
     print(f"Comparison: {args.output}" if args.output else text, end="" if not args.output else "\n")
     return 0
-
-
-def cmd_check_reports(args) -> int:
-    problem = preflight.reports_dir_problem(Path(args.reports_dir), args.min_free_mb)
-    print(problem or f"{args.reports_dir}: writable", file=sys.stderr if problem else sys.stdout)
-    return 4 if problem else 0
 
 
 def cmd_begin(args) -> int:
@@ -125,30 +112,17 @@ def cmd_finish(args) -> int:
     return 0
 
 
-def cmd_lock(args) -> int:
-    path, pid = Path(args.lockfile), lock.owner_pid()
-    if args.action == "release":
-        print("released" if lock.release(path, pid) else "not held by this run")
-        return 0
-    try:
-        lock.acquire(path, pid, args.wait)
-    except lock.Busy as exc:
-        print(exc, file=sys.stderr)
-        return 3
-    print(f"locked {path} for pid {pid}")
-    return 0
-
-
-COMMANDS = {"collect": cmd_collect, "report": cmd_report, "collect-report": collect_report, "index": cmd_index,
-            "compare": cmd_compare, "check-reports": cmd_check_reports, "begin": cmd_begin,
-            "open-run": cmd_open_run, "finish": cmd_finish, "lock": cmd_lock}  # fmt: skip
+COMMANDS = {"report": cmd_report, "collect-report": collect_report, "index": cmd_index, "compare": cmd_compare,
+            "begin": cmd_begin, "open-run": cmd_open_run, "finish": cmd_finish}  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = top.add_subparsers(dest="command", required=True)
-    for name in ("collect", "report", "collect-report", "finish"):
+    p = sub.add_parser("report")
+    p.add_argument("run_dir")
+    for name in ("collect-report", "finish"):
         p = sub.add_parser(name)
         p.add_argument("run_dir")
         p.add_argument("--keep-raw", type=int, default=10, help="keep raw/ of the newest N runs")
@@ -162,15 +136,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_a")
     p.add_argument("run_b")
     p.add_argument("-o", "--output")
-    p = sub.add_parser("lock")
-    p.add_argument("action", choices=["acquire", "release"])
-    p.add_argument("lockfile")
-    p.add_argument("--wait", type=float, default=0)
-    for name in ("check-reports", "begin"):
-        p = sub.add_parser(name)
-        p.add_argument("reports_dir")
-        p.add_argument("--min-free-mb", type=int, default=preflight.DEFAULT_MIN_FREE_MB)
-        p.add_argument("--wait", type=float, default=0, help="begin: seconds to wait for another run's lock")
+    p = sub.add_parser("begin")
+    p.add_argument("reports_dir")
+    p.add_argument("--min-free-mb", type=int, default=preflight.DEFAULT_MIN_FREE_MB)
+    p.add_argument("--wait", type=float, default=0, help="seconds to wait for another run's lock")
     p = sub.add_parser("open-run")
     p.add_argument("run_dir")
     return top
