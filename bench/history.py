@@ -14,6 +14,7 @@ import shutil
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from bench import verdict
 
@@ -74,29 +75,63 @@ def config_key(rec: dict) -> str:
     return f"{rec['worker']} w{rec['workers']} t{rec['threads']} c{rec['worker_connections']}"
 
 
-def metrics(results: dict) -> dict[tuple, float]:
+class Figure(NamedTuple):
+    """One headline number of a run, its parts named: the worker type and its config, what was loaded (scenario,
+    task of a probe, endpoint, concurrency), which metric, its value. `key` is how the series and the index name it."""
+
+    worker: str
+    config: str
+    scenario: str  # "sweep" or "probe"
+    task: str | None  # a probe's: "io" or "cpu"
+    endpoint: str
+    concurrency: int | None  # None for one CPU request's CPU time, which no burst size names
+    metric: str
+    value: float
+
+    @property
+    def point(self) -> str:
+        """'/ioTask?ms=100 c=10' (sweep), 'probe io c=10' (a probe's largest burst), 'probe cpu /cpuTask' (CPU time
+        of one request)."""
+        if self.scenario == "sweep":
+            return f"{self.endpoint} c={self.concurrency}"
+        where = self.endpoint if self.concurrency is None else f"c={self.concurrency}"
+        return f"probe {self.task} {where}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.config, self.point, self.metric
+
+
+def figures(results: dict) -> list[Figure]:
     """Headline numbers of a run: per worker config, sweep rps and p99 per (endpoint, concurrency), and the probes'
     figures at their largest burst per task, timed by the server: how many requests were in the app at once
     (`at_once`) and, for CPU work, one request's CPU time on an idle worker (`unit_cpu_s`: a slower interpreter or
     app shows here). Runs from before the app timed its requests keep siege's effective concurrency (`effective`):
     a metric of its own, never compared with the server's."""
-    out: dict[tuple, float] = {}
+    out: list[Figure] = []
     configs = {r["worker"]: config_key(r) for r in results["results"]}
     for row in verdict.sweep_rows(results["results"]):
         for name in ("rps", "p99_s"):
             if row[name] is not None:
-                out[(configs[row["worker"]], f"{row['endpoint']} c={row['concurrency']}", name)] = row[name]
+                out.append(Figure(row["worker"], configs[row["worker"]], "sweep", None, row["endpoint"],
+                                  row["concurrency"], name, row[name]))  # fmt: skip
     for row in verdict.verdicts(verdict.probe_rows(results["results"], verdict.app_cores(results.get("hosts", {})))):
         if row["measured"] is None:
             continue
-        config, point = configs[row["worker"]], f"probe {row['task']} c={row['concurrency']}"
+        probe = Figure(row["worker"], configs[row["worker"]], "probe", row["task"], row["endpoint"],
+                       row["concurrency"], "effective", row["measured"])  # fmt: skip
         if row["timed_by"] == "server":
-            out[(config, point, "at_once")] = row["measured"]
+            out.append(probe._replace(metric="at_once"))
             if row["task"] == "cpu" and row["unit_cpu"]:
-                out[(config, f"probe {row['task']} {row['endpoint']}", "unit_cpu_s")] = row["unit_cpu"]
+                out.append(probe._replace(concurrency=None, metric="unit_cpu_s", value=row["unit_cpu"]))
         else:
-            out[(config, point, "effective")] = row["measured"]
+            out.append(probe)
     return out
+
+
+def metrics(results: dict) -> dict[tuple, float]:
+    """The run's figures by key, (config, point, metric): how the regression detector lines up runs."""
+    return {f.key: f.value for f in figures(results)}
 
 
 def comparable(run: dict, other: dict) -> bool:

@@ -42,27 +42,25 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
         if not run["complete"]:
             continue
         data = run["data"]
-        m = history.metrics(data)
+        found = history.figures(data)
         largest: dict[tuple[str, str], int] = {}
-        for config, point, name in m:
-            if name == "rps":
-                endpoint, conc = point.rsplit(" c=", 1)
-                largest[(config, endpoint)] = max(largest.get((config, endpoint), 0), int(conc))
-        for (config, point, name), value in m.items():
-            if name == "at_once":
-                label = f"requests at once, {point.split(' ')[1]} probe"
-            elif name == "effective":
-                label = f"effective concurrency (siege-timed), {point.split(' ')[1]} probe"
-            elif name == "unit_cpu_s":
-                label = f"CPU time of one request (s), {point.split(' ', 2)[2]}"
-            elif name == "rps":
-                endpoint, conc = point.rsplit(" c=", 1)
-                if int(conc) != largest[(config, endpoint)]:
+        for f in found:
+            if f.metric == "rps":
+                largest[(f.config, f.endpoint)] = max(largest.get((f.config, f.endpoint), 0), f.concurrency)
+        for f in found:
+            if f.metric == "at_once":
+                label = f"requests at once, {f.task} probe"
+            elif f.metric == "effective":
+                label = f"effective concurrency (siege-timed), {f.task} probe"
+            elif f.metric == "unit_cpu_s":
+                label = f"CPU time of one request (s), {f.endpoint}"
+            elif f.metric == "rps":
+                if f.concurrency != largest[(f.config, f.endpoint)]:
                     continue
-                label = f"rps, {endpoint} at c={conc}"
+                label = f"rps, {f.endpoint} at c={f.concurrency}"
             else:
                 continue
-            out.setdefault(label, {}).setdefault(config, []).append((data["run_id"], value))
+            out.setdefault(label, {}).setdefault(f.config, []).append((data["run_id"], f.value))
     return out
 
 
