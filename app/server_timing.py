@@ -1,6 +1,7 @@
 """The server's own clock: how long each request spent inside the app, and how much CPU it took.
 
-``ServerTiming`` wraps a WSGI app. Every response carries a standard ``Server-Timing`` header,
+``ServerTiming`` wraps a WSGI app, ``ServerTimingASGI`` an ASGI app. Every response carries a standard
+``Server-Timing`` header,
 ``app;dur=301.2, cpu;dur=298.7`` (milliseconds: wall time inside the app, and the CPU time of the thread that served
 it: ``time.thread_time()``; under gevent and eventlet every greenlet of a worker runs on one thread, so it is that
 loop's CPU while the request was in the app). A request that carries the probe marker header (``X-Bench-Probe: NAME``,
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 
 MARKER_ENVIRON = "HTTP_X_BENCH_PROBE"  # the WSGI name of the X-Bench-Probe header
+MARKER_HEADER = b"x-bench-probe"  # its ASGI name (lower case, bytes)
 LOG_PREFIX = "bench-timing "
 
 
@@ -95,38 +97,73 @@ def find_cgroup_cpu() -> Callable[[], float | None]:
     return lambda: None
 
 
-class ServerTiming:
-    """WSGI middleware: the Server-Timing header on every response, a log line for marked probe requests."""
+class _Timing:
+    """What the WSGI and the ASGI middleware share: the probe's clocks and its log line."""
 
     def __init__(self, app: Callable, stream=None, cgroup_cpu: Callable[[], float | None] | None = None):
         self.app = app
         self.stream = stream
         self.cgroup_cpu = cgroup_cpu
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        probe = environ.get(MARKER_ENVIRON)
+    def _arrive(self, probe: str | None) -> tuple:
         if probe is not None and self.cgroup_cpu is None:  # found once, in the worker that serves probes
             self.cgroup_cpu = find_cgroup_cpu()
         unit_in = self.cgroup_cpu() if probe is not None else None
-        arrived, started, cpu_started = time.time(), time.perf_counter(), time.thread_time()
+        return time.time(), time.perf_counter(), time.thread_time(), unit_in
+
+    @staticmethod
+    def _header(started: float, cpu_started: float) -> str:
+        return server_timing_header(time.perf_counter() - started, time.thread_time() - cpu_started)
+
+    def _leave(self, probe: str, arrived: float, cpu_started: float, unit_in: float | None) -> None:
+        cpu, left = time.thread_time() - cpu_started, time.time()
+        line = {
+            "probe": probe[:200],
+            "arrived": round(arrived, 6),
+            "left": round(left, 6),
+            "cpu_s": round(cpu, 6),
+            "pid": os.getpid(),
+            "unit_cpu_in_s": unit_in,
+            "unit_cpu_out_s": self.cgroup_cpu(),
+        }
+        stream = self.stream or sys.stderr
+        stream.write(LOG_PREFIX + json.dumps(line, separators=(",", ":")) + "\n")
+        stream.flush()
+
+
+class ServerTiming(_Timing):
+    """WSGI middleware: the Server-Timing header on every response, a log line for marked probe requests."""
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        probe = environ.get(MARKER_ENVIRON)
+        arrived, started, cpu_started, unit_in = self._arrive(probe)
 
         def timed_start_response(status: str, headers: list, exc_info=None):
-            dur, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
-            return start_response(status, [*headers, ("Server-Timing", server_timing_header(dur, cpu))], exc_info)
+            return start_response(status, [*headers, ("Server-Timing", self._header(started, cpu_started))], exc_info)
 
         body = self.app(environ, timed_start_response)
         if probe is not None:
-            cpu, left = time.thread_time() - cpu_started, time.time()
-            line = {
-                "probe": probe[:200],
-                "arrived": round(arrived, 6),
-                "left": round(left, 6),
-                "cpu_s": round(cpu, 6),
-                "pid": os.getpid(),
-                "unit_cpu_in_s": unit_in,
-                "unit_cpu_out_s": self.cgroup_cpu(),
-            }
-            stream = self.stream or sys.stderr
-            stream.write(LOG_PREFIX + json.dumps(line, separators=(",", ":")) + "\n")
-            stream.flush()
+            self._leave(probe, arrived, cpu_started, unit_in)
         return body
+
+
+class ServerTimingASGI(_Timing):
+    """ASGI middleware, the same for an ASGI app: the header when the response starts, the log line when the app
+    returns (after its last body message). Lifespan and websocket scopes pass through untouched."""
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        probe = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k.lower() == MARKER_HEADER), None)
+        arrived, started, cpu_started, unit_in = self._arrive(probe)
+
+        async def timed_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                timing = (b"server-timing", self._header(started, cpu_started).encode("latin-1"))
+                message = {**message, "headers": [*message.get("headers", ()), timing]}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+        if probe is not None:
+            self._leave(probe, arrived, cpu_started, unit_in)

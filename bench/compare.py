@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import history
+from bench import catalog, history
 
 
 def compare(a: dict, b: dict) -> str:
@@ -22,7 +22,7 @@ def compare(a: dict, b: dict) -> str:
     ]
     for worker in dict.fromkeys(a["workers_tested"] + b["workers_tested"]):
         va, vb = a.get("versions", {}).get(worker, {}), b.get("versions", {}).get(worker, {})
-        lines.append(f"| {worker} versions | {format_versions(va)} | {format_versions(vb)} |")
+        lines.append(f"| {worker} versions | {format_versions(worker, va)} | {format_versions(worker, vb)} |")
     if not history.comparable(a, b):
         lines += ["", "**Not comparable**: the profile or the app host type differs; numbers are shown as is."]
     lines += ["", "| worker config | point | metric | A | B | change |", "|---|---|---|---:|---:|---:|"]
@@ -33,8 +33,9 @@ def compare(a: dict, b: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_versions(v: dict) -> str:
-    return ", ".join(f"{k} {v[k]}" for k in ("python", "gunicorn", "gevent", "eventlet", "tornado") if k in v) or "–"
+def format_versions(worker: str, v: dict) -> str:
+    """The versions that matter for this type (python, gunicorn, its framework, its own packages: the catalog)."""
+    return ", ".join(f"{k} {v[k]}" for k in catalog.load().version_columns([worker]) if k in v) or "–"
 
 
 def num(value: float | None) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import charts, collect, resources, summary, verdict
+from bench import catalog, charts, collect, plan, resources, summary, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -89,6 +89,9 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "resources": [r for r in results["results"] if r.get("app_resources") or r.get("load_resources")],
         "load_bound_cpu": resources.LOAD_BOUND_CPU,
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,
+        # the catalog's word on each type tested (theory), and the versions worth a column for them
+        "theories": [catalog.load().types[w].explain for w in order if w in catalog.load().types],
+        "version_columns": catalog.load().version_columns(order),
     }
 
 
@@ -99,6 +102,7 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
     )  # fmt: skip
     env.filters["fmt"] = fmt
     env.filters["utc"] = utc
+    env.filters["config"] = plan.config_label
     return env.get_template("report.md.j2").render(**context(results, run_dir, make_charts))
 
 

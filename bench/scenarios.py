@@ -80,6 +80,8 @@ def build_matrix(
             "threads": int(inst["threads"]),
             "worker_connections": int(inst["worker_connections"]),
             "gunicorn_version": str(inst["gunicorn_version"]),
+            "http_parser": inst.get("http_parser"),
+            "asgi_loop": inst.get("asgi_loop"),
             "connection": connection,
         }
         for ep in p_eps:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-# Worker types whose requests share one interpreter loop (greenlets): concurrent on IO, serial on CPU.
-GREEN = ("gevent", "eventlet")
+from bench import catalog
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -34,21 +33,16 @@ def effective_concurrency(response_times: Sequence[float], unit_s: float, n: int
 
 
 def capacity(worker: str, workers: int, threads: int, worker_connections: int) -> int:
-    """Simultaneous requests a worker configuration can hold, by gunicorn's model of each worker type."""
-    if worker == "gthread":
-        return workers * threads
-    if worker in GREEN:
-        return workers * worker_connections
-    return workers  # sync: one request per process; tornado runs the WSGI app inside its loop, one at a time
+    """Simultaneous requests a worker configuration can hold: its IO bound in the catalog (worker_types.yml)."""
+    return slots(worker, "io", workers, threads, worker_connections)
 
 
 def slots(worker: str, task: str, workers: int, threads: int, worker_connections: int) -> int:
-    """How many requests the app works on at once: the configuration's capacity, except that a CPU-bound request
-    blocks a greenlet worker's loop, so gevent and eventlet take one at a time per worker on CPU work (threads still
-    take one each, sharing their process's GIL)."""
-    if task == "cpu" and worker in GREEN:
-        return workers
-    return capacity(worker, workers, threads, worker_connections)
+    """How many requests the app works on at once, by the catalog's theory of the type for that task: on IO its
+    capacity; on CPU work a request that blocks a loop (gevent, eventlet, asgi, uvicorn) leaves one per worker, while
+    threads still take one each, sharing their process's GIL. A type the catalog does not know is an error."""
+    bound = catalog.load().type(worker).theory[task]
+    return catalog.slots_of(bound, workers, threads, worker_connections)
 
 
 def cpu_lanes(workers: int, cores: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from bench import stats
+from bench import catalog, stats
 
 # Measured must be within this of theory. With the server's clock (the app logs each probe request), how many
 # requests were in the app at once is exact for IO and CPU alike: the machine's other work slows every request and
@@ -178,7 +178,8 @@ def finding(row: dict) -> str | None:
         return text + ": no overhead beyond that range"
     consumed, own = row["cpu_consumed_s"], row["requests_cpu_s"] or 0.0
     outside = max(consumed - own, 0.0) / consumed
-    what = "its threads taking turns on the GIL" if row["worker"] == "gthread" and row["threads"] > 1 else "the worker"
+    threaded = catalog.load().type(row["worker"]).theory["cpu"] == "threads" and row["threads"] > 1
+    what = "its threads taking turns on the GIL" if threaded else "the worker"
     return text + (
         f": {overhead:.0%} more than the most one took alone, spent by {what} ({outside:.0%} of the service's CPU went "
         f"outside the requests' threads)"

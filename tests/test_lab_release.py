@@ -199,7 +199,7 @@ def test_a_virtualenv_is_rebuilt_when_its_python_or_locks_change_or_its_install_
     for name in names:
         (tmp_path / f"src/requirements/{name}.txt").write_text("flask==3.1.3\n")
         (tmp_path / f"opt/venvs/{name}").mkdir(parents=True)
-    instances = [{"name": n, "gunicorn_version": "27.0.1"} for n in names]
+    instances = [{"name": n, "gunicorn_version": "27.0.1", "requirements": ["gunicorn==27.0.1"]} for n in names]
     venvs = tmp_path / "opt/venvs"
 
     assert decide(tmp_path, instances) == names, "no record yet (made before records, or never finished): all"

@@ -6,11 +6,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bench import scenarios
+from bench import plan, scenarios
 
 LOAD = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())
-GUNICORN = yaml.safe_load((ROOT / "roles/gunicorn/defaults/main.yml").read_text())["gunicorn_worker_defaults"]
-INSTANCES = [{"name": name, **conf} for name, conf in GUNICORN.items()]
+INSTANCES = plan.plan_instances("classic")
 
 
 def matrix(profile="quick", instances=INSTANCES, **kw):

@@ -1,18 +1,24 @@
-"""gunicorn_plan, run in the controller's own process: it only computes (it touches no host), and as a module it cost
-a Python start and Ansible's module wrapper on every run, about half a second. The logic and its documentation stay
-in plugins/modules/gunicorn_plan.py, which the tests import too."""
+"""gunicorn_plan: resolve the worker types and knobs into the instances to deploy, in the controller's own process
+(it touches no host). The logic is bench/plan.py, over the catalog worker_types.yml; the documentation is
+plugins/modules/gunicorn_plan.py."""
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 from ansible.plugins.action import ActionBase
 
-_path = Path(__file__).resolve().parent.parent / "modules" / "gunicorn_plan.py"
-_spec = importlib.util.spec_from_file_location("bench_gunicorn_plan", _path)
-plan = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plan)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import plan
+
+ARGUMENT_SPEC = {
+    "worker": {"type": "raw", "required": True},
+    "gunicorn_version": {"type": "raw"},
+    "workers": {"type": "raw"},
+    **{knob: {"type": "raw"} for knob in plan.KNOBS},
+}
 
 
 class ActionModule(ActionBase):
@@ -20,11 +26,16 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=plan.ARGUMENT_SPEC)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            instances = plan.plan_from(args)
+            instances = plan.plan_instances(**args)
         except plan.PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result
-        result.update(changed=False, instances=instances, names=[i["name"] for i in instances])
+        result.update(
+            changed=False,
+            instances=instances,
+            names=[i["name"] for i in instances],
+            label=plan.run_label([i["name"] for i in instances]),
+        )
         return result
