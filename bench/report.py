@@ -68,6 +68,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
     verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"]))
     return {
         "r": results,
+        "run_dir": str(run_dir),
         "summary": summary.paragraph(verdict_rows, probes, sweeps, order),
         "order": order,
         "cores": cores,

@@ -1,35 +1,35 @@
-"""The Flask app, through its factory and Flask's test client."""
+"""The app and its ASGI twin (app/flask_app.py, app/fastapi_app.py): the same endpoints, bounds and errors, each
+test on both, through the apps' own entry points in-process (tests/apps.py)."""
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import itertools
 import time
 
+import apps
 import pytest
-from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "app"))
-import flask_app
+from bench import catalog
 
 
-@pytest.fixture
-def client():
-    app = flask_app.create_app({"TESTING": True, "IO_DEFAULT_MS": 20, "CPU_DEFAULT_N": 1000})
-    return app.test_client()
+@pytest.fixture(params=apps.INTERFACES)
+def client(request):
+    return apps.Client(request.param, {"IO_DEFAULT_MS": 20, "CPU_DEFAULT_N": 1000})
 
 
 def test_hello(client):
     resp = client.get("/")
-    assert resp.status_code == 200
-    assert b"Hello" in resp.data
+    assert resp.status == 200
+    assert resp.body == b"Hello from gunicorn\n"
 
 
 def test_io_task_waits_the_asked_time(client):
     started = time.perf_counter()
     resp = client.get("/ioTask?ms=50")
     took = time.perf_counter() - started
-    assert resp.status_code == 200
-    assert resp.json["ms"] == 50
+    assert resp.status == 200
+    assert resp.json["ms"] == 50 and resp.json["task"] == "io"
     assert took >= 0.05
 
 
@@ -39,7 +39,7 @@ def test_io_task_default_comes_from_config(client):
 
 def test_cpu_task_does_the_asked_work(client):
     resp = client.get("/cpuTask?n=10")
-    assert resp.status_code == 200
+    assert resp.status == 200
     assert resp.json["n"] == 10
     assert resp.json["result"] == sum(i * i % 7 for i in range(10))
     assert client.get("/cpuTask").json["n"] == 1000
@@ -60,25 +60,56 @@ def test_cpu_task_does_the_asked_work(client):
 )
 def test_bad_parameters_get_400_with_a_json_error(client, url, message):
     resp = client.get(url)
-    assert resp.status_code == 400
-    assert resp.is_json
+    assert resp.status == 400
+    assert resp.headers["content-type"].startswith("application/json")
     assert message in resp.json["error"]
 
 
-def test_limits_come_from_the_environment(monkeypatch):
+@pytest.mark.parametrize("interface", apps.INTERFACES)
+def test_limits_come_from_the_environment(monkeypatch, interface):
     monkeypatch.setenv("BENCH_IO_MAX_MS", "100")
-    client = flask_app.create_app({"TESTING": True}).test_client()
-    assert client.get("/ioTask?ms=101").status_code == 400
-    assert client.get("/ioTask?ms=1").status_code == 200
+    client = apps.Client(interface)
+    assert client.get("/ioTask?ms=101").status == 400
+    assert client.get("/ioTask?ms=1").status == 200
 
 
-def test_healthz_reports_versions(client):
+def test_healthz_reports_versions_and_the_files_loaded(client):
     resp = client.get("/healthz")
-    assert resp.status_code == 200
+    assert resp.status == 200
     assert resp.json["status"] == "ok"
-    assert resp.json["versions"]["flask"] == "3.1.3"
+    framework = {"wsgi": "flask", "asgi": "fastapi"}[client.interface]
+    assert resp.json["versions"][framework] == {"flask": "3.1.3", "fastapi": "0.165.0"}[framework]
     assert resp.json["versions"]["python"].count(".") == 2
+    own = {"wsgi": "flask_app.py", "asgi": "fastapi_app.py"}[client.interface]
+    assert set(resp.json["app_sha256"]) == {own, "bench_work.py", "server_timing.py"}
 
 
-def test_module_level_app_for_gunicorn():
-    assert flask_app.app.url_map.bind("").match("/ioTask")[0] == "io_task"
+def test_the_catalog_names_each_apps_files_and_module():
+    for iface, app in catalog.load().apps.items():
+        module, _, attr = app["module"].partition(":")
+        assert f"{module}.py" in app["files"]
+        client = apps.Client(iface)
+        loaded = set(client.get("/healthz").json["app_sha256"])
+        assert loaded == set(app["files"]), f"{iface}: the app loads {loaded}, the catalog copies {app['files']}"
+        assert attr == "app"
+
+
+def test_cpu_work_blocks_the_asgi_event_loop():
+    """/cpuTask is an async handler: while it runs, nothing else on the loop does (as in a real service)."""
+    client = apps.Client("asgi", {"CPU_DEFAULT_N": 2_000_000})
+    ticks: list[float] = []
+
+    async def ticker():
+        for _ in range(50):
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0.001)
+
+    async def both():
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0.005)
+        await client._asgi_get("/cpuTask", {})
+        await task
+
+    asyncio.run(both())
+    longest_gap = max(b - a for a, b in itertools.pairwise(ticks))
+    assert longest_gap > 20 * 0.001, "the ticker ran on while /cpuTask computed: the handler does not block the loop"

@@ -30,14 +30,20 @@ LAB = "playbooks/lab.yml"
 DEPLOY = "playbooks/deploy.yml"
 SCHEDULE = "playbooks/schedule.yml"
 BENCH = "bench.yml"
-TYPES = "use one of sync, gthread, gevent, eventlet, tornado"
+TYPES = "use one of sync, gthread, gevent, eventlet, tornado, gevent_pywsgi, asgi, uvicorn"
 
 # (playbook, extra arguments, message (a regular expression), setup or None)
 CONTROLLER = [
     # bench.yml: the run's own options, the matrix, the reports folder, the inventory's groups
     (BENCH, ["-e", "worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
     (BENCH, ["-e", "profile=nightly"], "profile=nightly: unknown profile; use one of quick, full", None),
-    (BENCH, ["-e", "worker=sync", "-e", "threads=4"], "threads=4 with worker=sync: only gthread runs threads", None),
+    (BENCH, ["-e", "worker=sync", "-e", "threads=4"], "threads=4 with worker=sync: .* it applies to gthread", None),
+    (BENCH, ["-e", "worker=asgi", "-e", "threads=4"], "threads=4 with worker=asgi: gunicorn's asgi worker ignores it",
+     None),
+    (BENCH, ["-e", "worker=gthread", "-e", "http_parser=fast", "-e", "gunicorn_version=24.1.0"],
+     r"http_parser=fast with worker=gthread: gunicorn 24\.1\.0 lacks it for gthread", None),
+    (BENCH, ["-e", "worker=sync", "-e", "asgi_loop=uvloop"], "asgi_loop=uvloop with worker=sync: .* applies to asgi",
+     None),
     (BENCH, ["-e", "bench_on_worker_failure=maybe"], "bench_on_worker_failure=maybe: use continue .* or stop", None),
     (BENCH, ["-e", "bench_lock_wait=-5"], "bench_lock_wait=-5: a whole number of seconds >= 0", None),
     (BENCH, ["-e", "bench_regression_threshold=15"], "bench_regression_threshold=15: a fraction between 0 and 1", None),
@@ -56,12 +62,12 @@ CONTROLLER = [
      "inventory_without_load"),
     (BENCH, ["-e", "load_keep_work_days=-1"], r"load_keep_work_days=-1: a whole number of days >= 0", None),
     # deploy.yml: worker types and knobs, the port
-    (DEPLOY, ["-e", "worker=uvicorn"], f"worker='uvicorn': unknown worker type uvicorn; {TYPES}", None),
+    (DEPLOY, ["-e", "worker=meinheld"], f"worker='meinheld': unknown worker type meinheld; {TYPES}", None),
     (DEPLOY, ["-e", "worker=gthread", "-e", "workers=0"], "workers='0': must be a whole number from 1 to 64", None),
     (DEPLOY, ["-e", "worker=gthread", "-e", "threads=1.5"], r"threads='1.5': must be a whole number", None),
-    (DEPLOY, ["-e", "worker=sync", "-e", "threads=2"], "threads=2 with worker=sync: only gthread runs threads", None),
-    (DEPLOY, ["-e", "worker=eventlet", "-e", "gunicorn_version=27.0.1"], "gunicorn removed the eventlet worker in 26.0",
-     None),
+    (DEPLOY, ["-e", "worker=sync", "-e", "threads=2"], "threads=2 with worker=sync: .* mislabelled", None),
+    (DEPLOY, ["-e", "worker=eventlet", "-e", "gunicorn_version=27.0.1"],
+     "the eventlet worker exists in gunicorn before 26.0", None),
     (DEPLOY, ["-e", "worker=gevent", "-e", "gunicorn_version=latest"],
      "gunicorn_version='latest': use a release number", None),
     (DEPLOY, ["-e", "worker=tornado", "-e", "worker_connections=5"], "gunicorn's tornado worker ignores it", None),

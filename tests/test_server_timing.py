@@ -7,6 +7,7 @@ import io
 import re
 import sys
 
+import apps
 import pytest
 from conftest import FIXTURES, ROOT
 
@@ -108,3 +109,22 @@ def test_a_legacy_host_uses_cpuacct():
     path, parse = server_timing.cgroup_cpu_file(proc, mounts)
     assert path == "/sys/fs/cgroup/cpuacct/system.slice/gunicorn@x.service/cpuacct.usage"
     assert parse is server_timing.parse_cpuacct_usage
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_both_apps_time_and_log_a_probe_the_same_way(interface):
+    """The ASGI middleware gives the same header and the same log line as the WSGI one; unmarked requests log
+    nothing; the marker is read case-insensitively (HTTP header names)."""
+    client = apps.Client(interface, {"IO_DEFAULT_MS": 20})
+    log = io.StringIO()
+    client.timing.stream, client.timing.cgroup_cpu = log, lambda: 7.25
+    assert re.fullmatch(r"app;dur=[0-9.]+, cpu;dur=[0-9.]+", client.get("/ioTask").headers["server-timing"])
+    assert log.getvalue() == ""
+    resp = client.get("/ioTask?ms=30", headers={"x-bench-PROBE": "asgi-probe-ioTask-c2"})
+    assert resp.status == 200
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 1
+    name, req = timing.parse_line(lines[0])
+    assert name == "asgi-probe-ioTask-c2"
+    assert req.left - req.arrived >= 0.03
+    assert req.unit_cpu_in_s == req.unit_cpu_out_s == 7.25

@@ -1,0 +1,63 @@
+"""The worker-type catalog (worker_types.yml) walked entry by entry: every type has its theory, a lock file, the
+releases it exists in and its knobs, and the report renders its rows from a fixed results file of a real run of
+every type (quick profile, the lab)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+from bench import catalog, plan, report, stats
+
+CAT = catalog.load()
+EIGHT = FIXTURES / "results" / "quick-eight.json"
+PIN = re.compile(r"^[A-Za-z0-9_.\-]+==[0-9][A-Za-z0-9.]*$")
+
+
+@pytest.mark.parametrize("name", CAT.names)
+def test_every_type_has_theory_a_lock_releases_and_knobs(name):
+    t = CAT.type(name)
+    assert set(t.theory) == {"io", "cpu"} and set(t.theory.values()) <= set(catalog.BOUNDS)
+    assert t.explain and t.explain.startswith(name), "the report's theory sentence names its type first"
+    lines = [ln for ln in t.lock_file.read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines and all(PIN.match(ln) for ln in lines), f"{t.lock_file.name}: exact pins only"
+    assert not any(ln.lower().startswith("gunicorn==") for ln in lines), "gunicorn is pinned by the catalog"
+    assert plan.VERSION_RE.match(t.default_version) and t.exists_in(t.default_version)
+    assert set(t.knobs) <= set(CAT.knobs)
+    assert t.app in CAT.apps and all((ROOT / "app" / f).is_file() for f in CAT.apps[t.app]["files"])
+    framework = CAT.framework_of(name)
+    assert any(ln.lower().startswith(f"{framework}==") for ln in lines), f"the lock installs {framework}"
+    for task in ("io", "cpu"):
+        assert stats.slots(name, task, 2, 3, 5) >= 1
+
+
+def test_each_knob_has_values_and_a_label_and_every_set_names_types():
+    for name, knob in CAT.knobs.items():
+        assert knob["values"] and "{}" in knob["label"], name
+    assert CAT.sets["classic"] == ("sync", "gthread", "gevent", "eventlet", "tornado")
+
+
+def test_a_type_the_catalog_does_not_know_has_no_theory():
+    with pytest.raises(KeyError, match=r"worker type 'meinheld' is not in worker_types\.yml"):
+        stats.slots("meinheld", "io", 1, 1, 1000)
+
+
+@pytest.mark.parametrize("name", CAT.names)
+def test_the_report_renders_each_types_rows_from_a_real_run(name, tmp_path):
+    results = report.collect.read_json(EIGHT)
+    assert set(results["workers_tested"]) == set(CAT.names), "quick-eight.json is a run of every type"
+    text = report.render(results, tmp_path, make_charts=False)
+    verdicts = text[text.index("## Verdict") : text.index("## Changes")]
+    t = CAT.type(name)
+    for task in ("io", "cpu"):
+        row = next(ln for ln in verdicts.splitlines() if ln.startswith(f"| {name} | ") and f" | {task} | 10 |" in ln)
+        assert " | expected | " in row, row
+    assert t.explain in " ".join(verdicts.split())
+    versions = text[text.index("| worker | python | gunicorn |") :].splitlines()
+    header, row = versions[0], next(ln for ln in versions if ln.startswith(f"| {name} | "))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    cells = dict(zip(cols, (c.strip() for c in row.strip("|").split("|")), strict=True))
+    for package in [CAT.framework_of(name), *t.versions]:
+        assert cells[package] not in ("", "–"), f"{name}: no {package} version in the report"
