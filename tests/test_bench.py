@@ -12,12 +12,17 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, lab_is_possible, playbook
 
+from bench import catalog
+
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
 ]
 
 WITHIN = 0.05  # the bar: probes within 5 % of theory
+TYPES = list(catalog.load().names)  # worker=all: every type of worker_types.yml
+# the types whose IO is bounded by connections or nothing: a burst of 10 is served at once
+CONCURRENT_IO = [n for n in TYPES if catalog.load().type(n).theory["io"] in ("connections", "unbounded")]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +58,7 @@ def test_each_scenario_names_its_place_in_the_matrix(run):
     labels = re.findall(r"item=\[(\d+)/(\d+)\] (\w+) (\S+) c=(\d+) \((\w+)\)", run["proc"].stdout)
     total = int(labels[0][1])
     assert [int(i) for i, *_ in labels] == list(range(1, total + 1))
-    assert {w for _, _, w, *_ in labels} == {"sync", "gthread", "gevent", "eventlet", "tornado"}
+    assert {w for _, _, w, *_ in labels} == set(TYPES)
 
 
 def test_gthread_two_threads_serve_two_at_once(run):
@@ -64,8 +69,8 @@ def test_sync_makes_a_ladder(run):
     assert close_to(probe(run["results"], "sync", "/ioTask", 4)["response_times_s"], [1, 2, 3, 4])
 
 
-@pytest.mark.parametrize("worker", ["gevent", "eventlet"])
-def test_green_workers_serve_ten_io_requests_at_once(run, worker):
+@pytest.mark.parametrize("worker", CONCURRENT_IO)
+def test_green_and_asgi_workers_serve_ten_io_requests_at_once(run, worker):
     assert close_to(probe(run["results"], worker, "/ioTask", 10)["response_times_s"], [1] * 10)
 
 
@@ -77,7 +82,10 @@ def test_results_json_has_the_promised_fields(run):
     assert all(
         h["cpu_model"] and h["cores"] and h["memory_mb"] and h["kernel"] and h["os"] for h in res["hosts"].values()
     )
-    assert res["versions"]["eventlet"]["gunicorn"] == "25.3.0" and res["versions"]["gevent"]["gunicorn"] == "27.0.1"
+    assert {w: v["gunicorn"] for w, v in res["versions"].items()} == {
+        n: catalog.load().type(n).default_version for n in TYPES
+    }
+    assert res["versions"]["asgi"]["fastapi"] and res["versions"]["uvicorn"]["uvicorn-worker"]
     keys = {"worker", "workers", "threads", "worker_connections", "gunicorn_version", "scenario", "endpoint",
             "concurrency", "transactions", "failed", "elapsed_s", "rps", "response_times_s", "p50_s", "p90_s",
             "p99_s", "max_s", "valid", "invalid_reason"}  # fmt: skip
@@ -118,7 +126,7 @@ def test_report_shows_fidelity_phases_and_resources(run):
     report, phases = run["report"], run["results"]["phases_s"]
     assert list(phases) == ["validate", "lab", "preflight", "deploy", "load"]
     assert phases["load"] >= run["results"]["time_in_siege_s"] * 0.9
-    assert "## Fidelity" in report and report.count("probes (requests at once) against theory") == 5
+    assert "## Fidelity" in report and report.count("probes (requests at once) against theory") == len(TYPES)
     assert "<details><summary>Resources of every run" in report
     assert re.search(r"\| gthread \| 10 \| [\d,.]+ \| 1 run \| .* \| \d+ % \| \d+ MiB \| \d+ %", report)
 
@@ -128,7 +136,7 @@ def test_report_has_verdicts_ladders_sweeps_and_charts(run):
     verdict_re = r"^\| (\w+) \| .* \| (io|cpu) \| 10 \| ([\d.]+) \| ([\d.]+) \| (expected|\*\*not as expected\*\*) \|"
     verdicts = {(w, task): (float(theory), float(measured), v)
                 for w, task, theory, measured, v in re.findall(verdict_re, report, re.M)}  # fmt: skip
-    types = ["sync", "gthread", "gevent", "eventlet", "tornado"]
+    types = TYPES
     assert sorted(verdicts) == sorted((w, t) for w in types for t in ("io", "cpu"))  # all timed by the server
     for key, (theory, measured, said) in verdicts.items():
         assert said == "expected" and abs(measured - theory) <= 0.05 * theory, (key, theory, measured)

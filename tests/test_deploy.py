@@ -8,19 +8,15 @@ import pytest
 from conftest import lab_is_possible, playbook
 from labtools import ansible, app_address, recap
 
+from bench import catalog
+
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
 ]
 
-TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]
-EXPECTED_VERSION = {"eventlet": "25.3.0"}
-
-
-@pytest.fixture(scope="module")
-def lab():
-    proc = playbook("playbooks/lab.yml")
-    assert proc.returncode == 0, proc.stdout[-4000:]
+CAT = catalog.load()
+TYPES = list(CAT.names)
 
 
 # Bad input to deploy.yml is in the table of test_refusals.py.
@@ -60,10 +56,10 @@ def test_deploy_each_worker_type(lab, worker):
         "-a",
         f"journalctl -u gunicorn@{worker}.service -o cat --no-pager -n 200",
     )["app1"]["stdout"]
-    version = EXPECTED_VERSION.get(worker, "27.0.1")
+    t = CAT.type(worker)
     last_start = journal[journal.rindex("Starting gunicorn") :]
-    assert last_start.startswith(f"Starting gunicorn {version}")
-    assert re.search(rf"Using worker: {worker}\b", last_start), last_start[:500]
+    assert last_start.startswith(f"Starting gunicorn {t.default_version}")
+    assert re.search(rf"Using worker: {re.escape(t.worker_class)}\b", last_start), last_start[:500]
 
     if worker == "gthread":  # a second deploy changes nothing (once is enough: the tasks are the same for each type)
         again = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
