@@ -48,10 +48,16 @@ def probe(results, worker, endpoint, concurrency):
     )  # fmt: skip
 
 
-def close_to(times, expected):
-    return len(times) == len(expected) and all(
-        abs(t - e) <= WITHIN * e for t, e in zip(sorted(times), expected, strict=True)
-    )
+def ladder(run, worker, concurrency, theory):
+    """A burst of /ioTask (1 s each): the app's own count of requests at once within 5 % of theory (the verdict's
+    bar: machine noise slows requests and span alike), and siege's times rounded to whole seconds (a bound that holds
+    on a busy 2-core machine, where one response can be 10 % late, yet tells 1,2,3,4 from 1,1,2,2). The times are
+    printed as the figure."""
+    rec = probe(run["results"], worker, "/ioTask", concurrency)
+    times = sorted(rec["response_times_s"])
+    print(f"\n{worker} /ioTask c={concurrency}: siege {times}, at once {rec['server']['at_once']:.2f}")
+    assert abs(rec["server"]["at_once"] - theory) <= WITHIN * theory, rec["server"]
+    return [round(t) for t in times]
 
 
 def test_each_scenario_names_its_place_in_the_matrix(run):
@@ -62,16 +68,16 @@ def test_each_scenario_names_its_place_in_the_matrix(run):
 
 
 def test_gthread_two_threads_serve_two_at_once(run):
-    assert close_to(probe(run["results"], "gthread", "/ioTask", 4)["response_times_s"], [1, 1, 2, 2])
+    assert ladder(run, "gthread", 4, 2.0) == [1, 1, 2, 2]
 
 
 def test_sync_makes_a_ladder(run):
-    assert close_to(probe(run["results"], "sync", "/ioTask", 4)["response_times_s"], [1, 2, 3, 4])
+    assert ladder(run, "sync", 4, 1.0) == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("worker", CONCURRENT_IO)
 def test_green_and_asgi_workers_serve_ten_io_requests_at_once(run, worker):
-    assert close_to(probe(run["results"], worker, "/ioTask", 10)["response_times_s"], [1] * 10)
+    assert ladder(run, worker, 10, 10.0) == [1] * 10
 
 
 def test_results_json_has_the_promised_fields(run):
