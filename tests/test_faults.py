@@ -36,8 +36,8 @@ LEFTOVER = "/opt/bench/load/leftover-of-an-interrupted-run"  # under the load fo
 
 
 @pytest.fixture(scope="module")
-def lab():
-    assert playbook("playbooks/lab.yml").returncode == 0
+def deployed(lab):
+    """conftest's lab, with the three types these faults use deployed."""
     proc = playbook("playbooks/deploy.yml", "-e", "worker=sync,gthread,gevent")
     assert proc.returncode == 0, proc.stdout[-3000:]
 
@@ -101,7 +101,7 @@ def broken(worker: str, mode: str):
 # --- Ctrl-C: nothing half-written, and the next run works (the faulty run below is that next run) --------------------
 
 
-def test_ctrl_c_mid_run_leaves_no_half_written_results_and_a_stale_lock(lab):
+def test_ctrl_c_mid_run_leaves_no_half_written_results_and_a_stale_lock(deployed):
     index = REPORTS / "index.md"
     index_before = index.read_bytes() if index.exists() else None
     latest_before = (REPORTS / "latest").resolve() if (REPORTS / "latest").exists() else None
@@ -132,7 +132,7 @@ def leftovers() -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def interrupted(lab):
+def interrupted(deployed):
     """What a Ctrl-C'd run leaves for the next one, made here so that the faulty run's test does not depend on the
     Ctrl-C test: the lock naming a run that is gone (a pid that has exited, with the identity it had) and a process
     under the load folder on the load host, as a siege still running there would be."""
@@ -154,7 +154,7 @@ def interrupted(lab):
 
 
 @pytest.fixture(scope="module")
-def faulty(lab, interrupted):
+def faulty(deployed, interrupted):
     def hang_sync_during_its_probe():
         master, workers = wait_for(lambda: siege_running(*PROBE) and gunicorn_pids("sync")[0] and gunicorn_pids("sync"),
                                    120, "the sync probe")  # fmt: skip
@@ -254,7 +254,7 @@ def test_every_instance_is_stopped_after_the_faulty_run(faulty):
     assert out["stdout"].strip() == "0"
 
 
-def test_stop_mode_stops_at_the_first_type_that_fails(lab):
+def test_stop_mode_stops_at_the_first_type_that_fails(deployed):
     with broken("gthread", "0755"):
         proc = playbook("bench.yml", "-e", "worker=gthread,gevent", "-e", "bench_on_worker_failure=stop", *PROFILE)
     assert proc.returncode != 0
@@ -268,7 +268,7 @@ def test_stop_mode_stops_at_the_first_type_that_fails(lab):
 # --- last: the load host lost mid-run (the lab is brought back afterwards) --------------------------------------------
 
 
-def test_a_load_host_lost_mid_run_fails_clearly_and_the_app_is_stopped(lab):
+def test_a_load_host_lost_mid_run_fails_clearly_and_the_app_is_stopped(deployed):
     proc = start_bench("-e", "worker=sync")
     try:
         wait_for(lambda: siege_running(SWEEP), 120, "the sync sweep")
