@@ -158,7 +158,7 @@ def test_effective_concurrency_of_times_below_sieges_clock_is_unknown():
 @pytest.mark.parametrize(
     ("times", "unit", "sentence"),
     [
-        # real siege ladders (tests/fixtures/results/quick-all.json), whole sentences
+        # real siege ladders (tests/fixtures/results/quick-all-20261126-siege.json), whole sentences
         ([0.34, 0.61, 0.88, 1.15], 0.31,
          "1 request was served at once; the 2nd request waited for the 1st to finish (longest 1.1 s)"),
         ([1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.01, 5.01, 5.01], 1.0,
