@@ -44,9 +44,9 @@ test-unit: setup
 test-lab: setup
 	$(BIN)/pytest -v -m "lab and not release"
 
-# Mutation testing of bench/stats.py, verdict.py and history.py against the non-lab tests (pyproject.toml
-# [tool.mutmut]; mutmut pinned in requirements-dev.txt). Not part of `make test`. MUTANTS narrows it, e.g.
-# MUTANTS='bench.history*'. The last progress line is the score (checked/all, 🎉 killed, 🙁 survived); survivors follow.
+# Mutation testing of bench/stats.py, verdict.py, history.py, plan.py and catalog.py against the non-lab tests
+# (pyproject.toml [tool.mutmut]; mutmut pinned in requirements-dev.txt). Not part of `make test`. MUTANTS narrows it,
+# e.g. MUTANTS='bench.history*'. The last progress line is the score (checked/all, 🎉 killed, 🙁 survived); survivors follow.
 MUTANTS ?=
 mutate: setup
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
