@@ -101,7 +101,7 @@ def plan_instances(worker, *, gunicorn_version=None, workers=None, cat: catalog_
             lacking = [t for t in types if knob in t.knobs]
             plural = len(types) > 1
             why = (
-                f"gunicorn {version} lacks it for {', '.join(t.name for t in lacking)}"
+                "; ".join(f"gunicorn {version or t.default_version} lacks it for {t.name}" for t in lacking)
                 if lacking
                 else f"gunicorn's {label} worker{'s' if plural else ''} ignore{'' if plural else 's'} it"
             )

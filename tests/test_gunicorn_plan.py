@@ -101,6 +101,10 @@ def test_gunicorn_version_override():
          r"^http_parser=fast with worker=gthread: gunicorn 25\.1\.0 lacks it for gthread; it applies to sync "
          r"\(gunicorn 25\.2 or newer\), gthread \(gunicorn 25\.2 or newer\)"),
         ({"worker": "tornado", "http_parser": "python"}, r"gunicorn's tornado worker ignores it"),
+        ({"worker": "eventlet,asgi", "http_parser": "fast", "gunicorn_version": "24.1.0"},
+         r"^gunicorn_version=24\.1\.0 with worker asgi: the asgi worker exists in gunicorn 25\.1 or newer"),
+        ({"worker": "eventlet,gthread", "http_parser": "fast", "gunicorn_version": "25.1.0"},
+         r"gunicorn 25\.1\.0 lacks it for eventlet; gunicorn 25\.1\.0 lacks it for gthread"),
         ({"worker": "sync", "asgi_loop": "uvloop"}, r"^asgi_loop=uvloop with worker=sync: gunicorn's sync worker "
                                                     r"ignores it; it applies to asgi \(gunicorn 25\.1 or newer\)$"),
         ({"worker": "uvicorn", "asgi_loop": "uvloop"}, r"uvicorn worker ignores it"),
