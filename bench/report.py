@@ -93,6 +93,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         # the catalog's word on each type tested (theory), and the versions worth a column for them
         "theories": [catalog.load().types[w].explain for w in order if w in catalog.load().types],
         "version_columns": catalog.load().version_columns(order),
+        "unbounded": catalog.UNBOUNDED,
     }
 
 
