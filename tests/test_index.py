@@ -1,6 +1,6 @@
 """reports/index.md tells the truth about every run folder: a complete run, a run with a worker type that failed
 (linked, saying what is missing), a run without results (not linked), and incomplete runs are never a baseline. Built
-from the committed sample run (reports/sample/results.json), the two-load-host capture and a real failure record."""
+from a committed sample run (tests/fixtures/results/sample-five-20261127.json), the two-load-host capture and a real failure record."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from conftest import FIXTURES, ROOT, fixture_json
 
 from bench import collect, history, index
 
-SAMPLE = json.loads((ROOT / "reports/sample/results.json").read_text())  # 5 types, 14 runs each, complete
+# the sample run committed before the catalog's eight types (reports/sample then): 5 types, 14 runs each, complete
+SAMPLE = json.loads((ROOT / "tests/fixtures/results/sample-five-20261127.json").read_text())
 FAILURE = fixture_json("journal/gthread.failure.json")  # a type that failed to start
 
 
