@@ -1,6 +1,7 @@
 """reports/index.md tells the truth about every run folder: a complete run, a run with a worker type that failed
 (linked, saying what is missing), a run without results (not linked), and incomplete runs are never a baseline. Built
-from a committed sample run (tests/fixtures/results/sample-five-20261127.json), the two-load-host capture and a real failure record."""
+from a committed sample run (tests/fixtures/results/sample-five-20261127.json), the two-load-host capture and a real
+failure record."""
 
 from __future__ import annotations
 
