@@ -21,7 +21,9 @@ REQUEST_RE = re.compile(
 SUMMARY_RE = re.compile(r"^(?P<key>[A-Z][A-Za-z ]+):\s+(?P<value>-?[\d.]+)")
 ERROR_RE = re.compile(r"\[(?:\x1b\[[\d;]*m)?error(?:\x1b\[[\d;]*m)?\]\s*(?P<msg>.*)")
 ABORT_TEXT = "siege aborted due to excessive socket failure"
-TIMEOUT_EXIT = (124, 137)
+# timeout(1) stopped the command (124) or had to kill it (137); with --kill-after, timeout kills its whole process
+# group, itself included, so the driver sees -9 (SIGKILL) as often as 137.
+TIMEOUT_EXIT = (124, 137, -9)
 
 SUMMARY_KEYS = {
     "Transactions": "transactions",
@@ -78,7 +80,7 @@ class SiegeRun:
     def invalid_reason(self, expected_transactions: int | None = None) -> str | None:  # noqa: PLR0911 -- checks in order
         """Why this run must not be averaged in, or None when it is valid."""
         if self.timed_out:
-            how = "killed" if self.rc == 137 else "stopped"
+            how = "killed" if self.rc in (137, -9) else "stopped"
             return f"siege did not finish in time and was {how} by timeout (exit {self.rc}): server hung or too slow"
         if self.aborted:
             return f"siege aborted after {self.failed} socket failures ({self.first_error() or 'no error shown'})"

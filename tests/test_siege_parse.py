@@ -69,6 +69,14 @@ def test_hung_server_run_stopped_by_timeout_is_invalid():
     assert "stopped by timeout (exit 124): server hung" in run.invalid_reason()
 
 
+def test_siege_hung_past_its_time_and_killed_by_timeouts_process_group_is_a_timeout():
+    """A real run (sync / c=1 -t 3S, the lab, first 200 of its request lines): siege said "Lifting the server
+    siege..." and hung; `timeout --kill-after` killed its process group, itself included, so the driver saw -9."""
+    run = load("hung-after-its-time-sync-root-c1", rc=-9)
+    assert run.timed_out and run.summary == {} and len(run.requests) == 200
+    assert "killed by timeout (exit -9)" in run.invalid_reason()
+
+
 def test_killed_siege_leaves_no_summary_and_is_invalid():
     run = load("killed-sync-io-c2", rc=137)
     assert run.requests == [] and run.summary == {}
