@@ -4,6 +4,7 @@ started with, a hash of each file of the app it loaded). Standard library only."
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -69,8 +70,10 @@ def files_sha256(*modules) -> dict[str, str]:
     return {os.path.basename(m.__file__): file_sha256(m.__file__) for m in modules}
 
 
+@functools.cache
 def versions() -> dict[str, str]:
-    """Python and every package installed beside the app (its virtualenv), by lower-case name."""
+    """Python and every package installed beside the app (its virtualenv), by lower-case name. Read once per process:
+    the virtualenv does not change under it, and /healthz is asked before every sweep run (the driver's settle)."""
     found = {"python": platform.python_version()}
     for dist in metadata.distributions():
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")

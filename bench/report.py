@@ -38,6 +38,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
     changes_file = run_dir / "changes.json"
     changes = collect.read_json(changes_file) if changes_file.exists() else None
     order = results["workers_tested"]
+    cat = catalog.load()
     cores = verdict.app_cores(results["hosts"])
     probes = verdict.probe_rows(results["results"], cores)
     sweeps = verdict.sweep_rows(results["results"])
@@ -91,8 +92,8 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "load_bound_cpu": resources.LOAD_BOUND_CPU,
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,
         # the catalog's word on each type tested (theory), and the versions worth a column for them
-        "theories": [catalog.load().types[w].explain for w in order if w in catalog.load().types],
-        "version_columns": catalog.load().version_columns(order),
+        "theories": [cat.types[w].explain for w in order if w in cat.types],
+        "version_columns": cat.version_columns(order),
         "unbounded": catalog.UNBOUNDED,
     }
 
