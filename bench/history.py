@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import verdict
+from bench import catalog, verdict
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -107,15 +107,20 @@ def figures(results: dict) -> list[Figure]:
     figures at their largest burst per task, timed by the server: how many requests were in the app at once
     (`at_once`) and, for CPU work, one request's CPU time on an idle worker (`unit_cpu_s`: a slower interpreter or
     app shows here). Runs from before the app timed its requests keep siege's effective concurrency (`effective`):
-    a metric of its own, never compared with the server's."""
+    a metric of its own, never compared with the server's.
+
+    Records of a worker type worker_types.yml no longer has (removed since, or added on a branch whose run landed in
+    the same reports folder) give no figures: their theory is gone, and no run made now can be compared with them."""
     out: list[Figure] = []
-    configs = {r["worker"]: config_key(r) for r in results["results"]}
-    for row in verdict.sweep_rows(results["results"]):
+    known = set(catalog.load().names)
+    records = [r for r in results["results"] if r["worker"] in known]
+    configs = {r["worker"]: config_key(r) for r in records}
+    for row in verdict.sweep_rows(records):
         for name in ("rps", "p99_s"):
             if row[name] is not None:
                 out.append(Figure(row["worker"], configs[row["worker"]], "sweep", None, row["endpoint"],
                                   row["concurrency"], name, row[name]))  # fmt: skip
-    for row in verdict.verdicts(verdict.probe_rows(results["results"], verdict.app_cores(results.get("hosts", {})))):
+    for row in verdict.verdicts(verdict.probe_rows(records, verdict.app_cores(results.get("hosts", {})))):
         if row["measured"] is None:
             continue
         probe = Figure(row["worker"], configs[row["worker"]], "probe", row["task"], row["endpoint"],

@@ -415,3 +415,20 @@ def test_requests_at_once_falling_is_a_regression():
     assert [(c["config"], c["point"], c["regression"]) for c in found] == [
         ("gthread w1 t2 c1000", "probe io c=10", True)
     ]
+
+
+def test_a_run_of_a_type_the_catalog_no_longer_has_keeps_its_place_and_gives_no_figures(tmp_path):
+    """A run of a type since removed from worker_types.yml (or added on a branch and run into the same reports folder)
+    must not break every later report: its figures for the types still known stay, the unknown type gives none."""
+    gone = copy.deepcopy(BASE)
+    for rec in gone["results"]:
+        if rec["worker"] == "gevent":
+            rec["worker"] = "removed_type"
+    found = history.figures(gone)
+    assert found and not [f for f in found if f.worker == "removed_type"]
+    assert {f.worker for f in found} == {r["worker"] for r in BASE["results"]} - {"gevent"}
+    for n, run in enumerate([run_with(1.0, 1), gone, run_with(1.0, 3)]):
+        run["run_id"] = f"run{n:03d}"
+        write_run(tmp_path, run)
+    rows = [line for line in index.render(tmp_path).read_text().splitlines() if line.startswith("| 2026")]
+    assert len(rows) == 3
