@@ -1,8 +1,10 @@
-"""Deploy the app behind gunicorn on the lab, one worker type at a time, and check what runs."""
+"""Deploy the app behind gunicorn on the lab (every worker type at once, as `worker=all` does; one type alone, as a
+turn leaves it) and check what runs."""
 
 from __future__ import annotations
 
 import re
+import shlex
 
 import pytest
 from conftest import lab_is_possible, playbook
@@ -17,73 +19,66 @@ pytestmark = [
 
 CAT = catalog.load()
 TYPES = list(CAT.names)
+PATHS = ["/", "/ioTask?ms=50", "/cpuTask?n=1000", "/cpuTask?n=0"]
+LOGGED = "Starting gunicorn [0-9.]+$|Using worker: [^ ]+$"  # gunicorn's own lines of a start, in the journal
+ACTIVE = "systemctl list-units --state=active --plain --no-legend 'gunicorn@*' | wc -l"
 
 
 # Bad input to deploy.yml is in the table of test_refusals.py.
 
 
-@pytest.mark.parametrize("worker", TYPES)
-def test_deploy_each_worker_type(lab, worker):
-    proc = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
+@pytest.fixture(scope="module")
+def served(lab) -> dict[str, list[str]]:
+    """deploy.yml worker=all (the role starts each instance, checks it and stops it again), then each instance started
+    alone on the app host, as a turn does: how many run, the status of each of PATHS, and its journal's last start.
+    One shell run on the app host for all of them (one ansible call per type cost ~3 s each)."""
+    proc = playbook("playbooks/deploy.yml", "-e", "worker=all")
     assert proc.returncode == 0, proc.stdout[-5000:]
-    addr = app_address()
-
-    answers = ansible(
-        "load",
-        "-m",
-        "ansible.builtin.shell",
-        "-a",
-        f"for p in / '/ioTask?ms=50' '/cpuTask?n=1000' '/cpuTask?n=0'; do "
-        f"curl -s -o /dev/null -w '%{{http_code}} ' --max-time 10 http://{addr}:8000$p; done",
-    )
-    assert answers["load1"]["stdout"].split() == ["200", "200", "200", "400"]
-
-    state = ansible(
-        "app",
-        "-m",
-        "ansible.builtin.shell",
-        "-a",
-        "systemctl is-active " + " ".join(f"gunicorn@{t}.service" for t in TYPES) + " || true",
-    )
-    active = dict(zip(TYPES, state["app1"]["stdout"].split(), strict=True))
-    assert active[worker] == "active"
-    assert [t for t, s in active.items() if s == "active"] == [worker], active
-
-    journal = ansible(
-        "app",
-        "-m",
-        "ansible.builtin.command",
-        "-a",
-        f"journalctl -u gunicorn@{worker}.service -o cat --no-pager -n 200",
-    )["app1"]["stdout"]
-    t = CAT.type(worker)
-    last_start = journal[journal.rindex("Starting gunicorn") :]
-    assert last_start.startswith(f"Starting gunicorn {t.default_version}")
-    assert re.search(rf"Using worker: {re.escape(t.worker_class)}\b", last_start), last_start[:500]
-
-    if worker == "gthread":  # a second deploy changes nothing (once is enough: the tasks are the same for each type)
-        again = playbook("playbooks/deploy.yml", "-e", f"worker={worker}")
-        assert again.returncode == 0
-        assert recap(again.stdout, "app1")["changed"] == 0, again.stdout[-3000:]
+    base = f"http://{app_address()}:8000"
+    script = ["set -u", f'echo "left running by worker=all: $({ACTIVE})"']
+    for t in TYPES:
+        unit = shlex.quote(f"gunicorn@{t}.service")
+        curls = " ".join(f"$(curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 '{base}{p}')" for p in PATHS)
+        script += [
+            f"echo '=== {t}'; systemctl start {unit}",
+            f"for i in $(seq 100); do curl -sf -o /dev/null --max-time 1 {base}/healthz && break; sleep 0.1; done",
+            f'echo "running: $({ACTIVE})"; echo "answers: {curls}"; systemctl stop {unit}',
+            f"journalctl -u {unit} -o cat --no-pager -n 300 | grep -oE '{LOGGED}' | tail -n 2",
+        ]
+    out = ansible("app", "-m", "ansible.builtin.shell", "-a", "\n".join(script))["app1"]
+    assert out["rc"] == 0, out
+    head, *blocks = out["stdout"].split("=== ")
+    assert head.strip() == "left running by worker=all: 0", head
+    return {block.split("\n", 1)[0]: block.splitlines()[1:] for block in blocks}
 
 
 @pytest.mark.parametrize("worker", TYPES)
-def test_unit_is_hardened_and_verifies_clean(lab, worker):
-    security = ansible(
-        "app", "-m", "ansible.builtin.command", "-a", f"systemd-analyze security --no-pager gunicorn@{worker}.service"
-    )["app1"]
-    score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", security["stdout"]).group(1))
-    print(f"systemd-analyze security gunicorn@{worker}.service: {score}")
-    assert score <= 2.0, security["stdout"][-2000:]
-    verify = ansible("app", "-m", "ansible.builtin.command", "-a", f"systemd-analyze verify gunicorn@{worker}.service")[
-        "app1"
-    ]
-    assert verify["rc"] == 0
-    assert verify["stderr"] == "", verify["stderr"]
+def test_each_worker_type_runs_alone_answers_and_says_its_class(served, worker):
+    t = CAT.type(worker)
+    lines = served[worker]
+    assert lines[:2] == ["running: 1", "answers: 200 200 200 400"], lines
+    assert lines[2] == f"Starting gunicorn {t.default_version}", lines
+    assert re.fullmatch(rf"Using worker: {re.escape(t.worker_class)}", lines[3]), lines
 
 
-def test_runs_unprivileged_on_the_benchmark_address(lab):
-    assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
+@pytest.fixture(scope="module")
+def gthread_alone(lab):
+    """deploy.yml for one worker type: the instance left running, alone."""
+    proc = playbook("playbooks/deploy.yml", "-e", "worker=gthread")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    return proc
+
+
+def test_deploying_one_type_leaves_only_it_running_and_a_second_deploy_changes_nothing(gthread_alone):
+    active = ansible("app", "-m", "ansible.builtin.shell", "-a", "systemctl list-units --state=active --plain "
+                     "--no-legend 'gunicorn@*' | awk '{print $1}'")["app1"]["stdout"].split()  # fmt: skip
+    assert active == ["gunicorn@gthread.service"], active
+    again = playbook("playbooks/deploy.yml", "-e", "worker=gthread")
+    assert again.returncode == 0
+    assert recap(again.stdout, "app1")["changed"] == 0, again.stdout[-3000:]
+
+
+def test_runs_unprivileged_on_the_benchmark_address(gthread_alone):
     ps = ansible(
         "app",
         "-m",
@@ -93,6 +88,28 @@ def test_runs_unprivileged_on_the_benchmark_address(lab):
     )
     lines = ps["app1"]["stdout"].split()
     assert lines == ["gunicorn", f"{app_address()}:8000"], lines
+
+
+@pytest.fixture(scope="module")
+def analyzed(served) -> dict[str, str]:
+    """systemd-analyze security and verify of every instance's unit, in one shell run on the app host."""
+    script = "\n".join(
+        f"echo '=== {t}'; systemd-analyze security --no-pager gunicorn@{t}.service | tail -n 1; "
+        f'systemd-analyze verify gunicorn@{t}.service 2>&1; echo "verify rc $?"'
+        for t in TYPES
+    )
+    out = ansible("app", "-m", "ansible.builtin.shell", "-a", script)["app1"]
+    return {block.split("\n", 1)[0]: block for block in out["stdout"].split("=== ")[1:]}
+
+
+@pytest.mark.parametrize("worker", TYPES)
+def test_unit_is_hardened_and_verifies_clean(analyzed, worker):
+    out = analyzed[worker]
+    score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", out).group(1))
+    print(f"systemd-analyze security gunicorn@{worker}.service: {score}")
+    assert score <= 2.0, out
+    # verify's output (its stderr) says what is wrong; a clean unit prints nothing
+    assert out.splitlines()[2:] == ["verify rc 0"], out
 
 
 def test_what_the_playbooks_wrote_on_the_hosts_is_root_owned_and_not_writable_by_the_service(lab):

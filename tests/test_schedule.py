@@ -20,6 +20,14 @@ HARNESS = "/opt/gunicorn-bench"
 # same time as theirs (the default, 02:30, fired in the middle of a test run at 02:50). A nightly time from 2099 on
 # never fires, and its next elapse is the same whatever the hour the tests run at.
 ON_CALENDAR = "2099-*-* 02:30:00"
+# Arguments the nightly unit passes on to bench.yml: JSON with spaces and quotes, as a user overriding scenarios
+# writes it (ExecStart= must quote it for systemd), and short scenarios that keep the nightly run of this test short.
+IO = {"path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1}
+SCENARIOS = {
+    "load_probes": {"concurrency": [1, 4], "calibration_reps": 2, "endpoints": [IO]},
+    "load_sweep": {"concurrency": [4], "time_s": 2, "warmup_s": 0, "repeats": 1, "endpoints": [IO]},
+}
+EXTRA = ["-e", json.dumps(SCENARIOS), "-e", "bench_keep_raw_runs=5"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +62,7 @@ def controller(lab, tmp_path_factory):
         "-e", f"schedule_ssh_key_src={ROOT / '.lab/ssh/id_ed25519'}",
         "-e", f"schedule_known_hosts_src={ROOT / '.lab/ssh/known_hosts'}",
         "-e", "schedule_worker=gevent", "-e", "schedule_profile=quick",
-        "-e", json.dumps({"schedule_on_calendar": ON_CALENDAR}),
+        "-e", json.dumps({"schedule_on_calendar": ON_CALENDAR, "schedule_extra_args": EXTRA}),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-5000:]
     yield args
@@ -79,6 +87,9 @@ def test_timer_is_installed_with_its_next_elapse(controller):
         "systemd-analyze verify /etc/systemd/system/bench-nightly.service /etc/systemd/system/bench-nightly.timer",
     )
     assert verify["load1"]["rc"] == 0 and verify["load1"]["stderr"] == ""
+    show = ansible("load", "-m", "ansible.builtin.command", "-a", "systemctl show -p ExecStart bench-nightly.service")
+    argv = re.search(r"argv\[\]=(.*?) ; ignore_errors", show["load1"]["stdout"]).group(1)
+    assert argv.endswith(" " + " ".join(EXTRA)), argv  # systemd read each argument back unchanged
 
 
 def test_starting_the_service_by_hand_runs_the_benchmark_and_updates_the_index(controller):
@@ -101,6 +112,10 @@ def test_starting_the_service_by_hand_runs_the_benchmark_and_updates_the_index(c
     out = files["load1"]["stdout"]
     assert "report.md" in out and "results.json" in out
     assert int(out.splitlines()[-1]) >= 1
+    results = json.loads(ansible("load", "-m", "ansible.builtin.command", "-a",
+                                 f"cat {HARNESS}/reports/latest/results.json")["load1"]["stdout"])  # fmt: skip
+    sweeps = [r for r in results["results"] if r["scenario"] == "sweep"]
+    assert [(r["endpoint"], r["concurrency"], r["elapsed_s"] < 3) for r in sweeps] == [("/ioTask?ms=100", 4, True)]
 
 
 def test_refused_where_pid_1_is_not_systemd_and_for_a_bad_schedule(controller):

@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import scenarios
+from bench import scenarios, systemd
 
 
 def bench_matrix(instances, probes, sweep, **kwargs):
@@ -20,6 +20,14 @@ def bench_matrix(instances, probes, sweep, **kwargs):
         raise AnsibleFilterError(str(exc)) from exc
 
 
+def systemd_command_line(argv):
+    """A list of arguments as the value of a unit's ExecStart=: see bench/systemd.py."""
+    try:
+        return systemd.command_line([str(a) for a in argv])
+    except ValueError as exc:
+        raise AnsibleFilterError(f"systemd_command_line: {exc}") from exc
+
+
 class FilterModule:
     def filters(self):
-        return {"bench_matrix": bench_matrix}
+        return {"bench_matrix": bench_matrix, "systemd_command_line": systemd_command_line}
