@@ -48,15 +48,33 @@ def assert_four_threads_served_the_burst(results: dict) -> None:
 
 @pytest.fixture(scope="module")
 def deployed_with_two_threads(lab):
-    """gthread left running by deploy.yml with its default 2 threads."""
+    """gthread left running by deploy.yml with its default 2 threads; afterwards, deploy.yml again: the repository's
+    app and config, whatever the tests changed on the host."""
     proc = playbook("playbooks/deploy.yml", "-e", "worker=gthread")
     assert proc.returncode == 0, proc.stdout[-4000:]
     health = ansible("load", "-m", "ansible.builtin.uri", "-a", f"url=http://{app_url()}/healthz")
     assert health["load1"]["json"]["process"]["threads"] == 2
+    yield
+    assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
 
 
 def app_url() -> str:
     return f"{app_address()}:8000"
+
+
+def test_readiness_refuses_a_process_that_runs_another_config(deployed_with_two_threads):
+    """A config changed on the host under a running process (no restart): the check names what differs. First in
+    this module: the process deploy.yml left running is the premise (the bench runs below stop it)."""
+    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/gthread.conf.py")
+    instance = {"name": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
+                "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
+    proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
+    assert proc.returncode != 0
+    assert "gunicorn@gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[-3000:]
+    again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
+                     json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
+    assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
+    # the config edited by hand is rewritten by the next deploy (the bench runs below, then the fixture's)
 
 
 def test_a_changed_setting_is_what_the_turn_loads(deployed_with_two_threads):
@@ -72,31 +90,9 @@ def test_a_changed_app_is_what_the_turn_loads(deployed_with_two_threads, tmp_pat
     shutil.copytree(ROOT / "app", src)
     changed = (src / "flask_app.py").read_text() + "\n# changed by tests/test_process.py\n"
     (src / "flask_app.py").write_text(changed)
-    try:
-        proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", "-e", f"bench_app_src_dir={src}",
-                        *PROBES)  # fmt: skip
-        assert proc.returncode == 0, proc.stdout[-5000:]
-        results = latest_results()
-        loaded = results["processes"]["gthread"]["app_sha256"]["flask_app.py"]
-        assert loaded == hashlib.sha256(changed.encode()).hexdigest()
-        assert_four_threads_served_the_burst(results)
-    finally:  # the next tests run the repository's app
-        assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
-
-
-def test_readiness_refuses_a_process_that_runs_another_config(deployed_with_two_threads):
-    """A config changed on the host under a running process (no restart): the check names what differs."""
-    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/gthread.conf.py")
-    try:
-        instance = {"name": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
-                    "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
-        proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
-        assert proc.returncode != 0
-        assert "gunicorn@gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[
-            -3000:
-        ]
-        again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
-                         json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
-        assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
-    finally:
-        assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
+    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", "-e", f"bench_app_src_dir={src}", *PROBES)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    results = latest_results()
+    loaded = results["processes"]["gthread"]["app_sha256"]["flask_app.py"]
+    assert loaded == hashlib.sha256(changed.encode()).hexdigest()
+    assert_four_threads_served_the_burst(results)
