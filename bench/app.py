@@ -1,0 +1,299 @@
+"""An app to benchmark, as data (a `bench_app` mapping, usually in a file passed with `-e @myapp.bench.yml`), checked
+as it is read: every error names the field and what would be valid.
+
+The built-in demo app is one such file (app/demo.bench.yml); nothing treats it specially."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+
+from bench import catalog
+
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
+# package.module:callable, or a factory call: package.module:make_app()
+ENTRY_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\(\))?")
+ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+ARCHIVES = (".whl", ".tar.gz", ".zip")
+LOADS = ("probe", "sweep")
+FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "scenarios")
+SCENARIO_FIELDS = ("name", "method", "path", "body", "headers", "status", "task", "unit_s", "load", "profiles")
+
+
+class AppError(ValueError):
+    """The app's description is wrong; the message names the field (bench_app.<field>) and what would be valid."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    path: str
+    body: str | None
+    headers: dict[str, str]
+    status: int
+    task: str | None  # io or cpu: the scenario gets a verdict; None: measured only
+    unit_s: float | None  # the work one request asks for (io: the wait); None: measured by the c=1 probe
+    load: tuple[str, ...]  # probe and/or sweep
+    profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "method": self.method, "path": self.path, "body": self.body,
+                "headers": dict(self.headers), "status": self.status, "task": self.task, "unit_s": self.unit_s,
+                "load": list(self.load), "profiles": list(self.profiles) if self.profiles else None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    description: str
+    src: Path
+    entries: dict[str, str]  # interface (wsgi, asgi) -> module:callable
+    requirements: tuple[str, ...]
+    ready_path: str
+    ready_status: int
+    env: dict[str, str]
+    scenarios: tuple[Scenario, ...] = field(default_factory=tuple)
+
+    @property
+    def src_kind(self) -> str:
+        return "folder" if self.src.is_dir() else "archive"
+
+    def serves(self, interface: str) -> bool:
+        return interface in self.entries
+
+    def instance_name(self, worker: str) -> str:
+        """The systemd instance of this app under one worker type: gunicorn@<app>-<type> (app names have no '-')."""
+        return f"{self.name}-{worker}"
+
+    def scenarios_for(self, profile: str, load: str) -> list[Scenario]:
+        return [s for s in self.scenarios if load in s.load and (s.profiles is None or profile in s.profiles)]
+
+    def check_worker_types(self, workers: list[str]) -> None:
+        """Refuse worker types whose interface the app has no entry for (an ASGI app on sync, say)."""
+        cat = catalog.load()
+        wrong = [w for w in workers if not self.serves(cat.type(w).app)]
+        if wrong:
+            fits = [n for n in cat.names if self.serves(cat.type(n).app)]
+            have = " and ".join(f"entry.{i}" for i in self.entries)
+            raise AppError(
+                f"worker={','.join(workers)}: {', '.join(wrong)} serve{'s' if len(wrong) == 1 else ''} "
+                f"{'/'.join(sorted({cat.type(w).app.upper() for w in wrong}))} apps and bench_app {self.name} has only "
+                f"{have}; use worker types of its interface: {', '.join(fits)}"
+            )
+
+
+def _text(where: str, value, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise AppError(f"{where}={value!r}: a non-empty string")
+    return value
+
+
+def _mapping(where: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise AppError(f"{where}={value!r}: a mapping")
+    return value
+
+
+def _unknown(where: str, given: dict, known: tuple[str, ...]) -> None:
+    extra = sorted(set(given) - set(known))
+    if extra:
+        raise AppError(f"{where}: unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(str, extra))} "
+                       f"(known: {', '.join(known)})")  # fmt: skip
+
+
+def _status(where: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise AppError(f"{where}={value!r}: an HTTP status, a number from 100 to 599")
+    return value
+
+
+def _path(where: str, value) -> str:
+    text = _text(where, value)
+    if not text.startswith("/") or any(c.isspace() for c in text):
+        raise AppError(f"{where}={value!r}: a URL path starting with / (query allowed), no spaces")
+    return text
+
+
+def _src(where: str, value, base: Path) -> Path:
+    text = _text(where, value)
+    path = Path(text).expanduser()
+    path = path if path.is_absolute() else base / path
+    if path.is_dir():
+        return path.resolve()
+    if path.is_file() and path.name.endswith(ARCHIVES):
+        return path.resolve()
+    what = "is not a folder, a wheel or an sdist" if path.exists() else "does not exist"
+    raise AppError(f"{where}={text}: {path} {what} (the app's code: a folder, or a .whl, .tar.gz or .zip)")
+
+
+def _entries(raw: dict) -> dict[str, str]:
+    entry, interface = raw.get("entry"), raw.get("interface")
+    if isinstance(entry, dict):
+        if interface is not None:
+            raise AppError("bench_app.interface: leave it out when entry names one entry per interface")
+        given = entry
+    else:
+        if interface not in catalog.INTERFACES:
+            raise AppError(f"bench_app.interface={interface!r}: wsgi or asgi (or give entry as a mapping of both)")
+        given = {interface: entry}
+    if not given:
+        raise AppError("bench_app.entry={}: name at least one entry (wsgi: module:callable, asgi: module:callable)")
+    out = {}
+    for iface, target in given.items():
+        if iface not in catalog.INTERFACES:
+            raise AppError(f"bench_app.entry.{iface}: unknown interface; use wsgi or asgi")
+        where = "bench_app.entry" if not isinstance(entry, dict) else f"bench_app.entry.{iface}"
+        if not isinstance(target, str) or not ENTRY_RE.fullmatch(target):
+            raise AppError(f"{where}={target!r}: package.module:callable (e.g. myapp.web:app, or myapp:create_app())")
+        out[iface] = target
+    return out
+
+
+def _requirements(raw, src: Path) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):  # a requirements file in the app's folder
+        if not src.is_dir():
+            raise AppError(f"bench_app.requirements={raw}: a file name needs src to be a folder; list them instead")
+        path = src / raw
+        if not path.is_file():
+            raise AppError(f"bench_app.requirements={raw}: no such file in {src}")
+        lines = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
+        items, where = [line for line in lines if line], f"bench_app.requirements ({raw})"
+        if any(line.startswith("-") for line in items):
+            bad = next(line for line in items if line.startswith("-"))
+            raise AppError(f"{where}: {bad!r}: options are not supported; list packages only (name, version, extras)")
+    elif isinstance(raw, list):
+        items, where = raw, "bench_app.requirements"
+    else:
+        raise AppError(f"bench_app.requirements={raw!r}: a list of requirements, or a requirements file in src")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            req = Requirement(str(item))
+        except InvalidRequirement as exc:
+            raise AppError(f"{where}[{i}]={item!r}: not a requirement ({exc})") from None
+        if req.url:
+            raise AppError(f"{where}[{i}]={item!r}: a URL requirement; hosts install from the wheelhouse only")
+        out.append(str(req))
+    return tuple(out)
+
+
+def _env(raw) -> dict[str, str]:
+    if raw is None:
+        return {}
+    env = _mapping("bench_app.env", raw)
+    out = {}
+    for key, value in env.items():
+        if not isinstance(key, str) or not ENV_RE.fullmatch(key):
+            raise AppError(f"bench_app.env.{key}: not a variable name (letters, digits, _; not starting with a digit)")
+        if isinstance(value, (dict, list)) or value is None:
+            raise AppError(f"bench_app.env.{key}={value!r}: a string or a number")
+        out[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
+
+
+def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenario:  # noqa: PLR0912 -- field by field
+    where = f"bench_app.scenarios[{i}]"
+    sc = _mapping(where, raw)
+    name = sc.get("name")
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise AppError(f"{where}.name={name!r}: lowercase letters, digits and _, starting with a letter")
+    where = f"bench_app.scenarios[{i}] ({name})"
+    if name in names:
+        raise AppError(f"{where}: a second scenario named {name}; names are unique")
+    _unknown(where, sc, SCENARIO_FIELDS)
+    if "path" not in sc:
+        raise AppError(f"{where}: no path (the URL path to load, e.g. /items?page=1)")
+    path = _path(f"{where}.path", sc["path"])
+    method = sc.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise AppError(f"{where}.method={method!r}: one of {', '.join(METHODS)}")
+    method = method.upper()
+    body = sc.get("body")
+    if body is not None:
+        if method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            raise AppError(f"{where}.body: a {method} request carries no body; use POST, PUT or PATCH")
+        body = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    headers = _mapping(f"{where}.headers", sc.get("headers") or {})
+    for key, value in headers.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9-]+", key) or isinstance(value, (dict, list)):
+            raise AppError(f"{where}.headers.{key}: a header name (letters, digits, -) with a string value")
+    headers = {k: str(v) for k, v in headers.items()}
+    if body is not None and sc.get("body") is not None and not isinstance(sc["body"], str):
+        headers.setdefault("Content-Type", "application/json")  # a mapping or list body is sent as JSON
+    status = _status(f"{where}.status", sc.get("status", 200))
+    task = sc.get("task")
+    if task is not None and task not in catalog.TASKS:
+        raise AppError(f"{where}.task={task!r}: io or cpu (or leave it out: measured, no verdict)")
+    unit_s = sc.get("unit_s")
+    if unit_s is not None:
+        if task is None:
+            raise AppError(f"{where}.unit_s: only with a task (io or cpu)")
+        if isinstance(unit_s, bool) or not isinstance(unit_s, (int, float)) or unit_s <= 0:
+            raise AppError(f"{where}.unit_s={unit_s!r}: seconds of work per request, a number > 0")
+        unit_s = float(unit_s)
+    load = sc.get("load", list(LOADS) if task else ["sweep"])
+    if not isinstance(load, list) or not load or any(x not in LOADS for x in load):
+        raise AppError(f"{where}.load={load!r}: a list of probe and/or sweep")
+    if "probe" in load and task is None:
+        raise AppError(f"{where}.load: probes give a verdict and need a task (io or cpu)")
+    only = sc.get("profiles")
+    if only is not None:
+        if not isinstance(only, list) or not only or any(p not in profiles for p in only):
+            raise AppError(f"{where}.profiles={only!r}: a list of profiles among {', '.join(profiles)}")
+        only = tuple(only)
+    return Scenario(name, method, path, body, headers, status, task, unit_s, tuple(load), only)
+
+
+def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick", "full")) -> App:
+    """Check a `bench_app` mapping. base: where relative paths start (the directory ansible-playbook runs in)."""
+    base = base or Path.cwd()
+    app = _mapping("bench_app", raw)
+    _unknown("bench_app", app, FIELDS)
+    name = app.get("name")
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise AppError(f"bench_app.name={name!r}: lowercase letters, digits and _, starting with a letter, up to 31")
+    description = app.get("description") or ""
+    src = _src("bench_app.src", app.get("src"), base)
+    entries = _entries(app)
+    requirements = _requirements(app.get("requirements"), src)
+    ready = _mapping("bench_app.ready", app.get("ready") or {})
+    _unknown("bench_app.ready", ready, ("path", "status"))
+    ready_path = _path("bench_app.ready.path", ready.get("path", "/"))
+    ready_status = _status("bench_app.ready.status", ready.get("status", 200))
+    env = _env(app.get("env"))
+    raw_scenarios = app.get("scenarios")
+    if not isinstance(raw_scenarios, list) or not raw_scenarios:
+        raise AppError("bench_app.scenarios: a list of at least one endpoint to load (name, path, ...)")
+    scenarios: list[Scenario] = []
+    for i, sc in enumerate(raw_scenarios):
+        scenarios.append(_scenario(i, sc, {s.name for s in scenarios}, profiles))
+    for profile in profiles:
+        if not any("sweep" in s.load and (s.profiles is None or profile in s.profiles) for s in scenarios):
+            raise AppError(f"bench_app.scenarios: none is swept in profile {profile}")
+    return App(name, description, src, entries, requirements, ready_path, ready_status, env, tuple(scenarios))
+
+
+def load_file(path: Path, **kw) -> App:
+    """An app file (`bench_app:` at its top), as `-e @FILE` passes it."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise AppError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    except OSError as exc:
+        raise AppError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not isinstance(data, dict) or "bench_app" not in data:
+        raise AppError(f"{path}: no bench_app at its top (bench_app: {{name: ..., src: ..., entry: ...}})")
+    return parse(data["bench_app"], **kw)
