@@ -31,8 +31,9 @@ lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint
 
+# Two workers: the lab's tests in order on one, the unit tests beside them (tests/conftest.py).
 test: setup lint
-	$(BIN)/pytest -v --durations=20 -m "not release"
+	$(BIN)/pytest -v --durations=25 -m "not release" -n 2
 
 # The lab on trixie and back on bookworm, then lab_wipe=true (about 5 minutes; left out of make test).
 test-release: setup

@@ -123,7 +123,7 @@ def parse_one(base: Path, meta: dict, run: dict) -> dict:
             "times": times, "p50_s": stats.percentile(times, 50), "p90_s": stats.percentile(times, 90),
             "p99_s": stats.percentile(times, 99), "max_s": max(times) if times else None,
             "siege_concurrency": parsed.summary.get("concurrency"),
-            "reason": parsed.invalid_reason(expected_transactions=expected, time_s=run.get("time_s"))}  # fmt: skip
+            "reason": parsed.invalid_reason(expected_transactions=expected)}  # fmt: skip
 
 
 def total(values: list, combine=sum):

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -85,3 +86,29 @@ def lab_up(*extra: str) -> subprocess.CompletedProcess:
 def lab() -> subprocess.CompletedProcess:
     """The lab up, for every lab test that needs no special state."""
     return lab_up()
+
+
+# make test runs pytest with two workers (pytest-xdist, -n 2): the tests of every file that uses the lab, and of
+# test_refusals (it checks this machine's lab state is the same before and after), go to one worker as one unit, in
+# order; every other test runs beside them on the other worker. The lab's first files change hosts but measure
+# nothing, so the unit tests are done before a benchmark runs. (xdist's own --dist loadgroup cannot group them:
+# pytest 9 no longer reads the node id it rewrites.)
+LAB_FILES = {p.stem for p in Path(__file__).parent.glob("test_*.py") if "pytest.mark.lab" in p.read_text()}
+LAB_FILES.add("test_refusals")
+LAB_FIRST = ("test_lab", "test_deploy", "test_refusals")
+
+
+def pytest_collection_modifyitems(config, items):
+    first = {name: i for i, name in enumerate(LAB_FIRST)}
+    items.sort(key=lambda item: first.get(item.module.__name__, len(first)))  # stable: the rest keep their order
+
+
+class LabScheduling(LoadScopeScheduling):
+    """One work unit for all the lab's tests; one for each other test."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "lab" if Path(nodeid.split("::", 1)[0]).stem in LAB_FILES else nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return LabScheduling(config, log)

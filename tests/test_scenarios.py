@@ -56,6 +56,7 @@ def test_connection_per_worker_type():
         ({"endpoints": [{"path": "ioTask", "task": "io"}]}, None, {}, "needs a path starting with /"),
         ({"endpoints": [{"path": "/ioTask", "task": "disk"}]}, None, {}, "task='disk'; use io, cpu or hello"),
         (None, {"time_s": 0}, {}, "load_sweep.time_s=0"),
+        (None, {"time_s": 1}, {}, "load_sweep.time_s=1: siege needs at least 2 s"),
         (None, {"repeats": "many"}, {}, "load_sweep.repeats='many'"),
         (None, None, {"connection_by_worker": {"sync": "pipelined"}}, "load_connection_by_worker.sync='pipelined'"),
     ],
@@ -71,3 +72,9 @@ def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, messag
 def test_slug():
     assert scenarios.slug("/") == "root"
     assert scenarios.slug("/ioTask?ms=100") == "ioTask-ms-100"
+
+
+def test_wrk_keeps_time_to_the_second_and_runs_one_second_sweeps():
+    prof = LOAD["load_profiles"]["quick"]
+    runs = scenarios.build_matrix(INSTANCES, prof["probes"], {**prof["sweep"], "time_s": 1}, sweep_tool="wrk")
+    assert {r["time_s"] for r in runs if r["scenario"] == "sweep"} == {1}
