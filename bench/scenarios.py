@@ -12,6 +12,7 @@ SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
 # about 0.5-1 s short of the time asked at any length: rps is transactions over that elapsed time).
 SIEGE_MIN_TIME_S = 2
 
+
 class ScenarioError(ValueError):
     """A scenario setting that cannot work; the message names the variable."""
 
