@@ -55,7 +55,7 @@ class App:
     description: str
     src: Path
     entries: dict[str, str]  # interface (wsgi, asgi) -> module:callable
-    requirements: tuple[str, ...]
+    requirements: dict[str, tuple[str, ...]]  # interface -> its requirements (the same for both unless split)
     ready_path: str
     ready_status: int
     env: dict[str, str]
@@ -158,24 +158,37 @@ def _entries(raw: dict) -> dict[str, str]:
     return out
 
 
-def _requirements(raw, src: Path) -> tuple[str, ...]:
+def _requirements(raw, src: Path, entries: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """One list for every interface, or (an app whose WSGI and ASGI entries need different packages, like the demo's
+    Flask app and FastAPI twin) a mapping of interface to list."""
+    if isinstance(raw, dict):
+        extra = sorted(set(raw) - set(entries))
+        if extra:
+            raise AppError(f"bench_app.requirements.{extra[0]}: the app has no {extra[0]} entry (entry: "
+                           f"{', '.join(entries)})")  # fmt: skip
+        return {i: _requirement_list(raw.get(i), src, f"bench_app.requirements.{i}") for i in entries}
+    common = _requirement_list(raw, src, "bench_app.requirements")
+    return dict.fromkeys(entries, common)
+
+
+def _requirement_list(raw, src: Path, field: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if isinstance(raw, str):  # a requirements file in the app's folder
         if not src.is_dir():
-            raise AppError(f"bench_app.requirements={raw}: a file name needs src to be a folder; list them instead")
+            raise AppError(f"{field}={raw}: a file name needs src to be a folder; list them instead")
         path = src / raw
         if not path.is_file():
-            raise AppError(f"bench_app.requirements={raw}: no such file in {src}")
+            raise AppError(f"{field}={raw}: no such file in {src}")
         lines = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
-        items, where = [line for line in lines if line], f"bench_app.requirements ({raw})"
+        items, where = [line for line in lines if line], f"{field} ({raw})"
         if any(line.startswith("-") for line in items):
             bad = next(line for line in items if line.startswith("-"))
             raise AppError(f"{where}: {bad!r}: options are not supported; list packages only (name, version, extras)")
     elif isinstance(raw, list):
-        items, where = raw, "bench_app.requirements"
+        items, where = raw, field
     else:
-        raise AppError(f"bench_app.requirements={raw!r}: a list of requirements, or a requirements file in src")
+        raise AppError(f"{field}={raw!r}: a list of requirements, or a requirements file in src")
     out = []
     for i, item in enumerate(items):
         try:
@@ -266,7 +279,7 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
     description = app.get("description") or ""
     src = _src("bench_app.src", app.get("src"), base)
     entries = _entries(app)
-    requirements = _requirements(app.get("requirements"), src)
+    requirements = _requirements(app.get("requirements"), src, entries)
     ready = _mapping("bench_app.ready", app.get("ready") or {})
     _unknown("bench_app.ready", ready, ("path", "status"))
     ready_path = _path("bench_app.ready.path", ready.get("path", "/"))

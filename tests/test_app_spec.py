@@ -47,6 +47,7 @@ def test_the_demo_app_is_a_file_like_any_other():
     demo = app.load_file(DEMO, base=ROOT)
     assert demo.name == "demo" and demo.src == ROOT / "app" and demo.src_kind == "folder"
     assert demo.entries == {"wsgi": "flask_app:app", "asgi": "fastapi_app:app"}
+    assert demo.requirements == {"wsgi": ("flask==3.1.3",), "asgi": ("fastapi==0.165.0",)}, "one list per interface"
     assert (demo.ready_path, demo.ready_status) == ("/healthz", 200)
     # every worker type of the catalog can serve it: it has an entry for both interfaces
     demo.check_worker_types(list(catalog.load().names))
@@ -59,7 +60,7 @@ def test_the_demo_app_is_a_file_like_any_other():
 def test_every_field_of_a_users_app(good, tmp_path):
     notes = app.parse(good, base=tmp_path)
     assert notes.src == tmp_path / "notes" and notes.entries == {"wsgi": "notes.web:app"}
-    assert notes.requirements == ("flask>=3.0", "sqlalchemy[asyncio]~=2.0")
+    assert notes.requirements == {"wsgi": ("flask>=3.0", "sqlalchemy[asyncio]~=2.0")}
     assert notes.env == {"NOTES_DB": "/var/lib/notes/db.sqlite", "NOTES_WORKERS": "2", "NOTES_DEBUG": "false"}
     by = {s.name: s for s in notes.scenarios}
     assert (by["list"].method, by["list"].status, by["list"].load, by["list"].task) == ("GET", 200, ("sweep",), None)
@@ -76,7 +77,8 @@ def test_an_archive_is_a_source_and_a_requirements_list_is_checked(good, tmp_pat
     wheel.write_bytes(b"PK")
     spec = {**good, "src": str(wheel), "requirements": ["flask==3.1.2", "gevent>=24; python_version>='3.9'"]}
     notes = app.parse(spec, base=tmp_path)
-    assert notes.src_kind == "archive" and notes.requirements == ("flask==3.1.2", 'gevent>=24; python_version >= "3.9"')
+    assert notes.src_kind == "archive"
+    assert notes.requirements == {"wsgi": ("flask==3.1.2", 'gevent>=24; python_version >= "3.9"')}
 
 
 def bad(good: dict, change) -> dict:
@@ -103,6 +105,10 @@ BAD = [
      "a URL requirement; hosts install from the wheelhouse only"),
     ("a requirements file that is not there", lambda s: s.update(requirements="reqs.txt"),
      r"bench_app.requirements=reqs.txt: no such file"),
+    ("requirements for an interface it has no entry for", lambda s: s.update(requirements={"asgi": ["x"]}),
+     r"bench_app.requirements.asgi: the app has no asgi entry \(entry: wsgi\)"),
+    ("a bad requirement of one interface", lambda s: s.update(requirements={"wsgi": ["flask=3"]}),
+     r"bench_app.requirements.wsgi\[0\]='flask=3': not a requirement"),
     ("a ready status that is not a number", lambda s: s["ready"].update(status="ok"),
      r"bench_app.ready.status='ok': an HTTP status, a number"),
     ("an environment variable that cannot be one", lambda s: s["env"].update({"2FAST": "x"}),
