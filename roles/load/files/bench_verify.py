@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Verify an app before any load, as TechEmpower's toolset does: one request per scenario, from this load host, and
+the status each answered against the one it must.
+
+Usage:
+  bench_verify.py SCENARIOS.json --base-url URL [--timeout S]
+SCENARIOS: [{"name", "method", "path", "body" (or null), "headers" {...}, "status"}, ...] (bench/app.py's scenarios)
+Prints one JSON line per scenario: name, method, path, expected, status (null when no answer came), ok, elapsed_s,
+head (the answer's first 300 characters), error (why no answer came). Exits 0 when every scenario answered its
+status, 1 otherwise. Standard library only: load hosts have python3 and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+HEAD_CHARS = 300
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the answer, not a step to follow: siege and wrk would load the first URL too."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def verify(base_url: str, scenario: dict, timeout: float) -> dict:
+    body = scenario.get("body")
+    request = urllib.request.Request(
+        base_url.rstrip("/") + scenario["path"],
+        data=body.encode() if body is not None else None,
+        headers={"User-Agent": "gunicorn-bench verify", **(scenario.get("headers") or {})},
+        method=scenario.get("method", "GET"),
+    )
+    out = {"name": scenario["name"], "method": request.get_method(), "path": scenario["path"],
+           "expected": scenario.get("status", 200), "status": None, "ok": False, "elapsed_s": None, "head": "",
+           "error": None}  # fmt: skip
+    started = time.monotonic()
+    try:
+        with OPENER.open(request, timeout=timeout) as answer:
+            out["status"], raw = answer.status, answer.read(HEAD_CHARS * 4)
+    except urllib.error.HTTPError as exc:  # an answer, with a status >= 400
+        out["status"], raw = exc.code, exc.read(HEAD_CHARS * 4)
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        out["error"] = f"no answer within {timeout:g} s" if isinstance(reason, TimeoutError) else str(reason)
+        raw = b""
+    out["elapsed_s"] = round(time.monotonic() - started, 4)
+    out["head"] = raw.decode("utf-8", errors="replace")[:HEAD_CHARS]
+    out["ok"] = out["status"] == out["expected"]
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("scenarios")
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    with open(args.scenarios) as fh:
+        scenarios = json.load(fh)
+    results = [verify(args.base_url, sc, args.timeout) for sc in scenarios]
+    for row in results:
+        print(json.dumps(row), flush=True)
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
