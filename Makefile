@@ -31,9 +31,15 @@ lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint
 
-# Two workers: the lab's tests in order on one, the unit tests beside them (tests/conftest.py).
-test: setup lint
-	$(BIN)/pytest -v --durations=25 -m "not release" -n 2
+# Two pytest workers: the lab's tests in order on one, the unit tests beside them (tests/conftest.py); lint runs
+# beside them too, and its output follows theirs. Fails when either fails.
+test: setup
+	@lint_log=$$(mktemp); \
+	$(MAKE) --no-print-directory lint > $$lint_log 2>&1 & lint_pid=$$!; \
+	$(BIN)/pytest -v --durations=25 -m "not release" -n 2; tests=$$?; \
+	wait $$lint_pid; lint=$$?; \
+	echo "--- make lint (ran beside the tests): exit $$lint ---"; cat $$lint_log; rm -f $$lint_log; \
+	test $$tests -eq 0 && test $$lint -eq 0
 
 # The lab on trixie and back on bookworm, then lab_wipe=true (about 5 minutes; left out of make test).
 test-release: setup

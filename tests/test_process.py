@@ -80,6 +80,21 @@ def restored(lab):
     assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
 
 
+def test_readiness_refuses_a_process_that_runs_another_config():
+    """A config changed on the host under a running process (no restart): the check names what differs. (First: the
+    next test's premise holds after it, the one before would need a deploy.)"""
+    running(threads=2)
+    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/gthread.conf.py")
+    instance = {"name": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
+                "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
+    proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
+    assert proc.returncode != 0
+    assert "gunicorn@gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[-3000:]
+    again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
+                     json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
+    assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
+
+
 def test_a_changed_setting_is_what_the_turn_loads():
     running(threads=2)
     proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES)
@@ -101,17 +116,3 @@ def test_a_changed_app_is_what_the_turn_loads(tmp_path):
     loaded = results["processes"]["gthread"]["app_sha256"]["flask_app.py"]
     assert loaded == hashlib.sha256(changed.encode()).hexdigest()
     assert_threads_served_the_burst(results, 4)
-
-
-def test_readiness_refuses_a_process_that_runs_another_config():
-    """A config changed on the host under a running process (no restart): the check names what differs."""
-    running(threads=2)
-    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/gthread.conf.py")
-    instance = {"name": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
-                "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
-    proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
-    assert proc.returncode != 0
-    assert "gunicorn@gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[-3000:]
-    again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
-                     json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
-    assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
