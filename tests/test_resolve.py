@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import BIN, ROOT, run
 
 from bench import resolve
 
@@ -83,3 +84,12 @@ def test_the_tag_asks_pip_for_the_hosts_wheels():
     assert args[:7] == ["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"]
     assert "--platform=manylinux_2_36_x86_64" in args and args[-1] == "--platform=linux_x86_64"
     assert TAG.name == "cp311-x86_64"
+
+
+def test_the_roles_take_pips_platforms_from_this_one_list():
+    """bench_app (the app hosts' wheels) and schedule (the controller host's) ask the filter, which reads MANYLINUX."""
+    assert not [p for p in (ROOT / "roles").rglob("*.yml") if "manylinux" in p.read_text()]
+    shown = run([str(BIN / "ansible"), "localhost", "-m", "ansible.builtin.debug", "-a",
+                 "msg={{ 'aarch64' | bench_pip_platforms }}"])  # fmt: skip
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert shown.stdout.count("_aarch64") == len(resolve.MANYLINUX) and '"manylinux_2_36_aarch64"' in shown.stdout

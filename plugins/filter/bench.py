@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import scenarios, systemd
+from bench import resolve, scenarios, systemd
 
 
 def bench_matrix(instances, probes, sweep, **kwargs):
@@ -28,6 +28,13 @@ def systemd_command_line(argv):
         raise AnsibleFilterError(f"systemd_command_line: {exc}") from exc
 
 
+def bench_pip_platforms(arch):
+    """pip's --platform values for an app host's architecture (every manylinux level a Debian 12 host runs, and
+    linux): see bench/resolve.py, the one list."""
+    return [f"{level}_{arch}" for level in resolve.MANYLINUX]
+
+
 class FilterModule:
     def filters(self):
-        return {"bench_matrix": bench_matrix, "systemd_command_line": systemd_command_line}
+        return {"bench_matrix": bench_matrix, "systemd_command_line": systemd_command_line,
+                "bench_pip_platforms": bench_pip_platforms}  # fmt: skip
