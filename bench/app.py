@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
-from bench import catalog
+from bench import catalog, resolve
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
 # package.module:callable, or a factory call: package.module:make_app()
@@ -42,11 +42,6 @@ class Scenario:
     unit_s: float | None  # the work one request asks for (io: the wait); None: measured by the c=1 probe
     load: tuple[str, ...]  # probe and/or sweep
     profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "method": self.method, "path": self.path, "body": self.body,
-                "headers": dict(self.headers), "status": self.status, "task": self.task, "unit_s": self.unit_s,
-                "load": list(self.load), "profiles": list(self.profiles) if self.profiles else None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -180,8 +175,7 @@ def _requirement_list(raw, src: Path, field: str) -> tuple[str, ...]:
         path = src / raw
         if not path.is_file():
             raise AppError(f"{field}={raw}: no such file in {src}")
-        lines = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
-        items, where = [line for line in lines if line], f"{field} ({raw})"
+        items, where = resolve.requirement_lines(path.read_text()), f"{field} ({raw})"
         if any(line.startswith("-") for line in items):
             bad = next(line for line in items if line.startswith("-"))
             raise AppError(f"{where}: {bad!r}: options are not supported; list packages only (name, version, extras)")
@@ -233,6 +227,7 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
         raise AppError(f"{where}.method={method!r}: one of {', '.join(METHODS)}")
     method = method.upper()
     body = sc.get("body")
+    as_json = body is not None and not isinstance(body, str)  # a mapping or list body is sent as JSON
     if body is not None:
         if method in ("GET", "HEAD", "DELETE", "OPTIONS"):
             raise AppError(f"{where}.body: a {method} request carries no body; use POST, PUT or PATCH")
@@ -242,8 +237,8 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
         if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9-]+", key) or isinstance(value, (dict, list)):
             raise AppError(f"{where}.headers.{key}: a header name (letters, digits, -) with a string value")
     headers = {k: str(v) for k, v in headers.items()}
-    if body is not None and sc.get("body") is not None and not isinstance(sc["body"], str):
-        headers.setdefault("Content-Type", "application/json")  # a mapping or list body is sent as JSON
+    if as_json:
+        headers.setdefault("Content-Type", "application/json")
     status = _status(f"{where}.status", sc.get("status", 200))
     task = sc.get("task")
     if task is not None and task not in catalog.TASKS:

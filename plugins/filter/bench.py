@@ -23,7 +23,7 @@ def bench_matrix(instances, probes, sweep, **kwargs):
 def systemd_command_line(argv):
     """A list of arguments as the value of a unit's ExecStart=: see bench/systemd.py."""
     try:
-        return systemd.command_line([str(a) for a in argv])
+        return systemd.command_line(list(argv))
     except ValueError as exc:
         raise AnsibleFilterError(f"systemd_command_line: {exc}") from exc
 
