@@ -1,12 +1,11 @@
 """What the WSGI and the ASGI app share, so that both do exactly the same work: the bounds of every parameter, the
-CPU-bound loop, and what ``/healthz`` says about the process (its versions, the gunicorn settings its worker was
-started with, a hash of each file of the app it loaded). Standard library only."""
+CPU-bound loop, and what ``/healthz`` says about the process (its versions and a hash of each file of the app it
+loaded; the harness reads none of it). Standard library only."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import platform
 from importlib import metadata
@@ -18,8 +17,6 @@ DEFAULTS = {
     "CPU_MAX_N": 65_000_000,  # largest ?n= accepted (about 3 s)
 }
 ENV_PREFIX = "BENCH_"  # BENCH_IO_MAX_MS=... from the service's environment overrides DEFAULTS
-# What the gunicorn config's post_worker_init hook saw in this worker (worker class, workers, threads, ...).
-PROCESS_ENV = "BENCH_GUNICORN_PROCESS"
 HELLO = "Hello from gunicorn\n"
 
 
@@ -88,5 +85,4 @@ def health(app_sha256: dict[str, str]) -> dict:
         "pid": os.getpid(),
         "versions": versions(),
         "app_sha256": app_sha256,
-        "process": json.loads(os.environ.get(PROCESS_ENV, "null")),
     }

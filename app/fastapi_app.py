@@ -1,6 +1,6 @@
 """The ASGI twin of flask_app.py, for gunicorn's asgi worker and uvicorn's: the same endpoints, bounds and 400 errors.
 
-Served as ``fastapi_app:app`` (FastAPI, wrapped in server_timing's ASGI middleware). ``/ioTask`` awaits an asyncio
+Served as ``fastapi_app:app`` (FastAPI). ``/ioTask`` awaits an asyncio
 sleep; ``/cpuTask`` runs the same pure-Python loop as the WSGI app (bench_work.cpu_work) inside the coroutine, so it
 blocks the event loop, as CPU work in an ``async def`` handler does in a real service (FastAPI would run a plain
 ``def`` handler in its thread pool instead). ``/healthz`` says what the process runs, like the WSGI app's.
@@ -14,11 +14,10 @@ import sys
 import time
 
 import bench_work
-import server_timing
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-APP_SHA256 = bench_work.files_sha256(sys.modules[__name__], bench_work, server_timing)
+APP_SHA256 = bench_work.files_sha256(sys.modules[__name__], bench_work)
 
 
 def create_app(config: dict | None = None) -> FastAPI:
@@ -52,7 +51,7 @@ def create_app(config: dict | None = None) -> FastAPI:
     async def healthz() -> dict:
         return bench_work.health(APP_SHA256)
 
-    return server_timing.ServerTimingASGI(api)
+    return api
 
 
 app = create_app()

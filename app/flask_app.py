@@ -2,9 +2,9 @@
 
 Served by gunicorn as ``flask_app:app``; fastapi_app.py is its ASGI twin, and bench_work.py what both share.
 ``/ioTask`` sleeps with ``time.sleep``, which gevent's and eventlet's workers patch into a cooperative wait;
-``/cpuTask`` is pure-Python arithmetic that holds the interpreter. Every response carries a ``Server-Timing`` header
-(server_timing.py); ``/healthz`` says what the process runs. Every parameter is bounded so that no request can hold a
-worker longer than the configured limits.
+``/cpuTask`` is pure-Python arithmetic that holds the interpreter. ``/healthz`` says what the process runs (the
+harness reads nothing from it: it is the demo's own ready path). Every parameter is bounded so that no request can
+hold a worker longer than the configured limits.
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ import sys
 import time
 
 import bench_work
-import server_timing
 from flask import Flask, jsonify, request
 
-APP_SHA256 = bench_work.files_sha256(sys.modules[__name__], bench_work, server_timing)
+APP_SHA256 = bench_work.files_sha256(sys.modules[__name__], bench_work)
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(bench_work.settings())
     app.config.update(config or {})
-    app.wsgi_app = server_timing.ServerTiming(app.wsgi_app)  # Server-Timing on every response; probes logged
 
     @app.errorhandler(bench_work.BadParameter)
     def bad_parameter(exc: bench_work.BadParameter):

@@ -43,6 +43,8 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
     results_path = collect.main(str(run_dir))
     lines = [f"Results: {results_path}"]
     results = json.loads(results_path.read_text())
+    if results.get("verify_only"):  # verify_only=true: the table is the answer; no report, no history
+        return [*lines, "Verified before load (verify_only=true, nothing was loaded):", *collect.verify_lines(results)]
     reports = run_dir.parent
     earlier = [r["data"] for r in history.load_runs(reports)
                if r["complete"] and r["dir"] != run_dir and r["data"]["started"] < results["started"]]  # fmt: skip

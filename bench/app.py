@@ -43,6 +43,17 @@ class Scenario:
     load: tuple[str, ...]  # probe and/or sweep
     profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
 
+    @property
+    def endpoint(self) -> str:
+        """How the report and the history name it: the path for a GET, else the method and the path."""
+        return self.path if self.method == "GET" else f"{self.method} {self.path}"
+
+    def as_run(self) -> dict:
+        """What one run of the matrix needs of it."""
+        return {"scenario_name": self.name, "endpoint": self.endpoint, "method": self.method, "path": self.path,
+                "body": self.body, "headers": self.headers, "status": self.status, "task": self.task,
+                "unit_s": self.unit_s}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class App:
@@ -69,6 +80,29 @@ class App:
 
     def scenarios_for(self, profile: str, load: str) -> list[Scenario]:
         return [s for s in self.scenarios if load in s.load and (s.profiles is None or profile in s.profiles)]
+
+    def packages(self, interface: str) -> list[str]:
+        """The app's top-level packages under one interface (the report shows their versions)."""
+        return [Requirement(r).name for r in self.requirements.get(interface, ())]
+
+    def as_vars(self) -> dict:
+        """The app as the playbooks use it (plain data)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "src": str(self.src),
+            "src_kind": self.src_kind,
+            "entries": dict(self.entries),
+            "requirements": {i: list(r) for i, r in self.requirements.items()},
+            "packages": {i: self.packages(i) for i in self.entries},
+            "ready": {"path": self.ready_path, "status": self.ready_status},
+            "env": dict(self.env),
+            "scenarios": [
+                s.as_run()
+                | {"name": s.name, "load": list(s.load), "profiles": None if s.profiles is None else list(s.profiles)}
+                for s in self.scenarios
+            ],
+        }
 
     def check_worker_types(self, workers: list[str]) -> None:
         """Refuse worker types whose interface the app has no entry for (an ASGI app on sync, say)."""
@@ -286,10 +320,20 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
     scenarios: list[Scenario] = []
     for i, sc in enumerate(raw_scenarios):
         scenarios.append(_scenario(i, sc, {s.name for s in scenarios}, profiles))
+        new = scenarios[-1]
+        twin = next((s for s in scenarios[:-1] if s.endpoint == new.endpoint and set(s.load) & set(new.load)
+                     and set(s.profiles or profiles) & set(new.profiles or profiles)), None)  # fmt: skip
+        if twin is not None:
+            raise AppError(f"bench_app.scenarios[{i}] ({new.name}): the same request as {twin.name} "
+                           f"({twin.endpoint}), loaded the same way in the same profile; give it another path or "
+                           "query")  # fmt: skip
     for profile in profiles:
         if not any("sweep" in s.load and (s.profiles is None or profile in s.profiles) for s in scenarios):
             raise AppError(f"bench_app.scenarios: none is swept in profile {profile}")
     return App(name, description, src, entries, requirements, ready_path, ready_status, env, tuple(scenarios))
+
+
+DEMO_FILE = catalog.ROOT / "app" / "demo.bench.yml"
 
 
 def load_file(path: Path, **kw) -> App:

@@ -75,7 +75,6 @@ class WorkerType:
 class Catalog:
     types: dict[str, WorkerType]
     sets: dict[str, tuple[str, ...]]
-    apps: dict[str, dict]
     knobs: dict[str, dict]
 
     @property
@@ -88,17 +87,14 @@ class Catalog:
         except KeyError:
             raise KeyError(f"worker type {name!r} is not in worker_types.yml ({', '.join(self.types)})") from None
 
-    def framework_of(self, name: str) -> str:
-        return self.apps[self.type(name).app]["framework"]
-
-    def version_columns(self, names) -> list[str]:
-        """Packages the report's versions table shows for these types: python, gunicorn, their frameworks, then each
-        type's own packages, in catalog order, once."""
-        cols = ["python", "gunicorn"]
+    def version_columns(self, names, app_packages=()) -> list[str]:
+        """Packages the report's versions table shows for these types: python, gunicorn, the app's own top-level
+        packages (bench_app.requirements), then each type's own packages, in catalog order, once."""
+        cols = ["python", "gunicorn", *app_packages]
         for n in names:
             t = self.types.get(n)
             if t is not None:
-                cols += [self.framework_of(n), *t.versions]
+                cols += list(t.versions)
         return list(dict.fromkeys(cols))
 
 
@@ -110,19 +106,14 @@ def _require(entry: str, data: dict, keys: tuple[str, ...]) -> None:
 
 def parse(data: dict) -> Catalog:
     """A Catalog from worker_types.yml's content, or CatalogError naming what is wrong."""
-    _require("(top level)", data, ("sets", "apps", "knobs", "types"))
+    _require("(top level)", data, ("sets", "knobs", "types"))
     knobs = dict(data["knobs"])
-    apps = dict(data["apps"])
-    for iface, app in apps.items():
-        if iface not in INTERFACES:
-            raise CatalogError(f"worker_types.yml apps.{iface}: use one of {', '.join(INTERFACES)}")
-        _require(f"apps.{iface}", app, ("module", "framework", "files"))
     types: dict[str, WorkerType] = {}
     for name, t in data["types"].items():
         entry = f"types.{name}"
         _require(entry, t, ("worker_class", "app", "gunicorn", "theory", "explain", "defaults", "knobs", "versions"))
-        if t["app"] not in apps:
-            raise CatalogError(f"worker_types.yml {entry}.app={t['app']!r}: use one of {', '.join(apps)}")
+        if t["app"] not in INTERFACES:
+            raise CatalogError(f"worker_types.yml {entry}.app={t['app']!r}: use one of {', '.join(INTERFACES)}")
         for task in TASKS:
             if t["theory"].get(task) not in BOUNDS:
                 raise CatalogError(
@@ -158,7 +149,7 @@ def parse(data: dict) -> Catalog:
         if bad:
             raise CatalogError(f"worker_types.yml sets.{set_name}: {', '.join(bad)} not under types")
         sets[set_name] = tuple(members)
-    return Catalog(types=types, sets=sets, apps=apps, knobs=knobs)
+    return Catalog(types=types, sets=sets, knobs=knobs)
 
 
 @functools.cache

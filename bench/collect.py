@@ -52,8 +52,9 @@ def round_or_none(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-# Knobs a run records when its type reads them (runs planned before they existed have none).
-KNOB_FIELDS = ("http_parser", "asgi_loop")
+# Knobs a run records when its type reads them (runs planned before they existed have none), and what a run of an app's
+# scenario sends and expects (runs planned before bench_app.scenarios have none).
+KNOB_FIELDS = ("http_parser", "asgi_loop", "app", "instance", "scenario_name", "method", "path", "status")
 FIELDS = (
     "name",
     "index",
@@ -231,6 +232,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
     failures = [read_json(raw / f"{w}.failure.json") for w in run["worker"] if (raw / f"{w}.failure.json").exists()]
+    verified = {w: read_json(raw / f"{w}.verify.json") for w in run["worker"] if (raw / f"{w}.verify.json").exists()}
     load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
     settle_s = sum(r.get("settle_s") or 0 for r in results + warmups)
     return {
@@ -242,6 +244,9 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "profile": run["profile"],
         "ansible_core": run.get("ansible_core"),
         "workers_tested": run["worker"],
+        "app": run.get("app") or {"name": "demo"},  # runs before bench_app ran the demo app
+        "verify_only": bool(run.get("verify_only")),
+        "verify": verified,
         "hosts": context.get("hosts", {}),
         "versions": context.get("versions", {}),
         "processes": context.get("processes", {}),
@@ -254,6 +259,23 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "events": service_events,
         "results": results,
     }
+
+
+def verify_lines(results: dict) -> list[str]:
+    """The verification before load, as a table for the terminal: one line per worker type and scenario."""
+    rows = [("worker", "scenario", "request", "expected", "answered", "time", "")]
+    for worker in results["workers_tested"]:
+        for r in results.get("verify", {}).get(worker, []):
+            why = "ok" if r["ok"] else "WRONG: " + " ".join(str(r.get("error") or r.get("head") or "").split())[:80]
+            rows.append((worker, r["name"], f"{r['method']} {r['path']}", str(r["expected"]),
+                         "-" if r["status"] is None else str(r["status"]),
+                         "-" if r["elapsed_s"] is None else f"{r['elapsed_s']:.3f} s", why))  # fmt: skip
+        if worker not in results.get("verify", {}):
+            failure = next((f for f in results["failures"] if f["worker"] == worker), None)
+            why = f"not verified: {' '.join(failure['message'].split())[:100]}" if failure else "not verified"
+            rows.append((worker, "-", "-", "-", "-", "-", why))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[6] for row in rows]
 
 
 def main(run_dir: str) -> Path:

@@ -17,14 +17,15 @@ def compare(a: dict, b: dict) -> str:
         "|---|---|---|",
         f"| started | {a['started']} | {b['started']} |",
         f"| commit | `{a['git_commit']}` | `{b['git_commit']}` |",
+        f"| app | {history.app_name(a)} | {history.app_name(b)} |",
         f"| profile | {a['profile']} | {b['profile']} |",
         f"| app host | {history.host_type(a)} | {history.host_type(b)} |",
     ]
     for worker in dict.fromkeys(a["workers_tested"] + b["workers_tested"]):
         va, vb = a.get("versions", {}).get(worker, {}), b.get("versions", {}).get(worker, {})
-        lines.append(f"| {worker} versions | {format_versions(worker, va)} | {format_versions(worker, vb)} |")
+        lines.append(f"| {worker} versions | {format_versions(worker, va, a)} | {format_versions(worker, vb, b)} |")
     if not history.comparable(a, b):
-        lines += ["", "**Not comparable**: the profile or the app host type differs; numbers are shown as is."]
+        lines += ["", "**Not comparable**: the app, the profile or the app host type differs; numbers are shown as is."]
     lines += ["", "| worker config | point | metric | A | B | change |", "|---|---|---|---:|---:|---:|"]
     for key in sorted(set(ma) | set(mb)):
         va, vb = ma.get(key), mb.get(key)
@@ -33,9 +34,10 @@ def compare(a: dict, b: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_versions(worker: str, v: dict) -> str:
-    """The versions that matter for this type (python, gunicorn, its framework, its own packages: the catalog)."""
-    return ", ".join(f"{k} {v[k]}" for k in catalog.load().version_columns([worker]) if k in v) or "–"
+def format_versions(worker: str, v: dict, results: dict) -> str:
+    """The versions that matter for this type (python, gunicorn, the app's own packages, the type's: the catalog)."""
+    columns = catalog.load().version_columns([worker], history.app_packages(results))
+    return ", ".join(f"{k} {v[k]}" for k in columns if k in v) or "–"
 
 
 def num(value: float | None) -> str:

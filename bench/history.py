@@ -57,6 +57,8 @@ def load_runs(reports: Path) -> list[dict]:
         results = d / "results.json"
         reported = results.exists()
         data = json.loads((results if reported else d / "run.json").read_text())
+        if data.get("verify_only"):
+            continue  # a verification without load (verify_only=true): no figures, no place in the history
         complete = reported and data.get("complete", True) is True
         runs.append({"dir": d, "reported": reported, "complete": complete, "data": data})
     return runs
@@ -139,8 +141,26 @@ def metrics(results: dict) -> dict[tuple, float]:
     return {f.key: f.value for f in figures(results)}
 
 
+def app_name(results: dict) -> str:
+    """The app a run loaded (runs before bench_app loaded the demo app)."""
+    return (results.get("app") or {}).get("name") or "demo"
+
+
+# What runs from before bench_app loaded (the demo app) had beside gunicorn: their /healthz named them so.
+DEMO_PACKAGES = {"wsgi": ["flask"], "asgi": ["fastapi"]}
+
+
+def app_packages(results: dict) -> list[str]:
+    """The app's own top-level packages (bench_app.requirements of every interface it has), for the versions tables."""
+    app = results.get("app")
+    packages = app.get("packages") or {} if app else DEMO_PACKAGES
+    return list(dict.fromkeys(name for names in packages.values() for name in names))
+
+
 def comparable(run: dict, other: dict) -> bool:
-    return run["profile"] == other["profile"] and host_type(run) == host_type(other)
+    """Runs whose numbers may be lined up: the same app, profile and app host type."""
+    return (run["profile"] == other["profile"] and host_type(run) == host_type(other)
+            and app_name(run) == app_name(other))  # fmt: skip
 
 
 def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> list[dict]:

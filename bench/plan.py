@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bench import app as app_mod
 from bench import catalog as catalog_mod
 
 WORKERS_MAX = 64
@@ -22,14 +23,16 @@ class PlanError(ValueError):
     """A refusal; the message names the variable and what would be valid."""
 
 
-def parse_types(worker, cat: catalog_mod.Catalog) -> list[str]:
-    """Type names from `worker`: one type, a comma-separated list, a set of the catalog (classic), or all."""
+def parse_types(worker, cat: catalog_mod.Catalog, interfaces=catalog_mod.INTERFACES) -> list[str]:
+    """Type names from `worker`: one type, a comma-separated list, a set of the catalog (classic), or all (every type
+    that serves one of `interfaces`: those the app has an entry for)."""
     raw = "" if worker is None else str(worker).strip()
     names: list[str] = []
     for w in (w.strip() for w in raw.split(",")):
         if not w:
             continue
-        names += list(cat.names) if w == "all" else list(cat.sets.get(w, (w,)))
+        every = [n for n in cat.names if cat.type(n).app in interfaces]
+        names += every if w == "all" else list(cat.sets.get(w, (w,)))
     unknown = [w for w in names if w not in cat.types]
     if not names or unknown:
         sets = "".join(f", {s} ({' '.join(m)})" for s, m in cat.sets.items())
@@ -71,13 +74,17 @@ def readers(cat: catalog_mod.Catalog, knob: str) -> str:
     return ", ".join(parts)
 
 
-def plan_instances(worker, *, gunicorn_version=None, workers=None, cat: catalog_mod.Catalog | None = None, **knobs):
-    """One entry per worker type to deploy, with every knob resolved; raises PlanError."""
+def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=None, workers=None,
+                   cat: catalog_mod.Catalog | None = None, **knobs):  # fmt: skip
+    """One entry per worker type to deploy, of one app (the demo unless given), with every knob resolved; raises
+    PlanError (or app.AppError: an app that has no entry for a type's interface)."""
     cat = cat or catalog_mod.load()
+    app = app or app_mod.load_file(app_mod.DEMO_FILE, base=catalog_mod.ROOT)
     unknown_knobs = [k for k in knobs if k not in KNOBS]
     if unknown_knobs:
         raise TypeError(f"unknown knobs {unknown_knobs}")
-    types = [cat.type(n) for n in parse_types(worker, cat)]
+    types = [cat.type(n) for n in parse_types(worker, cat, tuple(app.entries))]
+    app.check_worker_types([t.name for t in types])
     label = ",".join(t.name for t in types)
     n_workers = whole_number("workers", workers, 1, WORKERS_MAX)
     given = {k: knob_value(k, knobs.get(k), cat.knobs[k]) for k in KNOBS}
@@ -117,11 +124,16 @@ def plan_instances(worker, *, gunicorn_version=None, workers=None, cat: catalog_
     for t in types:
         v = version or t.default_version
         inst = {
-            "name": t.name,
+            "name": app.instance_name(t.name),  # the systemd instance: gunicorn@<app>-<type>
+            "worker": t.name,
+            "app": app.name,
             "worker_class": t.worker_class,
             "interface": t.app,
-            "app_module": cat.apps[t.app]["module"],
-            "app_files": list(cat.apps[t.app]["files"]),
+            "entry": app.entries[t.app],
+            "app_requirements": list(app.requirements[t.app]),
+            "app_packages": app.packages(t.app),
+            "env": dict(app.env),
+            "worker_versions": list(t.versions),
             "gunicorn_version": v,
             "workers": n_workers or t.defaults["workers"],
             "threads": t.defaults["threads"],
@@ -142,7 +154,9 @@ def plan_instances(worker, *, gunicorn_version=None, workers=None, cat: catalog_
 def run_label(names: list[str], cat: catalog_mod.Catalog | None = None) -> str:
     """A run's name for its folder: all (every type), a set's name (classic), or the types joined by '+'."""
     cat = cat or catalog_mod.load()
-    if set(names) == set(cat.names):
+    if set(names) == set(cat.names) or (
+        len(names) > 1 and set(names) == {n for n in cat.names if cat.type(n).app in {cat.type(m).app for m in names}}
+    ):
         return "all"
     for set_name, members in cat.sets.items():
         if set(names) == set(members):

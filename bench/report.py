@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import catalog, charts, collect, plan, resources, summary, verdict
+from bench import catalog, charts, collect, history, plan, resources, summary, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -93,7 +93,9 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,
         # the catalog's word on each type tested (theory), and the versions worth a column for them
         "theories": [cat.types[w].explain for w in order if w in cat.types],
-        "version_columns": cat.version_columns(order),
+        "version_columns": cat.version_columns(order, history.app_packages(results)),
+        "app": results.get("app") or {"name": "demo"},
+        "verify": results.get("verify") or {},
         "unbounded": catalog.UNBOUNDED,
     }
 

@@ -32,15 +32,10 @@ def _positive_ints(name: str, values) -> list[int]:
     return out
 
 
-def _endpoints(name: str, endpoints) -> list[dict]:
-    if not isinstance(endpoints, list) or not endpoints:
-        raise ScenarioError(f"{name}: a non-empty list of {{path, task}} entries")
-    for ep in endpoints:
-        if not isinstance(ep, dict) or not str(ep.get("path", "")).startswith("/"):
-            raise ScenarioError(f"{name}: {ep!r} needs a path starting with / (e.g. {{path: /ioTask, task: io}})")
-        if ep.get("task") not in ("io", "cpu", "hello"):
-            raise ScenarioError(f"{name}: {ep['path']} has task={ep.get('task')!r}; use io, cpu or hello")
-    return endpoints
+def endpoints_for(scenarios: list[dict], load: str, profile: str) -> list[dict]:
+    """The app's scenarios (bench_app.scenarios, as App.as_vars gives them) that this load (probe, sweep) runs in this
+    profile."""
+    return [sc for sc in scenarios if load in sc["load"] and (sc.get("profiles") is None or profile in sc["profiles"])]
 
 
 def _seconds(name: str, value, low: int = 1) -> int:
@@ -49,28 +44,39 @@ def _seconds(name: str, value, low: int = 1) -> int:
     return int(value)
 
 
+def _request(scenario: dict) -> dict:
+    """What a run sends and expects (bench_app.scenarios): the endpoint is how the report names it."""
+    return {k: scenario.get(k) for k in ("scenario_name", "endpoint", "method", "path", "body", "headers", "status",
+                                          "task", "unit_s")}  # fmt: skip
+
+
 def build_matrix(
     instances: list[dict],
     probes: dict,
     sweep: dict,
     *,
+    scenarios: list[dict],
+    profile: str,
     connection_default: str = "close",
     connection_by_worker: dict | None = None,
     probe_timeout_s: int = 60,
     sweep_grace_s: int = 30,
     sweep_tool: str = "siege",
 ) -> list[dict]:
-    """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"). Probes always use siege
-    (they need every response time); the sweep and its warm-ups use sweep_tool (siege or wrk)."""
+    """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
+    sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
+    every response time); the sweep and its warm-ups use sweep_tool (siege or wrk)."""
     if sweep_tool not in ("siege", "wrk"):
         raise ScenarioError(f"load_tool={sweep_tool!r}: use siege or wrk (wrk runs the sweep; probes stay on siege)")
     runs: list[dict] = []
     p_conc = _positive_ints("load_probes.concurrency", probes.get("concurrency"))
-    p_eps = _endpoints("load_probes.endpoints", probes.get("endpoints"))
+    p_eps = endpoints_for(scenarios, "probe", profile)
     # c=1 measures one unit of work (for endpoints without unit_s): several requests, one after another.
     calibration_reps = _seconds("load_probes.calibration_reps", probes.get("calibration_reps", 3))
     s_conc = _positive_ints("load_sweep.concurrency", sweep.get("concurrency"))
-    s_eps = _endpoints("load_sweep.endpoints", sweep.get("endpoints"))
+    s_eps = endpoints_for(scenarios, "sweep", profile)
+    if not s_eps:
+        raise ScenarioError(f"bench_app.scenarios: none is swept in profile {profile}")
     time_s = _seconds("load_sweep.time_s", sweep.get("time_s"))
     if sweep_tool == "siege" and time_s < SIEGE_MIN_TIME_S:
         raise ScenarioError(
@@ -81,11 +87,14 @@ def build_matrix(
     repeats = _seconds("load_sweep.repeats", sweep.get("repeats", 1))
     connections = connection_by_worker or {}
     for inst in instances:
-        connection = connections.get(inst["name"], connection_default)
+        worker = inst["worker"]
+        connection = connections.get(worker, connection_default)
         if connection not in ("close", "keep-alive"):
-            raise ScenarioError(f"load_connection_by_worker.{inst['name']}={connection!r}: use close or keep-alive")
+            raise ScenarioError(f"load_connection_by_worker.{worker}={connection!r}: use close or keep-alive")
         common = {
-            "worker": inst["name"],
+            "worker": worker,
+            "instance": inst["name"],
+            "app": inst["app"],
             "worker_class": inst["worker_class"],
             "workers": int(inst["workers"]),
             "threads": int(inst["threads"]),
@@ -97,23 +106,21 @@ def build_matrix(
         }
         for ep in p_eps:
             for c in p_conc:
-                runs.append({**common, "scenario": "probe", "endpoint": ep["path"], "task": ep["task"],
-                             "unit_s": ep.get("unit_s"), "concurrency": c,
+                runs.append({**common, **_request(ep), "scenario": "probe", "concurrency": c,
                              "reps": calibration_reps if c == 1 else 1, "time_s": None,
                              "timeout_s": probe_timeout_s, "repeat": 1, "discard": False, "tool": "siege",
-                             "name": f"{inst['name']}-probe-{slug(ep['path'])}-c{c}"})  # fmt: skip
+                             "name": f"{worker}-probe-{slug(ep['endpoint'])}-c{c}"})  # fmt: skip
         for ep in s_eps:
             if warmup_s:
-                runs.append({**common, "scenario": "warmup", "endpoint": ep["path"], "task": ep["task"],
-                             "unit_s": ep.get("unit_s"), "concurrency": max(s_conc), "reps": None,
+                runs.append({**common, **_request(ep), "scenario": "warmup", "concurrency": max(s_conc), "reps": None,
                              "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1, "tool": sweep_tool,
-                             "discard": True, "name": f"{inst['name']}-warmup-{slug(ep['path'])}"})  # fmt: skip
+                             "discard": True, "name": f"{worker}-warmup-{slug(ep['endpoint'])}"})  # fmt: skip
             for c in s_conc:
                 for r in range(1, repeats + 1):
-                    runs.append({**common, "scenario": "sweep", "endpoint": ep["path"], "task": ep["task"],
-                                 "unit_s": ep.get("unit_s"), "concurrency": c, "reps": None, "time_s": time_s,
+                    runs.append({**common, **_request(ep), "scenario": "sweep", "concurrency": c, "reps": None,
+                                 "time_s": time_s,
                                  "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
-                                 "name": f"{inst['name']}-sweep-{slug(ep['path'])}-c{c}-r{r}"})  # fmt: skip
+                                 "name": f"{worker}-sweep-{slug(ep['endpoint'])}-c{c}-r{r}"})  # fmt: skip
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i

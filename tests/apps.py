@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(ROOT / "roles" / "gunicorn" / "files"))
+import bench_entry
 import fastapi_app
 import flask_app
 import server_timing
@@ -30,16 +32,18 @@ class Response:
 
 
 class Client:
-    """GET against the app in-process: Flask's test client, or the ASGI app called directly (one http scope)."""
+    """GET against the app in-process, wrapped as gunicorn serves it (bench_entry.wrap: the harness's timing
+    middleware): Flask's test client, or the ASGI app called directly (one http scope)."""
 
     def __init__(self, interface: str, config: dict | None = None):
         self.interface = interface
         if interface == "wsgi":
             self.app = flask_app.create_app({"TESTING": True, **(config or {})})
+            self.app.wsgi_app = bench_entry.wrap(self.app.wsgi_app, "wsgi")
             self.timing: server_timing._Timing = self.app.wsgi_app
             self._flask = self.app.test_client()
         else:
-            self.app = fastapi_app.create_app(config)
+            self.app = bench_entry.wrap(fastapi_app.create_app(config), "asgi")
             self.timing = self.app
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:

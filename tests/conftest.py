@@ -20,6 +20,22 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 QUICK_ALL = FIXTURES / "results/quick-all.json"  # a real results.json: make bench, quick profile, all five types
 
 
+def demo_app(*scenarios: dict) -> str:
+    """`-e` for the demo app (app/demo.bench.yml) with other scenarios: what the lab tests load, in less time."""
+    import yaml  # noqa: PLC0415 -- only the tests that run bench.yml need it
+
+    app = yaml.safe_load((ROOT / "app" / "demo.bench.yml").read_text())["bench_app"]
+    return json.dumps({"bench_app": {**app, "scenarios": list(scenarios)}})
+
+
+# The demo app with the scenarios of the short profiles of tests/fixtures/profiles: faults.yml (an IO burst, an IO
+# sweep) and probes.yml (the IO burst of the original experiment, a sweep of `/`).
+IO_PROBE = {"name": "io", "path": "/ioTask", "task": "io", "unit_s": 1.0, "load": ["probe"]}
+FAULTS_APP = demo_app(IO_PROBE, {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1,
+                                 "load": ["sweep"]})  # fmt: skip
+PROBES_APP = demo_app(IO_PROBE, {"name": "hello", "path": "/"})
+
+
 def fixture_json(relpath: str):
     """A JSON file of tests/fixtures, parsed (a fresh copy at every call: tests may change it)."""
     return json.loads((FIXTURES / relpath).read_text())

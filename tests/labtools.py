@@ -54,7 +54,7 @@ def siege_running(*needles: str) -> bool:
 
 def gunicorn_pids(worker: str) -> tuple[int | None, list[int]]:
     """The master and the workers of gunicorn@WORKER on the lab's app host, as pids seen from this machine."""
-    mine = {pid: ppid for pid, ppid, c in processes() if f"/opt/bench/venvs/{worker}/bin/gunicorn" in c}
+    mine = {pid: ppid for pid, ppid, c in processes() if f"/opt/bench/venvs/demo-{worker}/bin/gunicorn" in c}
     masters = [pid for pid, ppid in mine.items() if ppid not in mine]
     master = masters[0] if len(masters) == 1 else None
     return master, [pid for pid, ppid in mine.items() if ppid == master]

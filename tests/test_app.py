@@ -10,7 +10,9 @@ import time
 import apps
 import pytest
 
-from bench import catalog
+from conftest import ROOT
+
+from bench import app as app_spec
 
 
 @pytest.fixture(params=apps.INTERFACES)
@@ -81,17 +83,18 @@ def test_healthz_reports_versions_and_the_files_loaded(client):
     assert resp.json["versions"][framework] == {"flask": "3.1.3", "fastapi": "0.165.0"}[framework]
     assert resp.json["versions"]["python"].count(".") == 2
     own = {"wsgi": "flask_app.py", "asgi": "fastapi_app.py"}[client.interface]
-    assert set(resp.json["app_sha256"]) == {own, "bench_work.py", "server_timing.py"}
+    assert set(resp.json["app_sha256"]) == {own, "bench_work.py"}, "the timing middleware is the harness's"
 
 
-def test_the_catalog_names_each_apps_files_and_module():
-    for iface, app in catalog.load().apps.items():
-        module, _, attr = app["module"].partition(":")
-        assert f"{module}.py" in app["files"]
-        client = apps.Client(iface)
-        loaded = set(client.get("/healthz").json["app_sha256"])
-        assert loaded == set(app["files"]), f"{iface}: the app loads {loaded}, the catalog copies {app['files']}"
-        assert attr == "app"
+def test_the_demo_app_file_names_each_interfaces_entry_and_its_framework():
+    demo = app_spec.load_file(app_spec.DEMO_FILE, base=ROOT)
+    for iface in apps.INTERFACES:
+        module, _, attr = demo.entries[iface].partition(":")
+        served = {"wsgi": apps.flask_app, "asgi": apps.fastapi_app}[iface]
+        assert served.__name__ == module and hasattr(served, attr)
+        framework = {"wsgi": "flask", "asgi": "fastapi"}[iface]
+        assert demo.packages(iface) == [framework]
+        assert apps.Client(iface).get(demo.ready_path).status == demo.ready_status
 
 
 def test_cpu_work_blocks_the_asgi_event_loop():

@@ -1,5 +1,5 @@
 """bench.yml on the lab, the way people run it: every worker type, quick profile (shorter units of work and a shorter
-sweep: see PROBES and SWEEP); then the report's claims."""
+sweep: see APP and SWEEP); then the report's claims."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BIN, ROOT, lab_is_possible, playbook
+from conftest import BIN, ROOT, demo_app, lab_is_possible, playbook
 
 from bench import catalog, charts
 
@@ -32,18 +32,20 @@ CONCURRENT_IO = [n for n in TYPES if catalog.load().type(n).theory["io"] in ("co
 QUICK = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())["load_profiles"]["quick"]
 IO_UNIT_S = 0.25
 IO, CPU = f"/ioTask?ms={int(IO_UNIT_S * 1000)}", "/cpuTask?n=2000000"
-PROBES = {
-    **QUICK["probes"],
-    "endpoints": [{"path": IO, "task": "io", "unit_s": IO_UNIT_S}, {"path": CPU, "task": "cpu"}],
-}
-SWEEP = {**QUICK["sweep"], "time_s": 2, "endpoints": [e for e in QUICK["sweep"]["endpoints"] if e["task"] == "io"]}
+SWEEP = {**QUICK["sweep"], "time_s": 2}
+# the demo app with these scenarios (bench_app.scenarios): probes of IO and CPU, a sweep of /ioTask?ms=100
+APP = demo_app(
+    {"name": "io", "path": IO, "task": "io", "unit_s": IO_UNIT_S, "load": ["probe"]},
+    {"name": "cpu", "path": CPU, "task": "cpu", "load": ["probe"]},
+    {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1, "load": ["sweep"]},
+)
 
 
 @pytest.fixture(scope="module")
 def run():
     started = time.monotonic()
-    scenarios = json.dumps({"load_probes": PROBES, "load_sweep": SWEEP})
-    proc = playbook("bench.yml", "-e", "worker=all", "-e", "profile=quick", "-e", scenarios, timeout=1200)
+    proc = playbook("bench.yml", "-e", "worker=all", "-e", "profile=quick", "-e", APP,
+                    "-e", json.dumps({"load_sweep": SWEEP}), timeout=1200)  # fmt: skip
     wall = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-6000:]
     match = re.search(r"Report: (\S+/report\.md)", proc.stdout)

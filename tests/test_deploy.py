@@ -37,7 +37,7 @@ def served(lab) -> dict[str, list[str]]:
     base = f"http://{app_address()}:8000"
     script = ["set -u", f'echo "left running by worker=all: $({ACTIVE})"']
     for t in TYPES:
-        unit = shlex.quote(f"gunicorn@{t}.service")
+        unit = shlex.quote(f"gunicorn@demo-{t}.service")
         curls = " ".join(f"$(curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 '{base}{p}')" for p in PATHS)
         script += [
             f"echo '=== {t}'; systemctl start {unit}",
@@ -72,7 +72,7 @@ def gthread_alone(lab):
 def test_deploying_one_type_leaves_only_it_running_and_a_second_deploy_changes_nothing(gthread_alone):
     active = ansible("app", "-m", "ansible.builtin.shell", "-a", "systemctl list-units --state=active --plain "
                      "--no-legend 'gunicorn@*' | awk '{print $1}'")["app1"]["stdout"].split()  # fmt: skip
-    assert active == ["gunicorn@gthread.service"], active
+    assert active == ["gunicorn@demo-gthread.service"], active
     again = playbook("playbooks/deploy.yml", "-e", "worker=gthread")
     assert again.returncode == 0
     assert recap(again.stdout, "app1")["changed"] == 0, again.stdout[-3000:]
@@ -94,8 +94,8 @@ def test_runs_unprivileged_on_the_benchmark_address(gthread_alone):
 def analyzed(served) -> dict[str, str]:
     """systemd-analyze security and verify of every instance's unit, in one shell run on the app host."""
     script = "\n".join(
-        f"echo '=== {t}'; systemd-analyze security --no-pager gunicorn@{t}.service | tail -n 1; "
-        f'systemd-analyze verify gunicorn@{t}.service 2>&1; echo "verify rc $?"'
+        f"echo '=== {t}'; systemd-analyze security --no-pager gunicorn@demo-{t}.service | tail -n 1; "
+        f'systemd-analyze verify gunicorn@demo-{t}.service 2>&1; echo "verify rc $?"'
         for t in TYPES
     )
     out = ansible("app", "-m", "ansible.builtin.shell", "-a", script)["app1"]
@@ -106,13 +106,21 @@ def analyzed(served) -> dict[str, str]:
 def test_unit_is_hardened_and_verifies_clean(analyzed, worker):
     out = analyzed[worker]
     score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", out).group(1))
-    print(f"systemd-analyze security gunicorn@{worker}.service: {score}")
+    print(f"systemd-analyze security gunicorn@demo-{worker}.service: {score}")
     assert score <= 2.0, out
     # verify's output (its stderr) says what is wrong; a clean unit prints nothing
     assert out.splitlines()[2:] == ["verify rc 0"], out
 
 
-def test_what_the_playbooks_wrote_on_the_hosts_is_root_owned_and_not_writable_by_the_service(lab):
+@pytest.fixture(scope="module")
+def load_configured(lab):
+    """The load role applied to load1 (a fresh lab has run no bench yet, so nothing is on it)."""
+    ran = ansible("load1", "-m", "ansible.builtin.include_role", "-a", "name=load")
+    assert not ran["load1"].get("failed"), ran["load1"]
+    return ran
+
+
+def test_what_the_playbooks_wrote_on_the_hosts_is_root_owned_and_not_writable_by_the_service(load_configured):
     """The service user may not change its own code, config or unit; nothing written is world-writable."""
     app = ansible("app", "-m", "ansible.builtin.shell", "-a",
                   "find /opt/bench /etc/gunicorn /etc/systemd/system/gunicorn@.service ! -type l "

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROOT, lab_is_possible, playbook
+from conftest import BIN, FAULTS_APP, ROOT, lab_is_possible, playbook
 from labtools import ansible, gunicorn_pids, lab_host_init, processes, siege_running, wait_for
 
 from bench import lock
@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
 ]
 
-PROFILE = ["-e", "@tests/fixtures/profiles/faults.yml"]
+PROFILE = ["-e", "@tests/fixtures/profiles/faults.yml", "-e", FAULTS_APP]
 REPORTS = ROOT / "reports"
 SWEEP = "-t 6S"  # the profile's sweep run; its warm-up is -t 1S
 PROBE = ("-c 2", "-r 1", "/ioTask")
@@ -89,11 +89,11 @@ def broken(worker: str, mode: str):
 
     class Broken:
         def __enter__(self):
-            path = f"/opt/bench/venvs/{worker}/bin/gunicorn"
+            path = f"/opt/bench/venvs/demo-{worker}/bin/gunicorn"
             assert ansible("app", "-m", "ansible.builtin.file", "-a", f"path={path} mode=0000")["app1"].get("mode")
 
         def __exit__(self, *exc):
-            path = f"/opt/bench/venvs/{worker}/bin/gunicorn"
+            path = f"/opt/bench/venvs/demo-{worker}/bin/gunicorn"
             ansible("app", "-m", "ansible.builtin.file", "-a", f"path={path} mode={mode}")
 
     return Broken()
@@ -287,5 +287,5 @@ def test_a_load_host_lost_mid_run_fails_clearly_and_the_app_is_stopped(deployed)
     assert results["failures"][0]["load_host_lost"] is True and results["failures"][0]["action"] == "stop"
     assert (run_dir / "raw/sync.journal.json").stat().st_size > 0, "the app's journal was kept"
     assert "stopped answering during the load of sync" in (run_dir / "report.md").read_text()
-    active = ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl is-active gunicorn@sync.service")
+    active = ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl is-active gunicorn@demo-sync.service")
     assert active["app1"]["stdout"].strip() == "inactive"

@@ -15,7 +15,8 @@ EIGHT = [*CLASSIC, "gevent_pywsgi", "asgi", "uvicorn"]
 
 
 def resolve(worker="all", **kw):
-    return {i["name"]: i for i in plan.plan_instances(worker, **kw)}
+    """The plan of the demo app, by worker type."""
+    return {i["worker"]: i for i in plan.plan_instances(worker, **kw)}
 
 
 def test_all_gives_every_type_of_the_catalog_and_classic_the_original_five():
@@ -34,8 +35,11 @@ def test_defaults_come_from_the_catalog():
     assert got["eventlet"]["gunicorn_version"] == "25.3.0" and got["asgi"]["gunicorn_version"] == "27.0.1"
     assert got["uvicorn"]["worker_class"] == "uvicorn_worker.UvicornWorker"
     assert got["gevent_pywsgi"]["worker_class"] == "gevent_pywsgi"
-    assert got["asgi"]["app_module"] == "fastapi_app:app" and got["gevent"]["app_module"] == "flask_app:app"
-    assert "fastapi_app.py" in got["uvicorn"]["app_files"] and "flask_app.py" in got["sync"]["app_files"]
+    assert got["asgi"]["entry"] == "fastapi_app:app" and got["gevent"]["entry"] == "flask_app:app"
+    assert got["uvicorn"]["app_requirements"] == ["fastapi==0.165.0"] and got["sync"]["app_packages"] == ["flask"]
+    assert got["sync"]["name"] == "demo-sync" and got["asgi"]["app"] == "demo", "instances are named by app and type"
+    assert got["sync"]["env"] == {"BENCH_IO_MAX_MS": "10000", "BENCH_CPU_MAX_N": "65000000"}
+    assert got["gevent"]["worker_versions"] == ["gevent", "greenlet"]
     assert got["sync"]["requirements"] == ["gunicorn==27.0.1"]
     assert got["asgi"]["http_parser"] is None and got["asgi"]["asgi_loop"] is None
 

@@ -19,7 +19,7 @@ lab = [pytest.mark.lab, pytest.mark.skipif(not lab_is_possible(), reason="the la
 
 HOSTS_DIR = ROOT / ".lab/hosts"
 WORKER = "sync"
-RECORD = f"/opt/bench/venvs/{WORKER}/bench-venv.json"
+RECORD = f"/opt/bench/venvs/demo-{WORKER}/bench-venv.json"
 
 
 def lab_up(*extra: str) -> None:
@@ -80,7 +80,7 @@ def on_bookworm() -> None:
 def on_trixie() -> None:
     lab_up("-e", "lab_debian_suite=trixie")  # builds trixie's base root the first time (about 2 min)
     assert (HOSTS_DIR / "app1/trixie/upper").is_dir()
-    assert (HOSTS_DIR / "app1/bookworm/upper/opt/bench/venvs" / WORKER).is_dir(), "bookworm's layer stays"
+    assert (HOSTS_DIR / "app1/bookworm/upper/opt/bench/venvs" / f"demo-{WORKER}").is_dir(), "bookworm's layer stays"
     deploy()
     assert served()["versions"]["python"].startswith("3.13.")
     debian, record = app_host()
@@ -103,7 +103,7 @@ def venv_follows_python() -> None:
     assert app_host()[1]["version"].startswith("3.11.")
     served()
     # An install interrupted half-way: the virtualenv is there but has no record.
-    half = f"rm {RECORD} /opt/bench/venvs/{WORKER}/bin/gunicorn"
+    half = f"rm {RECORD} /opt/bench/venvs/demo-{WORKER}/bin/gunicorn"
     assert ansible("app", "-m", "ansible.builtin.shell", "-a", half)["app1"]["rc"] == 0
     assert rebuilt(deploy()), "a half-built virtualenv is rebuilt"
     served()
@@ -169,8 +169,10 @@ def decide(tmp_path: Path, instances: list[dict]) -> list[str]:
         "gather_facts": False,
         "vars": {
             "bench_app_dir": str(tmp_path / "opt"),
-            "bench_app_src_dir": str(tmp_path / "src"),
             "bench_app_instances": instances,
+            # what the wheelhouse step (bench_lock) says of each instance: its lock on the controller
+            "bench_app_locks": {i["name"]: {"lock": str(tmp_path / f"locks/{i['name']}.txt"), "app_wheel": None}
+                                for i in instances},  # fmt: skip
             "bench_app_venv": "{{ bench_app_dir }}/venvs/{{ bench_app_instance.name }}",
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
         },
@@ -195,9 +197,9 @@ def decide(tmp_path: Path, instances: list[dict]) -> list[str]:
 
 def test_a_virtualenv_is_rebuilt_when_its_python_or_locks_change_or_its_install_did_not_finish(tmp_path):
     names = ["same", "version", "path", "half", "locks"]
-    (tmp_path / "src/requirements").mkdir(parents=True)
+    (tmp_path / "locks").mkdir(parents=True)
     for name in names:
-        (tmp_path / f"src/requirements/{name}.txt").write_text("flask==3.1.3\n")
+        (tmp_path / f"locks/{name}.txt").write_text("flask==3.1.3\n")
         (tmp_path / f"opt/venvs/{name}").mkdir(parents=True)
     instances = [{"name": n, "gunicorn_version": "27.0.1", "requirements": ["gunicorn==27.0.1"]} for n in names]
     venvs = tmp_path / "opt/venvs"
@@ -212,5 +214,5 @@ def test_a_virtualenv_is_rebuilt_when_its_python_or_locks_change_or_its_install_
     rewrite("version", version="3.10.9.final")  # the host's Python was upgraded under the virtualenv
     rewrite("path", python="/usr/local/bin/python3")  # another interpreter
     (venvs / "half/bench-venv.json").unlink()  # the install was interrupted before its record
-    (tmp_path / "src/requirements/locks.txt").write_text("flask==3.1.2\n")
+    (tmp_path / "locks/locks.txt").write_text("flask==3.1.2\n")
     assert decide(tmp_path, instances) == ["version", "path", "half", "locks"], "and the unchanged one is kept"

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT, lab_is_possible, lab_up, playbook, run
+from conftest import FAULTS_APP, ROOT, lab_is_possible, lab_up, playbook, run
 
 pytestmark = [
     pytest.mark.lab,
@@ -22,14 +22,13 @@ TWO = ["-e", "lab_load_hosts=2"]
 def merged():
     try:
         proc = playbook("bench.yml", *TWO, "-e", "worker=gevent", "-e", "@tests/fixtures/profiles/faults.yml",
-                        "-e", "load_tool=wrk", "-e", '{"load_profiles": {"faults": {"probes": {"concurrency": [2], '
-                        '"endpoints": [{"path": "/ioTask", "task": "io", "unit_s": 1.0}]}, "sweep": {"concurrency": '
-                        '[4], "time_s": 2, "warmup_s": 1, "repeats": 2, "endpoints": [{"path": "/ioTask?ms=100", '
-                        '"task": "io", "unit_s": 0.1}]}}}}', timeout=600)  # fmt: skip
+                        "-e", FAULTS_APP, "-e", "load_tool=wrk", "-e", '{"load_profiles": {"faults": {"probes": '
+                        '{"concurrency": [2]}, "sweep": {"concurrency": [4], "time_s": 2, "warmup_s": 1, '
+                        '"repeats": 2}}}}', timeout=600)  # fmt: skip
     finally:  # back to the lab every other test expects: one load host (lab.yml powers load2 off by itself)
         back = lab_up()
     assert proc.returncode == 0, proc.stdout[-4000:]
-    run_dir = ROOT / "reports" / re.search(r"reports/(\d{8}T\d{6}Z-gevent)/report\.md", proc.stdout).group(1)
+    run_dir = ROOT / "reports" / re.search(r"reports/(\d{8}T\d{6}Z-demo-gevent)/report\.md", proc.stdout).group(1)
     return {"dir": run_dir, "results": json.loads((run_dir / "results.json").read_text()),
             "report": (run_dir / "report.md").read_text(), "back": back.stdout}  # fmt: skip
 

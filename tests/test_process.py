@@ -9,7 +9,7 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT, lab_is_possible, playbook
+from conftest import PROBES_APP, ROOT, lab_is_possible, playbook
 from labtools import ansible, app_address
 
 from bench import verdict
@@ -19,7 +19,7 @@ pytestmark = [
     pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
 ]
 
-PROBES = ["-e", "@tests/fixtures/profiles/probes.yml"]
+PROBES = ["-e", "@tests/fixtures/profiles/probes.yml", "-e", PROBES_APP]
 
 
 def latest_results() -> dict:
@@ -63,7 +63,7 @@ def running(threads: int) -> dict:
             proc = playbook("playbooks/deploy.yml", "-e", "worker=gthread", "-e", f"threads={threads}")
             assert proc.returncode == 0, proc.stdout[-4000:]
         else:
-            ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl start gunicorn@gthread.service")
+            ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl start gunicorn@demo-gthread.service")
         curl = f"curl -s --max-time 5 --retry 20 --retry-connrefused --retry-delay 1 http://{app_url()}/healthz"
         out = ansible("load", "-m", "ansible.builtin.command", "-a", curl)["load1"].get("stdout", "")
         health = json.loads(out) if out.startswith("{") else {}
@@ -89,7 +89,7 @@ def test_readiness_refuses_a_process_that_runs_another_config():
                 "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
     proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
     assert proc.returncode != 0
-    assert "gunicorn@gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[-3000:]
+    assert "gunicorn@demo-gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[-3000:]
     again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
                      json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
     assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
@@ -110,7 +110,8 @@ def test_a_changed_app_is_what_the_turn_loads(tmp_path):
     shutil.copytree(ROOT / "app", src)
     changed = (src / "flask_app.py").read_text() + "\n# changed by tests/test_process.py\n"
     (src / "flask_app.py").write_text(changed)
-    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", "-e", f"bench_app_src_dir={src}", *PROBES)
+    moved = json.dumps({"bench_app": {**json.loads(PROBES_APP)["bench_app"], "src": str(src)}})
+    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES, "-e", moved)
     assert proc.returncode == 0, proc.stdout[-5000:]
     results = latest_results()
     loaded = results["processes"]["gthread"]["app_sha256"]["flask_app.py"]

@@ -12,6 +12,7 @@ undoes it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, lab_is_possible, playbook, snapshot
 from labtools import ansible, processes
 
@@ -32,8 +34,31 @@ SCHEDULE = "playbooks/schedule.yml"
 BENCH = "bench.yml"
 TYPES = "use one of sync, gthread, gevent, eventlet, tornado, gevent_pywsgi, asgi, uvicorn"
 
+NOTES = yaml.safe_load((ROOT / "examples/notes/notes.bench.yml").read_text())["bench_app"]
+DEMO = yaml.safe_load((ROOT / "app/demo.bench.yml").read_text())["bench_app"]
+
+
+def app(base: dict = NOTES, **changes) -> list[str]:
+    """-e for an app file with changes (the notes example's, by default)."""
+    return ["-e", json.dumps({"bench_app": {**base, **changes}})]
+
+
 # (playbook, extra arguments, message (a regular expression), setup or None)
 CONTROLLER = [
+    # bench.yml and deploy.yml: the app (bench_app, from -e @myapp.bench.yml), checked before any host is reached
+    (BENCH, app(src="examples/nowhere"), r"bench_app.src=examples/nowhere: \S+/examples/nowhere does not exist", None),
+    (BENCH, app(entry="notes"), r"bench_app.entry='notes': package.module:callable", None),
+    (BENCH, [*app(DEMO, entry="fastapi_app:app", interface="asgi", requirements=["fastapi==0.165.0"]),
+             "-e", "worker=sync,asgi"],
+     "worker=sync,asgi: sync serves WSGI apps and bench_app demo has only entry.asgi; use worker types of its "
+     "interface: asgi, uvicorn", None),
+    (BENCH, app(scenarios=[{"name": "list"}]), r"bench_app.scenarios\[0\] \(list\): no path", None),
+    (BENCH, app(scenarios=[{"name": "list", "path": "/notes", "method": "FETCH"}]),
+     r"bench_app.scenarios\[0\] \(list\).method='FETCH': one of GET, POST", None),
+    (BENCH, app(scenarios=[{"name": "list", "path": "/notes", "status": "ok"}]),
+     r"bench_app.scenarios\[0\] \(list\).status='ok': an HTTP status, a number from 100 to 599", None),
+    (DEPLOY, ["-e", "@tests/fixtures/apps/broken.bench.yml"],
+     r"YAML parsing failed: While parsing a flow mapping did not find expected ','", None),
     # bench.yml: the run's own options, the matrix, the reports folder, the inventory's groups
     (BENCH, ["-e", "worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
     (BENCH, ["-e", "profile=nightly"], "profile=nightly: unknown profile; use one of quick, full", None),
@@ -51,8 +76,8 @@ CONTROLLER = [
     (BENCH, ["-e", "bench_min_free_mb=lots"], "bench_min_free_mb=lots: a whole number of MiB", None),
     (BENCH, ["-e", '{"load_connection_by_worker": {"sync": "pipelined"}}'],
      "load_connection_by_worker.sync='pipelined': use close or keep-alive", None),
-    (BENCH, ["-e", '{"load_sweep": {"concurrency": [0], "time_s": 3, "warmup_s": 1, "repeats": 1, "endpoints": '
-             '[{"path": "/", "task": "hello"}]}}'], r"concurrency: 0 is not a whole number from 1 to 1000", None),
+    (BENCH, ["-e", '{"load_sweep": {"concurrency": [0], "time_s": 3, "warmup_s": 1, "repeats": 1}}'],
+     r"concurrency: 0 is not a whole number from 1 to 1000", None),
     (BENCH, ["-e", "gunicorn_bind_address=0.0.0.0"],
      "gunicorn_bind_address=0.0.0.0: .* set gunicorn_bind_any=true as well", None),
     (BENCH, [], r"bench_reports_dir=\S+: cannot write in \S+ \(Read-only file system\)", "reports_read_only"),
@@ -107,7 +132,14 @@ ON_HOSTS = [
 
 
 def ids(table: list[tuple]) -> list[str]:
-    return [f"{r[0].split('/')[-1]} {' '.join(r[1][1::2]) or r[3]}" for r in table]
+    def short(arg: str) -> str:  # an app as JSON: the fields it changes
+        if not arg.startswith('{"bench_app"'):
+            return arg
+        given = json.loads(arg)["bench_app"]
+        base = NOTES if given["name"] == NOTES["name"] else DEMO
+        return "bench_app." + ",".join(k for k in given if given[k] != base.get(k))
+
+    return [f"{r[0].split('/')[-1]} {' '.join(map(short, r[1][1::2])) or r[3]}" for r in table]
 
 
 @pytest.fixture(scope="module")

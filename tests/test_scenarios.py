@@ -1,4 +1,5 @@
-"""The scenario matrix built from the profiles in roles/load/defaults/main.yml."""
+"""The scenario matrix: an app's scenarios (the demo's, app/demo.bench.yml; the notes example's) under the profiles in
+roles/load/defaults/main.yml."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bench import plan, scenarios
+from bench import app, plan, scenarios
 
 LOAD = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())
-INSTANCES = plan.plan_instances("classic")
+DEMO = app.load_file(app.DEMO_FILE, base=ROOT)
+INSTANCES = plan.plan_instances("classic", app=DEMO)
 
 
-def matrix(profile="quick", instances=INSTANCES, **kw):
+def matrix(profile="quick", instances=INSTANCES, the_app=DEMO, **kw):
     prof = LOAD["load_profiles"][profile]
-    return scenarios.build_matrix(instances, prof["probes"], prof["sweep"], **kw)
+    return scenarios.build_matrix(instances, prof["probes"], prof["sweep"], scenarios=the_app.as_vars()["scenarios"],
+                                  profile=profile, **kw)  # fmt: skip
 
 
 def test_quick_profile_covers_every_type_probe_and_sweep():
@@ -31,7 +34,23 @@ def test_quick_profile_covers_every_type_probe_and_sweep():
     assert all(w["discard"] and w["time_s"] == 1 for w in warmups) and len(warmups) == 15
     assert {r["connection"] for r in runs} == {"close"}
     assert next(r for r in runs if r["worker"] == "eventlet")["gunicorn_version"] == "25.3.0"
+    assert {r["instance"] for r in runs if r["worker"] == "sync"} == {"demo-sync"} and {r["app"] for r in runs} == {"demo"}
+    assert {r["endpoint"] for r in runs if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask?n=650000"}
+    assert {r["endpoint"] for r in matrix("full") if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask"}
 
+
+def test_an_apps_own_scenarios_carry_their_request_and_status_into_each_run():
+    notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
+    runs = matrix("quick", plan.plan_instances("gthread", app=notes), notes)
+    create = next(r for r in runs if r["scenario_name"] == "create" and r["scenario"] == "sweep")
+    assert create["method"] == "POST" and create["path"] == "/notes" and create["status"] == 201
+    assert create["endpoint"] == "POST /notes" and create["name"].startswith("gthread-sweep-POST-notes-c")
+    assert create["body"] == '{"text":"a note written under load","tags":["bench"]}'
+    assert create["headers"] == {"Content-Type": "application/json"} and create["instance"] == "notes-gthread"
+    stats = [r for r in runs if r["scenario_name"] == "stats"]
+    assert {r["scenario"] for r in stats} == {"probe", "sweep", "warmup"} and {r["task"] for r in stats} == {"cpu"}
+    assert not [r for r in runs if r["scenario_name"] == "bad_limit"], "bad_limit is in the full profile only"
+    assert [r for r in matrix("full", plan.plan_instances("gthread", app=notes), notes) if r["scenario_name"] == "bad_limit"]
 
 def test_full_profile_repeats_sweep_points():
     runs = matrix("full", INSTANCES[:1])
@@ -53,8 +72,6 @@ def test_connection_per_worker_type():
         ({"concurrency": []}, None, {}, r"load_probes.concurrency=\[\]"),
         ({"concurrency": [0]}, None, {}, "load_probes.concurrency: 0 is not a whole number"),
         ({"concurrency": ["x"]}, None, {}, "'x' is not a whole number"),
-        ({"endpoints": [{"path": "ioTask", "task": "io"}]}, None, {}, "needs a path starting with /"),
-        ({"endpoints": [{"path": "/ioTask", "task": "disk"}]}, None, {}, "task='disk'; use io, cpu or hello"),
         (None, {"time_s": 0}, {}, "load_sweep.time_s=0"),
         (None, {"time_s": 1}, {}, "load_sweep.time_s=1: siege needs at least 2 s"),
         (None, {"repeats": "many"}, {}, "load_sweep.repeats='many'"),
@@ -65,7 +82,8 @@ def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, messag
     prof = LOAD["load_profiles"]["quick"]
     with pytest.raises(scenarios.ScenarioError, match=message):
         scenarios.build_matrix(
-            INSTANCES, {**prof["probes"], **(probes or {})}, {**prof["sweep"], **(sweep or {})}, **kw
+            INSTANCES, {**prof["probes"], **(probes or {})}, {**prof["sweep"], **(sweep or {})},
+            scenarios=DEMO.as_vars()["scenarios"], profile="quick", **kw
         )
 
 
@@ -76,5 +94,6 @@ def test_slug():
 
 def test_wrk_keeps_time_to_the_second_and_runs_one_second_sweeps():
     prof = LOAD["load_profiles"]["quick"]
-    runs = scenarios.build_matrix(INSTANCES, prof["probes"], {**prof["sweep"], "time_s": 1}, sweep_tool="wrk")
+    runs = scenarios.build_matrix(INSTANCES, prof["probes"], {**prof["sweep"], "time_s": 1}, sweep_tool="wrk",
+                                  scenarios=DEMO.as_vars()["scenarios"], profile="quick")  # fmt: skip
     assert {r["time_s"] for r in runs if r["scenario"] == "sweep"} == {1}

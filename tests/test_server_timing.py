@@ -1,5 +1,6 @@
-"""The server's own clock in the app (app/server_timing.py): the Server-Timing header, the probe log line, and where
-a service's cgroup accounts its CPU (real files captured on this machine and inside a lab host)."""
+"""The server's own clock around every app (roles/gunicorn/files/server_timing.py, wrapped by bench_entry.py): the
+Server-Timing header, the probe log line, and where a service's cgroup accounts its CPU (real files captured on this
+machine and inside a lab host)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from conftest import FIXTURES, ROOT
 
 sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(ROOT / "roles" / "gunicorn" / "files"))
+import bench_entry
 import flask_app
 import server_timing
 
@@ -24,6 +27,7 @@ CGROUP = FIXTURES / "cgroup"
 def app_and_log():
     log = io.StringIO()
     app = flask_app.create_app({"TESTING": True, "IO_DEFAULT_MS": 20, "CPU_DEFAULT_N": 200_000})
+    app.wsgi_app = bench_entry.wrap(app.wsgi_app, "wsgi")
     app.wsgi_app.stream = log
     app.wsgi_app.cgroup_cpu = lambda: 12.5
     return app.test_client(), log

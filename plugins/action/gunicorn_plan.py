@@ -11,10 +11,13 @@ from ansible.plugins.action import ActionBase
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench import app as app_mod
 from bench import plan
 
 ARGUMENT_SPEC = {
     "worker": {"type": "raw", "required": True},
+    "app": {"type": "raw"},
+    "profiles": {"type": "list", "elements": "str"},
     "gunicorn_version": {"type": "raw"},
     "workers": {"type": "raw"},
     **{knob: {"type": "raw"} for knob in plan.KNOBS},
@@ -27,15 +30,21 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        raw_app, profiles = args.pop("app", None), tuple(args.pop("profiles", None) or ("quick", "full"))
         try:
-            instances = plan.plan_instances(**args)
-        except plan.PlanError as exc:
+            # relative paths in the app's description start where ansible-playbook runs (its own process: here)
+            app = app_mod.parse(raw_app, profiles=profiles) if raw_app is not None else app_mod.load_file(
+                app_mod.DEMO_FILE, base=app_mod.catalog.ROOT, profiles=profiles)  # fmt: skip
+            instances = plan.plan_instances(app=app, **args)
+        except (plan.PlanError, app_mod.AppError) as exc:
             result.update(failed=True, msg=str(exc))
             return result
+        types = [i["worker"] for i in instances]
         result.update(
             changed=False,
             instances=instances,
             names=[i["name"] for i in instances],
-            label=plan.run_label([i["name"] for i in instances]),
+            app=app.as_vars(),
+            label=f"{app.name}-{plan.run_label(types)}",
         )
         return result

@@ -12,7 +12,9 @@ PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_t
 The URL of a run is --base-url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
 A probe (scenario "probe") sends the header X-Bench-Probe: NAME with every request: the app then logs when each
 reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one
-/healthz answer, so that it starts on an idle server. A run writes
+answer on the app's ready path (the plan's ready_path), so that it starts on an idle server. A run's request is its
+path, method, body and headers (bench_app.scenarios): siege gets "URL METHOD BODY" and -T for the content type, wrk
+a Lua script (NAME.lua) that sets them. A run writes
 NAME.out (siege's stdout: one line per request), NAME.err (its summary and errors), NAME.meta.json (command, exit
 status, start and end times, whether `timeout` stopped it, how long the server took to settle) and NAME.cpu.json
 (this host's busy CPU time and siege's, every 0.5 s, with the number of CPUs this host may use). Standard library
@@ -41,21 +43,53 @@ def tool_of(run: dict) -> str:
     return "wrk" if run.get("tool") == "wrk" else "siege"
 
 
+def lua_string(text: str) -> str:
+    """A Lua long string holding text as it is (no escapes are read inside one)."""
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[\n{text}]{'=' * level}]"  # a newline right after the opening bracket is dropped by Lua
+
+
+def wrk_script(run: dict) -> str:
+    """wrk's Lua setup for a request other than a plain GET: its method, body and headers."""
+    lines = [f"wrk.method = {lua_string(run.get('method') or 'GET')}"]
+    if run.get("body") is not None:
+        lines.append(f"wrk.body = {lua_string(run['body'])}")
+    for key, value in (run.get("headers") or {}).items():
+        lines.append(f"wrk.headers[{lua_string(key)}] = {lua_string(str(value))}")
+    return "\n".join(lines) + "\n"
+
+
 def command(plan: dict, run: dict) -> list[str]:
     bound = ["timeout", "--kill-after=5", str(int(run["timeout_s"]))]
-    url, concurrency = plan["base_url"] + run["endpoint"], int(run["concurrency"])
+    # path: the scenario's URL path (plans before bench_app.scenarios named it endpoint)
+    url, concurrency = plan["base_url"] + run.get("path", run["endpoint"]), int(run["concurrency"])
+    method, body, headers = run.get("method") or "GET", run.get("body"), dict(run.get("headers") or {})
     if tool_of(run) == "wrk":  # time-based only; one thread per CPU this host may use, never more than connections
         threads = max(1, min(concurrency, len(os.sched_getaffinity(0))))
         close = ["-H", "Connection: close"] if run["connection"] == "close" else []
+        script = []
+        if method != "GET" or body is not None or headers:
+            path = os.path.join(plan["out_dir"], run["name"] + ".lua")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(wrk_script(run))
+            script = ["-s", path]
         return [
             *bound, "wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{int(run['time_s'])}s", "--latency",
-            "--timeout", f"{int(plan.get('socket_timeout_s', 30))}s", *close, url,
+            "--timeout", f"{int(plan.get('socket_timeout_s', 30))}s", *close, *script, url,
         ]  # fmt: skip
     amount = ["-r", str(run["reps"])] if run.get("reps") else ["-t", f"{int(run['time_s'])}S"]
     rc_file = os.path.join(plan["rc_dir"], f"{run['connection']}.siegerc")
     # Probes carry a marker: the app then logs each request's arrival, departure and CPU under the run's name.
     marker = ["-H", f"{PROBE_HEADER}: {run['name']}"] if run.get("scenario") == "probe" else []
-    return [*bound, "siege", "-R", rc_file, "-c", str(concurrency), *marker, *amount, url]
+    content_type = headers.pop("Content-Type", None) or headers.pop("content-type", None)
+    extra = [arg for key, value in headers.items() for arg in ("-H", f"{key}: {value}")]
+    if content_type:
+        extra += ["-T", content_type]
+    # siege's URL format: "URL METHOD BODY" (a body on the command line; siege sends it as it is)
+    target = url if method == "GET" and body is None else f"{url} {method}" + (f" {body}" if body is not None else "")
+    return [*bound, "siege", "-R", rc_file, "-c", str(concurrency), *marker, *extra, *amount, target]
 
 
 def host_busy_s() -> float:
@@ -121,14 +155,14 @@ def write_json(path: str, data) -> None:
     os.replace(tmp, path)
 
 
-def settle(base_url: str, timeout_s: float) -> float:
-    """Wait until the app has answered one /healthz; return how long that took. A time-based siege or wrk stops
-    with requests still queued at the server (in its listen backlog, or in gthread's queue), which a sync worker
-    then serves one by one: seen on the lab, the first request of the run after a c=10 warm-up of 100 ms IO waited
-    0.95 s. Served in order, this request comes back when they are done, so the run starts on an idle server."""
+def settle(base_url: str, timeout_s: float, ready_path: str = "/healthz") -> float:
+    """Wait until the app has answered one request on its ready path; return how long that took. A time-based siege or
+    wrk stops with requests still queued at the server (in its listen backlog, or in gthread's queue), which a sync
+    worker then serves one by one: seen on the lab, the first request of the run after a c=10 warm-up of 100 ms IO
+    waited 0.95 s. Served in order, this request comes back when they are done, so the run starts on an idle server."""
     started = time.time()
     try:
-        with urllib.request.urlopen(base_url + "/healthz", timeout=timeout_s) as response:
+        with urllib.request.urlopen(base_url + ready_path, timeout=timeout_s) as response:
             response.read()
     except OSError:
         pass  # an app that does not answer: the run itself shows it, with the reason
@@ -199,7 +233,8 @@ def main(argv: list[str]) -> int:
         parser.error("run needs --base-url")
     plan = {**plan, "base_url": args.base_url.rstrip("/")}
     run = {**run, "concurrency": share(int(run["concurrency"]), args.host_index, args.hosts)}
-    settled_s = settle(plan["base_url"], float(run["timeout_s"])) if run.get("time_s") else None
+    ready = plan.get("ready_path", "/healthz")
+    settled_s = settle(plan["base_url"], float(run["timeout_s"]), ready) if run.get("time_s") else None
     if args.start_at:
         time.sleep(max(0.0, args.start_at - time.time()))
     label = run.get("label", run["name"])

@@ -15,7 +15,7 @@ sent by the harness's probes only) also writes one line to stderr, i.e. the unit
 the last departure's reading minus the first arrival's is what the service (master and workers) spent on it.
 Requests without the marker pay two clock reads and one header; nothing is written.
 
-Standard library only: it is copied beside the app on the app hosts.
+Standard library only: the gunicorn role installs it beside bench_entry.py, which wraps every app in it.
 """
 
 from __future__ import annotations

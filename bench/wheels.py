@@ -1,0 +1,96 @@
+"""The lock of one virtualenv (one app under one worker type, for one Python and architecture of the app hosts) and
+its wheels in the controller's wheelhouse, made once and reused: the worker type's locked packages, the pins its
+knobs add and the app's own requirements, resolved together (bench/resolve.py); then every pinned wheel downloaded
+(no dependencies: the lock has them all), and the app itself as a wheel when it comes as one (or as an sdist, built
+here into a pure-Python wheel). A lock is named by a hash of everything that went into it, so a change of any input
+makes a new one and an unchanged run resolves nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import catalog, resolve
+
+ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _pip(args: list[str], python: str) -> subprocess.CompletedProcess:
+    return subprocess.run([python, "-m", "pip", *args, "--disable-pip-version-check", "--quiet"],
+                          capture_output=True, text=True, check=False, timeout=900)  # fmt: skip
+
+
+def app_wheel(src: Path, wheelhouse: Path, *, python: str = sys.executable, index_args: list[str] | None = None) -> str:
+    """The app's own wheel in the wheelhouse (its file name): a wheel is copied, an sdist built here. A wheel that
+    only runs on this controller's platform is refused: the hosts install it with no compiler."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    if src.name.endswith(".whl"):
+        built = src
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-sdist-") as tmp:
+            proc = _pip(["wheel", "--no-deps", "--wheel-dir", tmp, *(index_args or []), str(src)], python)
+            if proc.returncode != 0:
+                raise resolve.ResolveError(f"bench_app.src={src.name}: cannot build a wheel of it: "
+                                           f"{resolve.explain(proc.stderr, resolve.Tag('?', '?'))}")  # fmt: skip
+            built_file = next(Path(tmp).glob("*.whl"))
+            if not built_file.name.endswith("-none-any.whl"):
+                raise resolve.ResolveError(
+                    f"bench_app.src={src.name}: it builds {built_file.name}, compiled for this controller; give a "
+                    "wheel built for the hosts (their Python and architecture) instead"
+                )
+            shutil.copy2(built_file, wheelhouse / built_file.name)
+            return built_file.name
+    shutil.copy2(built, wheelhouse / built.name)
+    return built.name
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def lock(instance: dict, app: dict, tag: resolve.Tag, *, cache: Path, index_args: list[str] | None = None,
+         python: str = sys.executable) -> dict:  # fmt: skip
+    """The lock of one instance (gunicorn_plan's: worker, requirements, app_requirements) for one tag, made unless
+    it exists: {lock: path of its pin file, wheels: the wheelhouse folder, app_wheel: file name or None,
+    changed: made now}. Raises resolve.ResolveError naming the package."""
+    worker = instance["worker"]
+    lock_file = catalog.load().type(worker).lock_file
+    locked = resolve.requirement_lines(lock_file.read_text()) + list(instance["requirements"])
+    wanted = list(instance["app_requirements"])
+    src = Path(app["src"])
+    archive = src.is_file()
+    digest = hashlib.sha256(json.dumps([locked, wanted, tag.name], sort_keys=True).encode()).hexdigest()[:16]
+    wheelhouse = cache / "wheelhouse" / tag.name
+    out = cache / "locks" / tag.name / app["name"] / f"{worker}-{digest}.txt"
+    answer = {"lock": str(out), "wheels": str(wheelhouse), "app_wheel": None, "app_wheel_sha256": None,
+              "changed": False}  # fmt: skip
+    if archive:
+        name = app_wheel(src, wheelhouse, python=python, index_args=index_args)
+        answer |= {"app_wheel": name, "app_wheel_sha256": sha256(wheelhouse / name)}
+    if out.is_file():
+        return answer
+    pins = resolve.resolve(locked, wanted, tag, who=f"worker {worker}", index_args=index_args, python=python)
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    proc = _pip(["download", "--no-deps", "--dest", str(wheelhouse), *tag.pip_args(), *(index_args or []),
+                 *(p.line() for p in pins)], python)  # fmt: skip
+    if proc.returncode != 0:
+        raise resolve.ResolveError(f"worker {worker}: {resolve.explain(proc.stderr, tag)}")
+    header = (f"# {app['name']} under {worker} for {tag.name}: {lock_file.name} and the app's requirements "
+              f"({', '.join(wanted) or 'none'}), resolved by bench/wheels.py\n")  # fmt: skip
+    _atomic_write(out, header + "".join(p.line() + "\n" for p in pins))
+    return answer | {"changed": True}
