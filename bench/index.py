@@ -36,7 +36,8 @@ def missing(results: dict) -> str:
 
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
     """task label -> worker config -> [(run_id, value)]: the probes' requests at once (siege's effective concurrency
-    in older runs), one CPU request's CPU time, and sweep rps at the largest concurrency of each endpoint."""
+    in older runs), one CPU request's CPU time, and sweep rps at the largest concurrency of each endpoint. Each app
+    has its own charts: its label starts with its name (the demo app's, as before apps were data, does not)."""
     out: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for run in runs:
         if not run["complete"]:
@@ -60,6 +61,8 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
                 label = f"rps, {f.endpoint} at c={f.concurrency}"
             else:
                 continue
+            app = history.app_name(data)
+            label = label if app == "demo" else f"{app}: {label}"
             out.setdefault(label, {}).setdefault(f.config, []).append((data["run_id"], f.value))
     return out
 
@@ -72,6 +75,7 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
         data = run["data"]
         row = {"run_id": data["run_id"], "link": f"{run['dir'].name}/report.md", "reported": run["reported"],
                "started": data.get("started"), "commit": data.get("git_commit"), "profile": data.get("profile"),
+               "app": history.app_name(data),
                "workers": data.get("workers_tested") or data.get("worker"),
                "missing": None if run["complete"] or not run["reported"] else missing(data)}  # fmt: skip
         if run["reported"]:

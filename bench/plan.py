@@ -151,12 +151,11 @@ def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=N
     return instances
 
 
-def run_label(names: list[str], cat: catalog_mod.Catalog | None = None) -> str:
-    """A run's name for its folder: all (every type), a set's name (classic), or the types joined by '+'."""
+def run_label(names: list[str], cat: catalog_mod.Catalog | None = None, interfaces=catalog_mod.INTERFACES) -> str:
+    """A run's name for its folder: all (every type that serves the app's interfaces), a set's name (classic), or the
+    types joined by '+'."""
     cat = cat or catalog_mod.load()
-    if set(names) == set(cat.names) or (
-        len(names) > 1 and set(names) == {n for n in cat.names if cat.type(n).app in {cat.type(m).app for m in names}}
-    ):
+    if set(names) == {n for n in cat.names if cat.type(n).app in interfaces}:
         return "all"
     for set_name, members in cat.sets.items():
         if set(names) == set(members):

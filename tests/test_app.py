@@ -9,7 +9,6 @@ import time
 
 import apps
 import pytest
-
 from conftest import ROOT
 
 from bench import app as app_spec

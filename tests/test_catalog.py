@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES
 
 from bench import catalog, history, plan, report, stats
 

@@ -7,8 +7,9 @@ import copy
 
 import pytest
 import yaml
+from conftest import ROOT
 
-from bench import catalog, plan
+from bench import app, catalog, plan
 
 CLASSIC = ["sync", "gthread", "gevent", "eventlet", "tornado"]
 EIGHT = [*CLASSIC, "gevent_pywsgi", "asgi", "uvicorn"]
@@ -158,3 +159,17 @@ def test_a_malformed_catalog_is_refused_naming_the_entry(edit, message):
     edit(broken)
     with pytest.raises(catalog.CatalogError, match=message):
         catalog.parse(broken)
+
+
+def test_all_means_every_type_the_apps_interfaces_serve_and_instances_are_named_by_app():
+    notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
+    got = plan.plan_instances("all", app=notes)
+    wsgi = [n for n in catalog.load().names if catalog.load().type(n).app == "wsgi"]
+    assert [i["worker"] for i in got] == wsgi and "asgi" not in wsgi
+    assert [i["name"] for i in got] == [f"notes-{n}" for n in wsgi]
+    assert {i["entry"] for i in got} == {"notes:create_app()"} and got[0]["app_packages"] == ["Flask", "marshmallow"]
+    assert plan.run_label(wsgi, interfaces=("wsgi",)) == "all", "every type the app can run on"
+    assert plan.run_label(wsgi) == "+".join(wsgi) and plan.run_label(["asgi", "uvicorn"]) == "asgi+uvicorn"
+    with pytest.raises(app.AppError, match=r"^worker=asgi: asgi serves ASGI apps and bench_app notes has only "
+                       r"entry.wsgi; use worker types of its interface: sync, gthread"):  # fmt: skip
+        plan.plan_instances("asgi", app=notes)

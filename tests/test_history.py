@@ -112,6 +112,21 @@ def test_runs_on_another_app_host_type_are_not_compared():
     assert history.host_type({"hosts": {"app1": {"role": "app", "cores": 4}}}) == "? x4", "no pinning: its cores"
 
 
+def test_runs_of_another_app_are_not_compared_and_have_their_own_trends(tmp_path):
+    """Two apps benchmarked on the same hosts keep their own history: bench_app.name is part of what is comparable."""
+    runs = series([1.0] * 5)
+    assert on_point(history.changes(run_with(0.5, 9), runs)), "runs before bench_app ran the demo app: the same app"
+    notes = [dict(r, app={"name": "notes"}) for r in runs]
+    assert not on_point(history.changes(run_with(0.5, 9), notes)), "the demo's run against the notes app's history"
+    assert on_point(history.changes(dict(run_with(0.5, 9), app={"name": "notes"}), notes))
+    for run in [*runs, *(dict(r, run_id=f"notes{i}", app={"name": "notes"}) for i, r in enumerate(runs))]:
+        write_run(tmp_path, run)
+    labels = set(index.trend_points(history.load_runs(tmp_path)))
+    assert labels and {label.startswith("notes: ") for label in labels} == {True, False}
+    text = index.render(tmp_path).read_text()
+    assert "| [notes0](notes0/report.md) | `abc` | notes |" in text.replace("`" + runs[0]["git_commit"] + "`", "`abc`")
+
+
 def test_an_improvement_is_flagged_but_not_as_a_regression():
     runs = series([1.0, 1.01, 0.99, 1.0, 1.5])
     change = next(c for c in history.changes(runs[4], runs[:4]) if (c["config"], c["point"], c["metric"]) == POINT)

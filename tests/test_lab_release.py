@@ -171,8 +171,9 @@ def decide(tmp_path: Path, instances: list[dict]) -> list[str]:
             "bench_app_dir": str(tmp_path / "opt"),
             "bench_app_instances": instances,
             # what the wheelhouse step (bench_lock) says of each instance: its lock on the controller
-            "bench_app_locks": {i["name"]: {"lock": str(tmp_path / f"locks/{i['name']}.txt"), "app_wheel": None}
-                                for i in instances},  # fmt: skip
+            "bench_app_locks": {
+                i["name"]: {"lock": str(tmp_path / f"locks/{i['name']}.txt"), "app_wheel": None} for i in instances
+            },
             "bench_app_venv": "{{ bench_app_dir }}/venvs/{{ bench_app_instance.name }}",
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
         },

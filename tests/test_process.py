@@ -89,7 +89,8 @@ def test_readiness_refuses_a_process_that_runs_another_config():
                 "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
     proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
     assert proc.returncode != 0
-    assert "gunicorn@demo-gthread is not running what was deployed: config_sha256 is " in proc.stdout, proc.stdout[-3000:]
+    wrong = "gunicorn@demo-gthread is not running what was deployed: config_sha256 is "
+    assert wrong in proc.stdout, proc.stdout[-3000:]
     again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
                      json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
     assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]

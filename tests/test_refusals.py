@@ -117,6 +117,10 @@ CONTROLLER = [
 ]  # fmt: skip
 
 ON_HOSTS = [
+    # the app's requirements are resolved for the app host's own Python, on the controller, before any host changes
+    (BENCH, [*app(requirements=["Flask==0.0.1", "marshmallow"]), "-e", "worker=sync"],
+     r"bench_app notes cannot be installed on Python 3\.\d+ \(x86_64\): worker sync: Flask==0\.0\.1: no version "
+     r"that fits \(there are: .*\)\. Nothing was changed on any host", None),
     (BENCH, ["-e", "load_install_siege=false"],
      "siege is not installed on load host load1 and load_install_siege=false", "siege_missing"),
     (DEPLOY, ["-e", "worker=sync", "-e", "gunicorn_port=8081"],

@@ -34,7 +34,8 @@ def test_quick_profile_covers_every_type_probe_and_sweep():
     assert all(w["discard"] and w["time_s"] == 1 for w in warmups) and len(warmups) == 15
     assert {r["connection"] for r in runs} == {"close"}
     assert next(r for r in runs if r["worker"] == "eventlet")["gunicorn_version"] == "25.3.0"
-    assert {r["instance"] for r in runs if r["worker"] == "sync"} == {"demo-sync"} and {r["app"] for r in runs} == {"demo"}
+    assert {r["instance"] for r in runs if r["worker"] == "sync"} == {"demo-sync"}
+    assert {r["app"] for r in runs} == {"demo"}
     assert {r["endpoint"] for r in runs if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask?n=650000"}
     assert {r["endpoint"] for r in matrix("full") if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask"}
 
@@ -50,7 +51,9 @@ def test_an_apps_own_scenarios_carry_their_request_and_status_into_each_run():
     stats = [r for r in runs if r["scenario_name"] == "stats"]
     assert {r["scenario"] for r in stats} == {"probe", "sweep", "warmup"} and {r["task"] for r in stats} == {"cpu"}
     assert not [r for r in runs if r["scenario_name"] == "bad_limit"], "bad_limit is in the full profile only"
-    assert [r for r in matrix("full", plan.plan_instances("gthread", app=notes), notes) if r["scenario_name"] == "bad_limit"]
+    full = matrix("full", plan.plan_instances("gthread", app=notes), notes)
+    assert [r for r in full if r["scenario_name"] == "bad_limit"]
+
 
 def test_full_profile_repeats_sweep_points():
     runs = matrix("full", INSTANCES[:1])
@@ -82,8 +85,12 @@ def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, messag
     prof = LOAD["load_profiles"]["quick"]
     with pytest.raises(scenarios.ScenarioError, match=message):
         scenarios.build_matrix(
-            INSTANCES, {**prof["probes"], **(probes or {})}, {**prof["sweep"], **(sweep or {})},
-            scenarios=DEMO.as_vars()["scenarios"], profile="quick", **kw
+            INSTANCES,
+            {**prof["probes"], **(probes or {})},
+            {**prof["sweep"], **(sweep or {})},
+            scenarios=DEMO.as_vars()["scenarios"],
+            profile="quick",
+            **kw,
         )
 
 

@@ -45,6 +45,6 @@ class ActionModule(ActionBase):
             instances=instances,
             names=[i["name"] for i in instances],
             app=app.as_vars(),
-            label=f"{app.name}-{plan.run_label(types)}",
+            label=f"{app.name}-{plan.run_label(types, interfaces=tuple(app.entries))}",
         )
         return result

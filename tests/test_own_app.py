@@ -1,0 +1,159 @@
+"""Benchmark your own app (issue 14), on the lab: the notes example (examples/notes, a package of several modules
+over SQLite with its own requirements and a JSON POST endpoint) on every WSGI worker type, verified then loaded;
+verify_only; an app that answers 500 or does not import; two apps one after the other on one app host."""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+
+import pytest
+import yaml
+from conftest import ROOT, lab_is_possible, playbook
+from labtools import ansible
+
+from bench import catalog, history
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+NOTES = ["-e", "@examples/notes/notes.bench.yml"]
+NOTES_APP = yaml.safe_load((ROOT / "examples/notes/notes.bench.yml").read_text())["bench_app"]
+WSGI = [n for n in catalog.load().names if catalog.load().type(n).app == "wsgi"]
+# the quick profile, smaller: two bursts per probe, one 2 s sweep point per scenario (make test's time)
+SHORT = ["-e", json.dumps({"load_probes": {"concurrency": [1, 4], "calibration_reps": 2},
+                           "load_sweep": {"concurrency": [4], "time_s": 2, "warmup_s": 0, "repeats": 1}})]  # fmt: skip
+
+
+def run_dir_of(proc) -> str:
+    found = re.search(r"Run (\S+): raw output, results.json and report.md go to (\S+)/", proc.stdout)
+    assert found, proc.stdout[-3000:]
+    return found.group(2)
+
+
+@pytest.fixture(scope="module")
+def notes(lab):
+    """One run of the notes example on every WSGI type (worker=all: the types its interface serves)."""
+    proc = playbook("bench.yml", *NOTES, "-e", "worker=all", *SHORT, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    return run_dir, json.loads((run_dir / "results.json").read_text()), (run_dir / "report.md").read_text()
+
+
+def test_the_example_runs_on_every_wsgi_type_as_gunicorn_at_notes_type(notes):
+    run_dir, results, _ = notes
+    assert results["workers_tested"] == WSGI and run_dir.name.endswith("-notes-all")
+    assert results["app"]["name"] == "notes" and results["complete"], results.get("failures")
+    units = ansible("app", "-m", "ansible.builtin.shell", "-a", "ls /etc/gunicorn /opt/bench/venvs")["app1"]["stdout"]
+    assert all(f"notes-{t}.conf.py" in units and f"notes-{t}\n" in units + "\n" for t in WSGI), units
+
+
+def test_every_scenario_was_verified_on_every_type_before_its_load(notes):
+    _, results, report = notes
+    for worker in WSGI:
+        rows = results["verify"][worker]
+        assert [(r["name"], r["method"], r["status"], r["ok"]) for r in rows] == [
+            ("list", "GET", 200, True), ("create", "POST", 201, True), ("stats", "GET", 200, True),
+            ("bad_limit", "GET", 400, True),
+        ]  # fmt: skip
+        assert f"| {worker} | all 4 | list, create, stats, bad_limit | as each must | as expected |" in report
+
+
+def test_its_own_packages_versions_come_from_each_virtualenv(notes):
+    _, results, report = notes
+    for worker in WSGI:
+        got = results["versions"][worker]
+        assert re.fullmatch(r"3\.\d+\.\d+", got["Flask"]) and re.fullmatch(r"[34]\.\d+\.\d+", got["marshmallow"])
+        assert got["gunicorn"] == catalog.load().type(worker).default_version
+    header = next(line for line in report.splitlines() if line.startswith("| worker | python | gunicorn |"))
+    assert "| Flask | marshmallow |" in header, header
+    for worker in WSGI:  # the process loaded the package's modules from the app's folder on the host
+        assert {"notes/__init__.py", "notes/db.py", "notes/views.py"} <= set(results["processes"][worker]["app_sha256"])
+
+
+def test_the_json_post_was_sent_with_its_body_and_answered_201_under_load(notes):
+    run_dir, results, report = notes
+    created = [r for r in results["results"] if r["scenario_name"] == "create"]
+    assert created and all(r["method"] == "POST" and r["valid"] and r["transactions"] > 0 for r in created)
+    assert "### `POST /notes`" in report
+    with tarfile.open(run_dir / "raw" / "gthread@load1.tar.gz") as tar:
+        out = tar.extractfile("./gthread-sweep-POST-notes-c4-r1.out").read().decode()
+    statuses = {line.split()[1] for line in out.splitlines() if line.startswith("HTTP/")}
+    assert statuses == {"201"}, statuses  # each answer is the app's "created": the body arrived as JSON
+
+
+def test_its_cpu_scenario_gets_a_verdict_like_the_builtin_probes(notes):
+    _, results, report = notes
+    stats = [r for r in results["results"] if r["scenario_name"] == "stats" and r["scenario"] == "probe"]
+    assert {r["worker"] for r in stats} == set(WSGI) and all(r["task"] == "cpu" for r in stats)
+    verdicts = report[report.index("## Verdict") : report.index("## Changes")]
+    assert all(re.search(rf"^\| {w} \| .* \| cpu \| 4 \|", verdicts, re.M) for w in WSGI), verdicts
+
+
+def test_verify_only_prints_the_table_and_loads_nothing(notes):
+    latest = (ROOT / "reports/latest").resolve()
+    proc = playbook("bench.yml", *NOTES, "-e", "worker=sync,gevent", "-e", "verify_only=true", timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert re.search(r"sync +create +POST /notes +201 +201 +[0-9.]+ s +ok", proc.stdout), proc.stdout[-3000:]
+    assert re.search(r"gevent +bad_limit +GET /notes\?limit=0 +400 +400 +[0-9.]+ s +ok", proc.stdout)
+    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    assert run_dir.name.endswith("-notes-sync+gevent-verify")
+    assert not list((run_dir / "raw").glob("*@load1.tar.gz")), "nothing was loaded"
+    assert not (run_dir / "report.md").exists() and (ROOT / "reports/latest").resolve() == latest
+    assert run_dir not in [r["dir"] for r in history.load_runs(ROOT / "reports")], "no place in the history"
+
+
+def test_an_app_that_answers_500_is_stopped_at_verify_with_the_answer_and_the_run_goes_on(lab):
+    proc = playbook("bench.yml", "-e", "@tests/fixtures/apps/faulty/faulty.bench.yml", "-e", "worker=sync,gthread",
+                    *SHORT, timeout=600)  # fmt: skip
+    assert proc.returncode != 0 and "worker type(s) sync, gthread failed" in proc.stdout, proc.stdout[-3000:]
+    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    report = (run_dir / "report.md").read_text()
+    for worker in ("sync", "gthread"):
+        failure = json.loads((run_dir / "raw" / f"{worker}.failure.json").read_text())
+        assert failure["phase"] == "verifying it" and failure["action"] == "continue"
+        assert "GET /boom answered 500, expected 200: " in failure["message"], failure["message"]
+        assert f"| {worker} | boom | GET /boom | 200 | 500 |" in report and "**wrong**: " in report
+        assert f"| {worker} | fine | GET / | 200 | 200 |" in report
+    assert not list((run_dir / "raw").glob("*@load1.tar.gz")), "neither type was loaded"
+
+
+def test_an_app_whose_entry_does_not_import_fails_its_turn_with_the_journal(lab):
+    broken = json.dumps(
+        {
+            "bench_app": {
+                **yaml.safe_load((ROOT / "tests/fixtures/apps/faulty/faulty.bench.yml").read_text())["bench_app"],
+                "entry": "faulty:missing",
+            }
+        }
+    )
+    proc = playbook("bench.yml", "-e", broken, "-e", "worker=sync", *SHORT, timeout=600)
+    assert proc.returncode != 0
+    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    failure = json.loads((run_dir / "raw" / "sync.failure.json").read_text())
+    assert failure["phase"] == "starting it" and failure["instance"] == "faulty-sync"
+    assert any("Failed to find attribute 'missing' in 'faulty'" in line for line in failure["journal"]), failure
+
+
+def test_two_apps_live_side_by_side_on_one_host_and_keep_their_own_history(notes):
+    """After the notes example, the demo app on the same host: both instances stay deployed, each run is compared
+    with its own app's runs only, and the index names the app of each run and charts each app apart."""
+    notes_dir, _, _ = notes
+    proc = playbook("bench.yml", "-e", "worker=sync", *SHORT, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    demo_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    demo = json.loads((demo_dir / "results.json").read_text())
+    assert demo["app"]["name"] == "demo" and demo["processes"]["sync"]["app_sha256"].keys() >= {"flask_app.py"}
+    both = ansible("app", "-m", "ansible.builtin.shell", "-a", "ls /etc/gunicorn /opt/bench/apps")["app1"]["stdout"]
+    assert {"demo-sync.conf.py", "notes-sync.conf.py", "demo", "notes"} <= set(both.split()), both
+    runs = [r for r in history.load_runs(ROOT / "reports") if r["complete"]]
+    notes_runs = [r["data"] for r in runs if history.app_name(r["data"]) == "notes"]
+    assert not any(history.comparable(demo, n) for n in notes_runs), "a demo run is never compared with notes runs"
+    index = (ROOT / "reports/index.md").read_text()
+    rows = {name: next(line for line in index.splitlines() if f"[{name}]" in line)
+            for name in (notes_dir.name, demo_dir.name)}  # fmt: skip
+    assert "| notes | " in rows[notes_dir.name] and "| demo | " in rows[demo_dir.name], rows
+    assert re.search(r"!\[notes: [^]]+\]\(trend-notes", index), "the notes app's trends are charted apart"
