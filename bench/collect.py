@@ -110,8 +110,10 @@ def parse_one(base: Path, meta: dict, run: dict) -> dict:
     common = {"host": meta.get("host"), "concurrency": meta.get("concurrency", run["concurrency"]),
               "started": meta.get("started"), "finished": meta.get("finished"), "settle_s": meta.get("settle_s"),
               "load_resources": resources.load_usage(cpu) if cpu else None}  # fmt: skip
+    expected_status = int(run.get("status") or 200)  # runs planned before bench_app.scenarios: 200
     if run.get("tool") == "wrk":
         w = wrk.parse(out, err, rc)
+        w.expected_status = expected_status
         return {**common, "tool": "wrk", "transactions": w.transactions, "failed": w.failed, "elapsed_s": w.elapsed_s,
                 "rps": w.rps, "times": [], "p50_s": w.percentiles.get(50.0), "p90_s": w.percentiles.get(90.0),
                 "p99_s": w.percentiles.get(99.0), "max_s": w.max_s, "siege_concurrency": None,
@@ -124,7 +126,7 @@ def parse_one(base: Path, meta: dict, run: dict) -> dict:
             "times": times, "p50_s": stats.percentile(times, 50), "p90_s": stats.percentile(times, 90),
             "p99_s": stats.percentile(times, 99), "max_s": max(times) if times else None,
             "siege_concurrency": parsed.summary.get("concurrency"),
-            "reason": parsed.invalid_reason(expected_transactions=expected)}  # fmt: skip
+            "reason": parsed.invalid_reason(expected, expected_status)}  # fmt: skip
 
 
 def total(values: list, combine=sum):

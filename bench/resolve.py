@@ -79,8 +79,18 @@ def direct_conflicts(locked: list[str], wanted: list[str], who: str) -> list[str
     return found
 
 
+# What pip says when it cannot reach an index (it then finds no version of anything, which is not the package's fault).
+UNREACHABLE = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
+               "Max retries exceeded", "Could not fetch URL", "Network is unreachable", "No route to host")  # fmt: skip
+
+
 def explain(stderr: str, tag: Tag) -> str:
     """pip's refusal, in one sentence that names the package."""
+    if any(sign in stderr for sign in UNREACHABLE):
+        pkg = re.search(r"No matching distribution found for (\S+)", stderr)
+        return (f"pip could not reach the package index{' for ' + pkg.group(1) if pkg else ''} from this machine: "
+                "give it one it can reach (bench_app_pip_download_args: [--index-url, https://...] or "
+                "[--find-links, /path/to/wheels])")  # fmt: skip
     missing = re.search(r"No matching distribution found for (\S+)", stderr)
     if missing:
         name = re.escape(missing.group(1))

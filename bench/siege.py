@@ -77,8 +77,10 @@ class SiegeRun:
             return int(self.summary["failed_transactions"])
         return sum(1 for r in self.requests if r.status >= 400) + len(self.errors)
 
-    def invalid_reason(self, expected_transactions: int | None = None) -> str | None:  # noqa: PLR0911 -- checks in order
-        """Why this run must not be averaged in, or None when it is valid."""
+    def invalid_reason(self, expected_transactions: int | None = None, expected_status: int = 200) -> str | None:  # noqa: PLR0911 -- checks in order
+        """Why this run must not be averaged in, or None when it is valid. expected_status: the status every answer
+        must have (the scenario's, bench_app.scenarios; siege counts a 4xx or 5xx answer as a transaction that is
+        neither successful nor failed)."""
         if self.timed_out:
             how = "killed" if self.rc in (137, -9) else "stopped"
             return f"siege did not finish in time and was {how} by timeout (exit {self.rc}): server hung or too slow"
@@ -90,9 +92,10 @@ class SiegeRun:
             return f"zero transactions ({self.first_error() or 'no error shown'})"
         if self.failed:
             return f"{self.failed} failed transactions ({self.first_error() or 'HTTP errors'})"
-        bad = [r for r in self.requests if r.status >= 400]
+        bad = [r for r in self.requests if r.status != expected_status]
         if bad:
-            return f"{len(bad)} responses with HTTP status >= 400 (first: {bad[0].status} {bad[0].path})"
+            return (f"{len(bad)} responses with another HTTP status than {expected_status} "
+                    f"(first: {bad[0].status} {bad[0].path})")  # fmt: skip
         if expected_transactions is not None and len(self.requests) != expected_transactions:
             return f"{len(self.requests)} of {expected_transactions} requests completed"
         return None

@@ -38,14 +38,22 @@ class WrkRun:
     non_2xx: int = 0
     rc: int = 0
     error: str | None = None
+    # The status the scenario must answer (bench_app.scenarios): wrk counts only answers outside 2xx/3xx, so for a
+    # scenario that must answer 4xx or 5xx those are its transactions, and any other answer cannot be told apart.
+    expected_status: int = 200
+
+    @property
+    def wrong(self) -> int:
+        """Answers of the wrong class: non-2xx/3xx ones, or, for a scenario that must answer >= 400, the others."""
+        return self.requests - self.non_2xx if self.expected_status >= 400 else self.non_2xx
 
     @property
     def failed(self) -> int:
-        return self.non_2xx + sum(self.socket_errors.values())
+        return self.wrong + sum(self.socket_errors.values())
 
     @property
     def transactions(self) -> int:
-        return max(self.requests - self.non_2xx, 0)
+        return max(self.requests - self.wrong, 0)
 
     def invalid_reason(self) -> str | None:
         if self.rc in TIMEOUT_EXIT:
@@ -56,8 +64,11 @@ class WrkRun:
             return "zero requests completed"
         if self.failed:
             errors = ", ".join(f"{k} {v}" for k, v in self.socket_errors.items() if v)
+            kind = "2xx/3xx" if self.expected_status >= 400 else "non-2xx/3xx"
             parts = ([f"socket errors: {errors}"] if errors else []) + (
-                [f"{self.non_2xx} non-2xx/3xx responses"] if self.non_2xx else []
+                [f"{self.wrong} {kind} responses (the scenario must answer {self.expected_status})"]
+                if self.wrong
+                else []
             )
             return f"{self.failed} failed requests ({'; '.join(parts)})"
         return None

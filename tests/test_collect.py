@@ -178,8 +178,15 @@ def test_wrk_non_2xx_responses_are_failures_not_transactions(tmp_path):
     with_503s = hello.replace("Requests/sec:", "  Non-2xx or 3xx responses: 95\nRequests/sec:")
     parsed = wrk.parse(with_503s)
     assert (parsed.requests, parsed.non_2xx, parsed.transactions, parsed.failed) == (8495, 95, 8400, 95)
-    assert parsed.invalid_reason() == "95 failed requests (95 non-2xx/3xx responses)"
+    assert parsed.invalid_reason() == "95 failed requests (95 non-2xx/3xx responses (the scenario must answer 200))"
+    must_fail = wrk.parse(with_503s)
+    must_fail.expected_status = 503  # a scenario that must answer 503: the others are the wrong ones
+    assert (must_fail.transactions, must_fail.failed) == (95, 8400)
+    assert must_fail.invalid_reason() == "8400 failed requests (8400 2xx/3xx responses (the scenario must answer 503))"
     sweep = wrk_run(tmp_path, hello, with_503s)
     assert (sweep["transactions"], sweep["failed"]) == (8495 + 8400, 95)
     assert sweep["availability"] == round(100 * 16895 / (16895 + 95), 2)
-    assert not sweep["valid"] and sweep["invalid_reason"] == "load2: 95 failed requests (95 non-2xx/3xx responses)"
+    assert not sweep["valid"]
+    assert (
+        sweep["invalid_reason"] == "load2: 95 failed requests (95 non-2xx/3xx responses (the scenario must answer 200))"
+    )

@@ -59,7 +59,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def run_dir_of(output: str) -> Path:
-    found = re.findall(r"reports/(\d{8}T\d{6}Z-[a-z+]+)", output)
+    found = re.findall(r"reports/(\d{8}T\d{6}Z-[a-z0-9_+-]+)", output)
     assert found, output[-3000:]
     return REPORTS / found[-1]
 

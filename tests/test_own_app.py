@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 import yaml
-from conftest import ROOT, lab_is_possible, playbook
+from conftest import ROOT, demo_app, lab_is_possible, playbook
 from labtools import ansible
 
 from bench import catalog, history
@@ -96,6 +96,7 @@ def test_its_cpu_scenario_gets_a_verdict_like_the_builtin_probes(notes):
 def test_verify_only_prints_the_table_and_loads_nothing(notes):
     latest = (ROOT / "reports/latest").resolve()
     proc = playbook("bench.yml", *NOTES, "-e", "worker=sync,gevent", "-e", "verify_only=true", timeout=600)
+    print(proc.stdout[proc.stdout.index("Verified before load") :][:1200])
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert re.search(r"sync +create +POST /notes +201 +201 +[0-9.]+ s +ok", proc.stdout), proc.stdout[-3000:]
     assert re.search(r"gevent +bad_limit +GET /notes\?limit=0 +400 +400 +[0-9.]+ s +ok", proc.stdout)
@@ -142,7 +143,8 @@ def test_two_apps_live_side_by_side_on_one_host_and_keep_their_own_history(notes
     """After the notes example, the demo app on the same host: both instances stay deployed, each run is compared
     with its own app's runs only, and the index names the app of each run and charts each app apart."""
     notes_dir, _, _ = notes
-    proc = playbook("bench.yml", "-e", "worker=sync", *SHORT, timeout=600)
+    hello = demo_app({"name": "hello", "path": "/"})  # the demo app, swept on `/` only (make test's time)
+    proc = playbook("bench.yml", "-e", "worker=sync", *SHORT, "-e", hello, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:]
     demo_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
     demo = json.loads((demo_dir / "results.json").read_text())

@@ -1,6 +1,6 @@
 """Every turn on the process it claims (lab): a worker type's turn in bench.yml loads a fresh process that runs the
-recorded settings and the deployed app, whatever deploy.yml left running; /healthz says what the process runs and
-readiness refuses a process that runs something else."""
+recorded settings and the deployed app, whatever deploy.yml left running; the record each worker writes says what the
+process runs, and readiness refuses a process that runs something else."""
 
 from __future__ import annotations
 
@@ -57,20 +57,22 @@ def repo_app_sha() -> str:
 
 def running(threads: int) -> dict:
     """The premise of each test: gthread running with `threads` threads and the repository's app, as deploy.yml
-    leaves it. Started as the host has it when that is already so (the test before left it), else deployed."""
+    leaves it. Started as the host has it when that is already so (the test before left it), else deployed. What
+    runs is what the process recorded (/run/gunicorn-demo-gthread/process-<pid>.json), once the app answers."""
     for attempt in ("start", "deploy"):
         if attempt == "deploy":
             proc = playbook("playbooks/deploy.yml", "-e", "worker=gthread", "-e", f"threads={threads}")
             assert proc.returncode == 0, proc.stdout[-4000:]
         else:
             ansible("app", "-m", "ansible.builtin.command", "-a", "systemctl start gunicorn@demo-gthread.service")
-        curl = f"curl -s --max-time 5 --retry 20 --retry-connrefused --retry-delay 1 http://{app_url()}/healthz"
-        out = ansible("load", "-m", "ansible.builtin.command", "-a", curl)["load1"].get("stdout", "")
-        health = json.loads(out) if out.startswith("{") else {}
-        process, loaded = health.get("process") or {}, health.get("app_sha256", {}).get("flask_app.py")
-        if process.get("threads") == threads and loaded == repo_app_sha():
-            return health
-    raise AssertionError(f"gthread with {threads} threads and the repository's app is not running: {health}")
+        curl = f"curl -s -o /dev/null --max-time 5 --retry 20 --retry-connrefused --retry-delay 1 http://{app_url()}/"
+        ansible("load", "-m", "ansible.builtin.command", "-a", curl)
+        newest = "cat $(ls -t /run/gunicorn-demo-gthread/process-*.json | head -n 1)"
+        out = ansible("app", "-m", "ansible.builtin.shell", "-a", newest)["app1"].get("stdout", "")
+        process = json.loads(out) if out.startswith("{") else {}
+        if process.get("threads") == threads and process.get("app_sha256", {}).get("flask_app.py") == repo_app_sha():
+            return process
+    raise AssertionError(f"gthread with {threads} threads and the repository's app is not running: {process}")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -84,8 +86,8 @@ def test_readiness_refuses_a_process_that_runs_another_config():
     """A config changed on the host under a running process (no restart): the check names what differs. (First: the
     next test's premise holds after it, the one before would need a deploy.)"""
     running(threads=2)
-    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/gthread.conf.py")
-    instance = {"name": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
+    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/demo-gthread.conf.py")
+    instance = {"name": "demo-gthread", "worker": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
                 "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
     proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
     assert proc.returncode != 0

@@ -93,3 +93,16 @@ def test_the_roles_take_pips_platforms_from_this_one_list():
                  "msg={{ 'aarch64' | bench_pip_platforms }}"])  # fmt: skip
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert shown.stdout.count("_aarch64") == len(resolve.MANYLINUX) and '"manylinux_2_36_aarch64"' in shown.stdout
+
+
+def test_an_index_pip_cannot_reach_is_named_as_such_not_as_a_package_without_wheels():
+    """A nightly host without internet (and no lock made for it yet): pip finds no version of anything."""
+    stderr = ("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after "
+              "connection broken by 'NewConnectionError(\"<pip._vendor.urllib3.connection.HTTPSConnection "
+              "object>: Failed to establish a new connection: [Errno -3] Temporary failure in name "
+              "resolution\")': /simple/gevent/\n"
+              "ERROR: Could not find a version that satisfies the requirement gevent==26.9.0 (from versions: none)\n"
+              "ERROR: No matching distribution found for gevent==26.9.0\n")  # fmt: skip
+    said = resolve.explain(stderr, TAG)
+    assert said.startswith("pip could not reach the package index for gevent==26.9.0 from this machine")
+    assert "no compiler" not in said

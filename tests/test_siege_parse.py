@@ -93,4 +93,16 @@ def test_http_errors_make_a_run_invalid(status):
     out = f"HTTP/1.1 {status}     0.01 secs:      21 bytes ==> GET  /ioTask\n"
     err = (SIEGE / "probe-sync-cpu-c2.err").read_text().replace("Transactions:\t\t           2", "Transactions: 1")
     err = err.replace("Failed transactions:\t           0", "Failed transactions: 0")
-    assert f"status >= 400 (first: {status} /ioTask)" in siege.parse(out, err).invalid_reason()
+    assert f"another HTTP status than 200 (first: {status} /ioTask)" in siege.parse(out, err).invalid_reason()
+
+
+def test_a_scenario_that_must_answer_an_error_status_is_valid_with_it_and_invalid_with_200():
+    """bench_app.scenarios[].status: a 400 that the scenario must answer is its transaction (siege counts it as
+    neither successful nor failed: captured on the lab, `Successful transactions: 0`, `Failed transactions: 0`)."""
+    out = "HTTP/1.1 400     0.01 secs:      52 bytes ==> GET  /notes?limit=0\n" * 2
+    err = (SIEGE / "probe-sync-cpu-c2.err").read_text()
+    run = siege.parse(out, err)
+    assert run.invalid_reason(expected_status=400) is None
+    assert run.invalid_reason() == "2 responses with another HTTP status than 200 (first: 400 /notes?limit=0)"
+    ok = siege.parse(out.replace(" 400 ", " 200 "), err)
+    assert "another HTTP status than 400 (first: 200" in ok.invalid_reason(expected_status=400)
