@@ -7,7 +7,7 @@ import re
 import textwrap
 
 import pytest
-from conftest import ROOT, lab_is_possible, playbook
+from conftest import ROOT, demo_app, lab_is_possible, playbook
 from labtools import ansible, app_address
 
 pytestmark = [
@@ -20,14 +20,15 @@ HARNESS = "/opt/gunicorn-bench"
 # same time as theirs (the default, 02:30, fired in the middle of a test run at 02:50). A nightly time from 2099 on
 # never fires, and its next elapse is the same whatever the hour the tests run at.
 ON_CALENDAR = "2099-*-* 02:30:00"
-# Arguments the nightly unit passes on to bench.yml: JSON with spaces and quotes, as a user overriding scenarios
-# writes it (ExecStart= must quote it for systemd), and short scenarios that keep the nightly run of this test short.
-IO = {"path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1}
-SCENARIOS = {
-    "load_probes": {"concurrency": [1, 4], "calibration_reps": 2, "endpoints": [IO]},
-    "load_sweep": {"concurrency": [4], "time_s": 2, "warmup_s": 0, "repeats": 1, "endpoints": [IO]},
+# Arguments the nightly unit passes on to bench.yml: JSON with spaces and quotes, as a user overriding the profile or
+# the app writes it (ExecStart= must quote it for systemd), and a short profile and one scenario of the demo app that
+# keep the nightly run of this test short.
+PROFILE = {
+    "load_probes": {"concurrency": [1, 4], "calibration_reps": 2},
+    "load_sweep": {"concurrency": [4], "time_s": 2, "warmup_s": 0, "repeats": 1},
 }
-EXTRA = ["-e", json.dumps(SCENARIOS), "-e", "bench_keep_raw_runs=5"]
+APP = demo_app({"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1})
+EXTRA = ["-e", json.dumps(PROFILE), "-e", APP, "-e", "bench_keep_raw_runs=5"]
 
 
 @pytest.fixture(scope="module")
