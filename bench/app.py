@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
 from bench import catalog, resolve
 
@@ -81,9 +82,20 @@ class App:
     def scenarios_for(self, profile: str, load: str) -> list[Scenario]:
         return [s for s in self.scenarios if load in s.load and (s.profiles is None or profile in s.profiles)]
 
+    @property
+    def distribution(self) -> str | None:
+        """The project an app given as a wheel or an sdist installs (from its file name), None for a folder."""
+        if self.src_kind == "folder":
+            return None
+        if self.src.name.endswith(".whl"):
+            return str(parse_wheel_filename(self.src.name)[0])
+        return str(parse_sdist_filename(self.src.name)[0])
+
     def packages(self, interface: str) -> list[str]:
-        """The app's top-level packages under one interface (the report shows their versions)."""
-        return [Requirement(r).name for r in self.requirements.get(interface, ())]
+        """The app's top-level packages under one interface, itself first when it is installed from an archive (the
+        report shows their versions)."""
+        own = [self.distribution] if self.distribution else []
+        return own + [Requirement(r).name for r in self.requirements.get(interface, ())]
 
     def as_vars(self) -> dict:
         """The app as the playbooks use it (plain data)."""
@@ -159,6 +171,11 @@ def _src(where: str, value, base: Path) -> Path:
     if path.is_dir():
         return path.resolve()
     if path.is_file() and path.name.endswith(ARCHIVES):
+        try:
+            (parse_wheel_filename if path.name.endswith(".whl") else parse_sdist_filename)(path.name)
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            raise AppError(f"{where}={text}: not named as a wheel or an sdist is (name-version.tar.gz, "
+                           "name-version-py3-none-any.whl)") from None  # fmt: skip
         return path.resolve()
     what = "is not a folder, a wheel or an sdist" if path.exists() else "does not exist"
     raise AppError(f"{where}={text}: {path} {what} (the app's code: a folder, or a .whl, .tar.gz or .zip)")

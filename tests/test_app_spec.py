@@ -79,6 +79,14 @@ def test_an_archive_is_a_source_and_a_requirements_list_is_checked(good, tmp_pat
     notes = app.parse(spec, base=tmp_path)
     assert notes.src_kind == "archive"
     assert notes.requirements == {"wsgi": ("flask==3.1.2", 'gevent>=24; python_version >= "3.9"')}
+    assert notes.distribution == "notes" and notes.packages("wsgi") == ["notes", "flask", "gevent"], "itself first"
+    sdist = tmp_path / "notes_service-2.1.tar.gz"
+    sdist.write_bytes(b"")
+    assert app.parse({**spec, "src": str(sdist)}, base=tmp_path).packages("wsgi")[0] == "notes-service"
+    odd = tmp_path / "latest.tar.gz"
+    odd.write_bytes(b"")
+    with pytest.raises(app.AppError, match=r"^bench_app.src=\S+latest.tar.gz: not named as a wheel or an sdist is"):
+        app.parse({**spec, "src": str(odd)}, base=tmp_path)
 
 
 def bad(good: dict, change) -> dict:

@@ -26,13 +26,14 @@ TYPES = list(catalog.load().names)  # worker=all: every type of worker_types.yml
 # the types whose IO is bounded by connections or nothing: a burst of 10 is served at once
 CONCURRENT_IO = [n for n in TYPES if catalog.load().type(n).theory["io"] in ("connections", "unbounded")]
 # make test's time (about 110 s less for the eight types than the quick profile as it is): the quick profile's probes
-# (same bursts, same calibration) with a quarter of its IO unit and a third of its CPU unit, and its sweep of
+# (its bursts but c=2, the same calibration) with a quarter of its IO unit and a third of its CPU unit, and its sweep of
 # /ioTask?ms=100 alone, 2 s a run (siege's minimum, see bench/scenarios.py). What the tests below read of the sweep
 # stays: c=1 and c=10, the c=1 run right after the c=10 warm-up.
 QUICK = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())["load_profiles"]["quick"]
 IO_UNIT_S = 0.25
 IO, CPU = f"/ioTask?ms={int(IO_UNIT_S * 1000)}", "/cpuTask?n=2000000"
 SWEEP = {**QUICK["sweep"], "time_s": 2}
+PROBES = {**QUICK["probes"], "concurrency": [1, 4, 10]}  # the bursts read below (c=2 is read by no test)
 # the demo app with these scenarios (bench_app.scenarios): probes of IO and CPU, a sweep of /ioTask?ms=100
 APP = demo_app(
     {"name": "io", "path": IO, "task": "io", "unit_s": IO_UNIT_S, "load": ["probe"]},
@@ -45,7 +46,7 @@ APP = demo_app(
 def run():
     started = time.monotonic()
     proc = playbook("bench.yml", "-e", "worker=all", "-e", "profile=quick", "-e", APP,
-                    "-e", json.dumps({"load_sweep": SWEEP}), timeout=1200)  # fmt: skip
+                    "-e", json.dumps({"load_sweep": SWEEP, "load_probes": PROBES}), timeout=1200)  # fmt: skip
     wall = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-6000:]
     match = re.search(r"Report: (\S+/report\.md)", proc.stdout)

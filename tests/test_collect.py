@@ -190,3 +190,16 @@ def test_wrk_non_2xx_responses_are_failures_not_transactions(tmp_path):
     assert (
         sweep["invalid_reason"] == "load2: 95 failed requests (95 non-2xx/3xx responses (the scenario must answer 200))"
     )
+
+
+def test_a_run_killed_by_timeout_while_the_app_answered_at_once_blames_siege_not_the_server():
+    """Seen on the lab: gevent's POST sweep of the notes example, 1,895 answers of 201 in its 2 s, then siege never
+    returned; the app, idle, answered the driver's request on its ready path at once."""
+    stopped = "siege did not finish in time and was killed by timeout (exit -9): server hung or too slow"
+    meta = {"timed_out": True, "app_answered_after_timeout_s": 0.012}
+    assert collect.who_hung(stopped, meta) == ("siege did not finish in time and was killed by timeout (exit -9), yet "
+                                               "the app answered its ready path 0.01 s later: siege hung, not the "
+                                               "server")  # fmt: skip
+    assert collect.who_hung(stopped, {**meta, "app_answered_after_timeout_s": None}) == stopped, "no answer: the app"
+    assert collect.who_hung(stopped, {"timed_out": True}) == stopped, "runs recorded before the driver asked"
+    assert collect.who_hung(None, meta) is None

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.error
 import urllib.request
 
 # timeout(1): the command timed out (124), or had to be killed (128 + 9; -9 when --kill-after kills timeout's own
@@ -155,7 +156,7 @@ def write_json(path: str, data) -> None:
     os.replace(tmp, path)
 
 
-def settle(base_url: str, timeout_s: float, ready_path: str = "/healthz") -> float:
+def settle(base_url: str, timeout_s: float, ready_path: str = "/healthz", strict: bool = False) -> float | None:
     """Wait until the app has answered one request on its ready path; return how long that took. A time-based siege or
     wrk stops with requests still queued at the server (in its listen backlog, or in gthread's queue), which a sync
     worker then serves one by one: seen on the lab, the first request of the run after a c=10 warm-up of 100 ms IO
@@ -164,8 +165,12 @@ def settle(base_url: str, timeout_s: float, ready_path: str = "/healthz") -> flo
     try:
         with urllib.request.urlopen(base_url + ready_path, timeout=timeout_s) as response:
             response.read()
+    except urllib.error.HTTPError:
+        pass  # an answer all the same
     except OSError:
-        pass  # an app that does not answer: the run itself shows it, with the reason
+        if strict:
+            return None  # strict: no answer came
+        # an app that does not answer: the run itself shows it, with the reason
     return time.time() - started
 
 
@@ -191,6 +196,9 @@ def execute(plan: dict, run: dict, settled_s: float | None = None) -> dict:
         "tool": tool_of(run),
         "settle_s": None if settled_s is None else round(settled_s, 3),
     }
+    if meta["timed_out"]:  # who hung, the load generator or the app? ask the app once (siege 4.0.7 hangs at times)
+        answered = settle(plan["base_url"], 5.0, plan.get("ready_path", "/healthz"), strict=True)
+        meta["app_answered_after_timeout_s"] = None if answered is None else round(answered, 3)
     write_json(base + ".meta.json", meta)
     return meta
 
