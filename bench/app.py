@@ -353,6 +353,12 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
 DEMO_FILE = catalog.ROOT / "app" / "demo.bench.yml"
 
 
+def given_or_demo(raw) -> App:
+    """The app of a run: the `bench_app` mapping given (relative paths from where ansible-playbook runs), or the demo
+    app's file (its paths from this repository) when none is."""
+    return parse(raw) if raw is not None else load_file(DEMO_FILE, base=catalog.ROOT)
+
+
 def load_file(path: Path, **kw) -> App:
     """An app file (`bench_app:` at its top), as `-e @FILE` passes it."""
     try:

@@ -52,9 +52,9 @@ def round_or_none(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-# Knobs a run records when its type reads them (runs planned before they existed have none), and what a run of an app's
-# scenario sends and expects (runs planned before bench_app.scenarios have none).
-KNOB_FIELDS = ("http_parser", "asgi_loop", "app", "instance", "scenario_name", "method", "path", "status")
+# Fields runs planned before them lack: the knobs a run records when its type reads them, and what a run of an app's
+# scenario sends and expects (bench_app.scenarios).
+OPTIONAL_FIELDS = ("http_parser", "asgi_loop", "app", "instance", "scenario_name", "method", "path", "status")
 FIELDS = (
     "name",
     "index",
@@ -147,7 +147,7 @@ def total(values: list, combine=sum):
 def record(run: dict, raw: Path) -> dict:
     """The result record of one run of the matrix: the load hosts' outputs merged (counts and rates added, response
     times pooled; wrk's percentiles, which cannot be pooled, are the worst host's), each host's kept in per_host."""
-    rec = {key: run[key] for key in FIELDS} | {key: run.get(key) for key in KNOB_FIELDS}
+    rec = {key: run[key] for key in FIELDS} | {key: run.get(key) for key in OPTIONAL_FIELDS}
     rec["tool"] = run.get("tool", "siege")
     hosts = [parse_one(base, meta, run) for base, meta in outputs(raw, run["name"])]
     if not hosts:

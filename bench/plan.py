@@ -79,7 +79,7 @@ def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=N
     """One entry per worker type to deploy, of one app (the demo unless given), with every knob resolved; raises
     PlanError (or app.AppError: an app that has no entry for a type's interface)."""
     cat = cat or catalog_mod.load()
-    app = app or app_mod.load_file(app_mod.DEMO_FILE, base=catalog_mod.ROOT)
+    app = app or app_mod.given_or_demo(None)
     unknown_knobs = [k for k in knobs if k not in KNOBS]
     if unknown_knobs:
         raise TypeError(f"unknown knobs {unknown_knobs}")

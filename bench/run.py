@@ -77,12 +77,12 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
         collect.write_json_atomic(raw / "phases.json", marks)
         collect.write_json_atomic(raw / "context.json", context)
         lines = report(run_dir)
-        if not collect.read_json(run_dir / "results.json").get("verify_only"):  # a verification is not a run's report
+        results = json.loads((run_dir / "results.json").read_text())
+        if not results.get("verify_only"):  # a verification is not a run's report
             lines.append(f"Latest: {point_latest(run_dir)}")
     finally:
         with contextlib.suppress(OSError):
             lock.release(run_dir.parent / LOCK_NAME, lock.owner_pid())
-    results = json.loads((run_dir / "results.json").read_text())
     end = time.time()
     lines.append(f"Phases: {phases_line(marks, end)}")
     lines.append(overhead_line(marks, end, results.get("time_in_siege_s") or 0.0, results.get("settle_s") or 0.0))

@@ -18,8 +18,6 @@ from pathlib import Path
 
 from bench import catalog, resolve
 
-ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
-
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,25 +61,32 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def locks(instances: list[dict], app: dict, tag: resolve.Tag, *, cache: Path, index_args: list[str] | None = None,
+          python: str = sys.executable) -> dict[str, dict]:  # fmt: skip
+    """The lock of each instance of the plan (by instance name), and the app's own wheel once for all of them when
+    the app comes as an archive: lock() of each, with app_wheel and app_wheel_sha256 (None for a folder)."""
+    wheelhouse = cache / "wheelhouse" / tag.name
+    own = {"app_wheel": None, "app_wheel_sha256": None}
+    if app["src_kind"] == "archive":
+        name = app_wheel(Path(app["src"]), wheelhouse, python=python, index_args=index_args)
+        own = {"app_wheel": name, "app_wheel_sha256": sha256(wheelhouse / name)}
+    return {inst["name"]: lock(inst, app, tag, cache=cache, index_args=index_args, python=python) | own
+            for inst in instances}  # fmt: skip
+
+
 def lock(instance: dict, app: dict, tag: resolve.Tag, *, cache: Path, index_args: list[str] | None = None,
          python: str = sys.executable) -> dict:  # fmt: skip
     """The lock of one instance (gunicorn_plan's: worker, requirements, app_requirements) for one tag, made unless
-    it exists: {lock: path of its pin file, wheels: the wheelhouse folder, app_wheel: file name or None,
-    changed: made now}. Raises resolve.ResolveError naming the package."""
+    it exists: {lock: path of its pin file, wheels: the wheelhouse folder, changed: made now}. Raises
+    resolve.ResolveError naming the package."""
     worker = instance["worker"]
     lock_file = catalog.load().type(worker).lock_file
     locked = resolve.requirement_lines(lock_file.read_text()) + list(instance["requirements"])
     wanted = list(instance["app_requirements"])
-    src = Path(app["src"])
-    archive = src.is_file()
     digest = hashlib.sha256(json.dumps([locked, wanted, tag.name], sort_keys=True).encode()).hexdigest()[:16]
     wheelhouse = cache / "wheelhouse" / tag.name
     out = cache / "locks" / tag.name / app["name"] / f"{worker}-{digest}.txt"
-    answer = {"lock": str(out), "wheels": str(wheelhouse), "app_wheel": None, "app_wheel_sha256": None,
-              "changed": False}  # fmt: skip
-    if archive:
-        name = app_wheel(src, wheelhouse, python=python, index_args=index_args)
-        answer |= {"app_wheel": name, "app_wheel_sha256": sha256(wheelhouse / name)}
+    answer = {"lock": str(out), "wheels": str(wheelhouse), "changed": False}
     if out.is_file():
         return answer
     pins = resolve.resolve(locked, wanted, tag, who=f"worker {worker}", index_args=index_args, python=python)

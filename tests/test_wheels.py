@@ -68,7 +68,7 @@ def test_an_app_given_as_a_wheel_goes_into_the_wheelhouse_and_its_hash_into_the_
     wheel(built, "notes-service", "1.0.0", ("Flask>=3",))
     inst, spec = instance("gthread", ("Flask>=3",))
     spec = {**spec, "src": str(next(built.glob("*.whl"))), "src_kind": "archive"}
-    made = wheels.lock(inst, spec, TAG, cache=tmp_path / "cache", index_args=index)
+    made = wheels.locks([inst], spec, TAG, cache=tmp_path / "cache", index_args=index)[inst["name"]]
     assert made["app_wheel"] == "notes_service-1.0.0-py3-none-any.whl"
     assert (tmp_path / "cache/wheelhouse/cp311-x86_64" / made["app_wheel"]).is_file()
     assert len(made["app_wheel_sha256"]) == 64

@@ -29,11 +29,9 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         tag = resolve.Tag(args["python"], args["arch"])
-        locks = {}
         try:
-            for inst in args["instances"]:
-                locks[inst["name"]] = wheels.lock(inst, args["app"], tag, cache=Path(args["cache"]),
-                                                  index_args=args["index_args"])  # fmt: skip
+            locks = wheels.locks(args["instances"], args["app"], tag, cache=Path(args["cache"]),
+                                 index_args=args["index_args"])  # fmt: skip
         except resolve.ResolveError as exc:
             app = args["app"]["name"]
             result.update(failed=True, msg=f"bench_app {app} cannot be installed on Python {tag.python} ({tag.arch}): "

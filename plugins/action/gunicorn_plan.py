@@ -17,7 +17,6 @@ from bench import plan
 ARGUMENT_SPEC = {
     "worker": {"type": "raw", "required": True},
     "app": {"type": "raw"},
-    "profiles": {"type": "list", "elements": "str"},
     "gunicorn_version": {"type": "raw"},
     "workers": {"type": "raw"},
     **{knob: {"type": "raw"} for knob in plan.KNOBS},
@@ -30,11 +29,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        raw_app, profiles = args.pop("app", None), tuple(args.pop("profiles", None) or ("quick", "full"))
+        raw_app = args.pop("app", None)
         try:
-            # relative paths in the app's description start where ansible-playbook runs (its own process: here)
-            app = app_mod.parse(raw_app, profiles=profiles) if raw_app is not None else app_mod.load_file(
-                app_mod.DEMO_FILE, base=app_mod.catalog.ROOT, profiles=profiles)  # fmt: skip
+            app = app_mod.given_or_demo(raw_app)  # runs in ansible-playbook's own process: relative paths from there
             instances = plan.plan_instances(app=app, **args)
         except (plan.PlanError, app_mod.AppError) as exc:
             result.update(failed=True, msg=str(exc))

@@ -9,7 +9,8 @@ description:
   - Worker types, their defaults, the knobs each reads and the gunicorn releases they exist in come from
     worker_types.yml. Each refusal names the variable and what would be valid.
 options:
-  worker: {type: raw, required: true, description: "A worker type, a comma-separated list, a set (classic), or all."}
+  app: {type: raw, description: "The app (a bench_app mapping, bench/app.py); null for the demo, app/demo.bench.yml."}
+  worker: {type: raw, required: true, description: "A worker type, a comma-separated list, a set (classic), or all (of the app's interfaces)."}
   workers: {type: raw, description: gunicorn workers per instance (default per type).}
   threads: {type: raw, description: Threads per worker (types that read threads; gthread).}
   worker_connections: {type: raw, description: Simultaneous clients per worker (types that read it).}
@@ -27,6 +28,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-instances: {description: One dict per worker type with every setting resolved, returned: success, type: list}
-names: {description: The worker types, in order, returned: success, type: list}
+instances: {description: "One dict per worker type, the app's instance of it (name <app>-<type>), every setting resolved", returned: success, type: list}
+names: {description: "The instances' names, in order", returned: success, type: list}
+app: {description: "The app as the playbooks use it (App.as_vars: src, entries, requirements, packages, ready, env, scenarios)", returned: success, type: dict}
+label: {description: "The run's name: <app>-<types>", returned: success, type: str}
 """
