@@ -10,7 +10,10 @@ description:
     worker_types.yml. Each refusal names the variable and what would be valid.
 options:
   app: {type: raw, description: "The app (a bench_app mapping, bench/app.py); null for the demo, app/demo.bench.yml."}
-  worker: {type: raw, required: true, description: "A worker type, a comma-separated list, a set (classic), or all (of the app's interfaces)."}
+  worker:
+    type: raw
+    required: true
+    description: "A worker type, a comma-separated list, a set (classic), or all (of the app's interfaces)."
   workers: {type: raw, description: gunicorn workers per instance (default per type).}
   threads: {type: raw, description: Threads per worker (types that read threads; gthread).}
   worker_connections: {type: raw, description: Simultaneous clients per worker (types that read it).}
@@ -28,8 +31,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-instances: {description: "One dict per worker type, the app's instance of it (name <app>-<type>), every setting resolved", returned: success, type: list}
+instances:
+  description: "One dict per worker type, the app's instance of it (name <app>-<type>), every setting resolved"
+  returned: success
+  type: list
 names: {description: "The instances' names, in order", returned: success, type: list}
-app: {description: "The app as the playbooks use it (App.as_vars: src, entries, requirements, packages, ready, env, scenarios)", returned: success, type: dict}
+app:
+  description: "The app as the playbooks use it (App.as_vars: src, entries, requirements, ready, env, scenarios...)"
+  returned: success
+  type: dict
 label: {description: "The run's name: <app>-<types>", returned: success, type: str}
 """
