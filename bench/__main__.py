@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench import collect, history, lock, preflight, run
+from bench import collect, fleet, history, lock, preflight, run
 
 
 def _reporting():
@@ -44,11 +44,17 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
     lines = [f"Results: {results_path}"]
     results = json.loads(results_path.read_text())
     if results.get("verify_only"):  # verify_only=true: the table is the answer; no report, no history
-        return [*lines, "Verified before load (verify_only=true, nothing was loaded):", *collect.verify_lines(results)]
+        lines.append("Verified before load (verify_only=true, nothing was loaded):")
+        for one in fleet.views(results):
+            lines += [f"app host {one['app_host']}:"] if len(fleet.app_hosts(results)) > 1 else []
+            lines += collect.verify_lines(one)
+        return lines
     reports = run_dir.parent
     earlier = [r["data"] for r in history.load_runs(reports)
                if r["complete"] and r["dir"] != run_dir and r["data"]["started"] < results["started"]]  # fmt: skip
-    found = history.changes(results, earlier, thresholds(args))
+    # each app host against its own history (history.comparable: the same machine), each change naming it
+    found = [c | ({"app_host": one["app_host"]} if "app_host" in one else {})
+             for one in fleet.views(results) for c in history.changes(one, earlier, thresholds(args))]  # fmt: skip
     collect.write_json_atomic(run_dir / "changes.json", found)
     # The index and the report each draw their own charts (about a second each): the index is drawn in a forked
     # process meanwhile. Both read results.json and changes.json, written above, and write different files.
@@ -58,7 +64,10 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
         lines.append(f"Index: {drawn.result()}")
     lines += [f"Removed old raw output: {raw}" for raw in history.keep_raw(history.load_runs(reports), args.keep_raw)]
     regressed = [c for c in found if c["regression"]]
-    lines.append(f"Changes since previous runs: {len(regressed)} regressed, {len(found) - len(regressed)} improved")
+    per_host = [f"{host}: {sum(c.get('app_host') == host for c in regressed)} regressed"
+                for host in fleet.app_hosts(results)] if len(fleet.app_hosts(results)) > 1 else []  # fmt: skip
+    lines.append(f"Changes since previous runs: {len(regressed)} regressed, {len(found) - len(regressed)} improved"
+                 + (f" ({', '.join(per_host)})" if per_host else ""))  # fmt: skip
     return lines
 
 

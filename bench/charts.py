@@ -1,5 +1,5 @@
-"""PNG charts beside the report: probe ladders, who waited for whom in each probe burst, and sweep throughput and
-latency against concurrency."""
+"""PNG charts beside the report: probe ladders, who waited for whom in each probe burst, sweep throughput and
+latency against concurrency, and app hosts side by side."""
 
 from __future__ import annotations
 
@@ -135,6 +135,29 @@ def trend_chart(series: dict[str, list[tuple[str, float]]], label: str, path: Pa
         ax.set_xticks(range(len(run_ids)), [r.split("-")[0][:13] for r in run_ids], rotation=30, ha="right")
         ax.set_title(label)
         ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+    return path
+
+
+def hosts_chart(rows: list[dict], hosts: list[str], endpoint: str, path: Path) -> Path | None:
+    """Throughput per core of each app host, side by side for each worker type (bench/fleet.py's rows of one
+    endpoint)."""
+    rows = [r for r in rows if any(r["hosts"][h]["rps_per_core"] is not None for h in hosts)]
+    if not rows:
+        return None
+    width = 0.8 / len(hosts)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(rows) + 2), 3.8))
+        for i, host in enumerate(hosts):
+            values = [r["hosts"][host]["rps_per_core"] or 0 for r in rows]
+            ax.bar([x + (i - (len(hosts) - 1) / 2) * width for x in range(len(rows))], values, width,
+                   label=f"{host} ({rows[0]['hosts'][host]['cores']} core(s))")  # fmt: skip
+        ax.set_xticks(range(len(rows)), [f"{r['worker']}\nc={r['concurrency'] or '?'}" for r in rows])
+        ax.set_ylabel("requests per second per core")
+        ax.set_title(f"{endpoint}: app hosts side by side")
+        ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(path)
         plt.close(fig)

@@ -1,12 +1,14 @@
 """Turn a run folder's raw load-generator output into results.json: one record per run, written atomically.
 
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json
-(the hosts' hardware and OS, and what /healthz said each worker type ran with) and, per run of the matrix and per load
-host, raw/<host>/NAME.out, .err, .meta.json and .cpu.json (older runs: raw/NAME.*), merged into one record. A run with
-no raw output is recorded as invalid ("no output"), never dropped. Per worker type, raw/TYPE.journal.json (its unit's
-journal during the load) gives the service's faults and the app's own timing of each probe request (bench/timing.py;
-a probe record's `server`), raw/TYPE.samples.jsonl what its processes spent, and raw/TYPE.failure.json why a type was
-not loaded; raw/phases.json gives the phase timings.
+(the hosts' hardware and OS, and per app host what each worker type's process ran and how it answered the verification)
+and, per app host (raw/<app host>/; runs made before several app hosts were possible: raw/ itself), per run of the
+matrix and per load host, <load host>/NAME.out, .err, .meta.json and .cpu.json (older runs: NAME.*), merged into one
+record tagged with its app host. A run with no raw output is recorded as invalid ("no output"), never dropped. Per
+worker type, TYPE.journal.json (its unit's journal during the load) gives the service's faults and the app's own
+timing of each probe request (bench/timing.py; a probe record's `server`), TYPE.samples.jsonl what its processes
+spent, and TYPE.failure.json why a type was not loaded; raw/phases.json gives the phase timings. Each app host's
+part (load hosts, versions, processes, verification) is under `app_hosts`; bench/fleet.py gives one app host's view.
 """
 
 from __future__ import annotations
@@ -214,16 +216,23 @@ def unpack(raw: Path) -> None:
         marker.touch()
 
 
-def collect(run_dir: Path, finished: str | None = None) -> dict:
-    run = read_json(run_dir / "run.json")
-    raw = run_dir / "raw"
-    unpack(raw)
-    results = [record(r, raw) for r in run["matrix"] if r["scenario"] != "warmup"]
-    context = read_json(raw / "context.json", default={})
-    load_s = sum(r["finished"] - r["started"] for r in results if r["started"] is not None)
-    warmups = [record(r, raw) for r in run["matrix"] if r["scenario"] == "warmup"]
+def app_folders(run: dict, raw: Path) -> list[tuple[str | None, Path]]:
+    """(app host, its raw folder): raw/<app host>/ for each app host the run paired (run.json's `pairs`); runs made
+    before several app hosts were possible have one, unnamed, and raw/ itself."""
+    pairs = run.get("pairs")
+    return [(host, raw / host) for host in pairs] if pairs else [(None, raw)]
+
+
+def collect_host(run: dict, folder: Path, host: str | None) -> dict:
+    """One app host's records (each with its app_host), warm-ups, service events, failures and time in the load
+    generator, from its raw folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    unpack(folder)
+    tag = {"app_host": host} if host else {}
+    results = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] != "warmup"]
+    warmups = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] == "warmup"]
     for worker in run["worker"]:
-        samples = raw / f"{worker}.samples.jsonl"
+        samples = folder / f"{worker}.samples.jsonl"
         clk, found = resources.read_samples(samples.read_text(errors="replace")) if samples.exists() else (100, [])
         for r in results:
             if r["worker"] == worker:
@@ -232,22 +241,53 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
                 r["load_bound"] = resources.load_bound(r)
     service_events = []
     for worker in run["worker"]:
-        journal = raw / f"{worker}.journal.json"
+        journal = folder / f"{worker}.journal.json"
         text = journal.read_text(errors="replace") if journal.exists() else ""
-        service_events += events.attach(events.parse(text), worker, results + warmups)
+        service_events += [e | tag for e in events.attach(events.parse(text), worker, results + warmups)]
         bursts = timing.parse_journal(text)  # the app's own clock, for each probe request
         for r in results:
             if r["worker"] == worker and r["scenario"] == "probe":
                 one_client = r["concurrency"] == 1 and (r["reps"] or 1) > 1
                 r["server"] = timing.burst(bursts[r["name"]], r["started"], one_client) if r["name"] in bursts else None
+    failures = [read_json(folder / f"{w}.failure.json") | tag for w in run["worker"]
+                if (folder / f"{w}.failure.json").exists()]  # fmt: skip
+    load_s = sum(r["finished"] - r["started"] for r in results + warmups if r["started"] is not None)
+    return {
+        "results": results,
+        "events": service_events,
+        "failures": failures,
+        "time_in_siege_s": load_s,
+        "settle_s": sum(r.get("settle_s") or 0 for r in results + warmups),
+        "warmups": len(warmups),
+        "complete": not failures and all(r["invalid_reason"] != NO_OUTPUT for r in results),
+    }
+
+
+def in_rounds(values: dict[str | None, float], pairs: dict | None) -> float:
+    """Wall time of per-app-host durations: app hosts of one round ran at once (the longest counts), rounds in turn."""
+    if not pairs:
+        return sum(values.values())
+    rounds: dict[int, float] = {}
+    for host, value in values.items():
+        turn = pairs[host]["round"]
+        rounds[turn] = max(rounds.get(turn, 0.0), value)
+    return sum(rounds.values())
+
+
+def collect(run_dir: Path, finished: str | None = None) -> dict:
+    run = read_json(run_dir / "run.json")
+    raw = run_dir / "raw"
+    context = read_json(raw / "context.json", default={})
+    per_host = {host: collect_host(run, folder, host) for host, folder in app_folders(run, raw)}
     marks = read_json(raw / "phases.json", default={"none": 0})
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
-    failures = [read_json(raw / f"{w}.failure.json") for w in run["worker"] if (raw / f"{w}.failure.json").exists()]
-    verified = {w: rows for w, rows in context.get("verify", {}).items() if w in run["worker"]}
-    load_s += sum(w["finished"] - w["started"] for w in warmups if w["started"] is not None)
-    settle_s = sum(r.get("settle_s") or 0 for r in results + warmups)
-    return {
+    pairs = run.get("pairs")
+
+    def verified(given: dict) -> dict:
+        return {w: rows for w, rows in (given or {}).items() if w in run["worker"]}
+
+    out = {
         "schema": SCHEMA,
         "run_id": run["run_id"],
         "started": run["started"],
@@ -258,19 +298,34 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "workers_tested": run["worker"],
         "app": run.get("app") or {"name": "demo"},  # runs before bench_app ran the demo app
         "verify_only": bool(run.get("verify_only")),
-        "verify": verified,
         "hosts": context.get("hosts", {}),
-        "versions": context.get("versions", {}),
-        "processes": context.get("processes", {}),
-        "time_in_siege_s": round(load_s, 2),
-        "settle_s": round(settle_s, 2),
-        "warmups_discarded": len(warmups),
+        "time_in_siege_s": round(in_rounds({h: p["time_in_siege_s"] for h, p in per_host.items()}, pairs), 2),
+        "settle_s": round(in_rounds({h: p["settle_s"] for h, p in per_host.items()}, pairs), 2),
+        "warmups_discarded": sum(p["warmups"] for p in per_host.values()),
         "phases_s": phases,
-        "complete": not failures and all(r["invalid_reason"] != NO_OUTPUT for r in results),
-        "failures": failures,
-        "events": service_events,
-        "results": results,
+        "complete": all(p["complete"] for p in per_host.values()),
+        "failures": [f for p in per_host.values() for f in p["failures"]],
+        "events": [e for p in per_host.values() for e in p["events"]],
+        "results": [r for p in per_host.values() for r in p["results"]],
     }
+    if not pairs:  # one unnamed app host (runs before several were possible): what it ran, at the top
+        return out | {"verify": verified(context.get("verify")), "versions": context.get("versions", {}),
+                      "processes": context.get("processes", {})}  # fmt: skip
+    apps = context.get("apps", {})
+    out["app_hosts"] = {
+        host: {
+            "load_hosts": pairs[host]["load_hosts"],
+            "round": pairs[host]["round"],
+            "verify": verified(apps.get(host, {}).get("verify")),
+            "versions": apps.get(host, {}).get("versions", {}),
+            "processes": apps.get(host, {}).get("processes", {}),
+            "time_in_siege_s": round(p["time_in_siege_s"], 2),
+            "settle_s": round(p["settle_s"], 2),
+            "complete": p["complete"],
+        }
+        for host, p in per_host.items()
+    }
+    return out
 
 
 def verify_lines(results: dict) -> list[str]:

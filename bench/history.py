@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import catalog, verdict
+from bench import catalog, fleet, verdict
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -59,18 +59,38 @@ def load_runs(reports: Path) -> list[dict]:
         data = json.loads((results if reported else d / "run.json").read_text())
         if data.get("verify_only"):
             continue  # a verification without load (verify_only=true): no figures, no place in the history
-        complete = reported and data.get("complete", True) is True
-        runs.append({"dir": d, "reported": reported, "complete": complete, "data": data})
+        # a run of several app hosts is one entry per app host (bench/fleet.py), each in its own host type's history
+        for one in fleet.views(data) if reported else [data]:
+            complete = reported and one.get("complete", True) is True
+            runs.append({"dir": d, "reported": reported, "complete": complete, "data": one})
     return runs
 
 
 def host_type(results: dict) -> str:
+    """The app host's CPU model and cores (of one app host's view: bench/fleet.py), as the index and compare show it."""
     apps = [h for h in results.get("hosts", {}).values() if h.get("role") == "app"]
     if not apps:
         return "unknown"
     app = apps[0]
     cores = len(app.get("cpus_pinned") or []) or app.get("cores")
     return f"{app.get('cpu_model', '?')} x{cores}"
+
+
+def machine_key(results: dict) -> dict:
+    """What the app host is, for comparability: CPU model and cores (host_type), memory (to 0.5 GiB: a kernel update
+    moves MemTotal by a few MiB), OS release and Python. A fact a run did not record (runs before Python was
+    recorded) is left out, and matches any value."""
+    app = next((h for h in results.get("hosts", {}).values() if h.get("role") == "app"), {})
+    key = {"type": host_type(results)}
+    if app.get("memory_mb"):
+        key["memory_gib"] = round(app["memory_mb"] / 512) / 2
+    key.update({k: app[k] for k in ("os", "python") if app.get(k)})
+    return key
+
+
+def same_machine(a: dict, b: dict) -> bool:
+    ka, kb = machine_key(a), machine_key(b)
+    return all(ka[k] == kb[k] for k in ka.keys() & kb.keys())
 
 
 def config_key(rec: dict) -> str:
@@ -158,8 +178,9 @@ def app_packages(results: dict) -> list[str]:
 
 
 def comparable(run: dict, other: dict) -> bool:
-    """Runs whose numbers may be lined up: the same app, profile and app host type."""
-    return (run["profile"] == other["profile"] and host_type(run) == host_type(other)
+    """Runs (of one app host each: bench/fleet.py) whose numbers may be lined up: the same app, profile and machine
+    (machine_key)."""
+    return (run["profile"] == other["profile"] and same_machine(run, other)
             and app_name(run) == app_name(other))  # fmt: skip
 
 
@@ -216,8 +237,9 @@ def headline(results: dict) -> str:
 def keep_raw(runs: list[dict], keep: int) -> list[Path]:
     """Delete raw/ of all but the newest `keep` runs (results.json and report.md are always kept)."""
     removed = []
-    for run in runs[: max(len(runs) - keep, 0)]:
-        raw = run["dir"] / "raw"
+    dirs = list(dict.fromkeys(run["dir"] for run in runs))  # a run of several app hosts has one entry per host
+    for folder in dirs[: max(len(dirs) - keep, 0)]:
+        raw = folder / "raw"
         if raw.is_dir():
             shutil.rmtree(raw)
             removed.append(raw)

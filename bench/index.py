@@ -63,7 +63,9 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
                 continue
             app = history.app_name(data)
             label = label if app == "demo" else f"{app}: {label}"
-            out.setdefault(label, {}).setdefault(f.config, []).append((data["run_id"], f.value))
+            # one line per machine where runs had several app hosts: its name, the same on every run of the fleet
+            series = f"{data['app_host']}: {f.config}" if len(data.get("fleet") or []) > 1 else f.config
+            out.setdefault(label, {}).setdefault(series, []).append((data["run_id"], f.value))
     return out
 
 
@@ -75,13 +77,14 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
         data = run["data"]
         row = {"run_id": data["run_id"], "link": f"{run['dir'].name}/report.md", "reported": run["reported"],
                "started": data.get("started"), "commit": data.get("git_commit"), "profile": data.get("profile"),
-               "app": history.app_name(data),
+               "app": history.app_name(data), "app_host": data.get("app_host"),
+               "machine": history.host_type(data) if run["reported"] else None,
                "workers": data.get("workers_tested") or data.get("worker"),
                "missing": None if run["complete"] or not run["reported"] else missing(data)}  # fmt: skip
         if run["reported"]:
             recorded = run["dir"] / "changes.json"  # what collect-report found when the run ended
-            if recorded.exists():
-                found = json.loads(recorded.read_text())
+            if recorded.exists():  # a run of several app hosts: each change names its app host
+                found = [c for c in json.loads(recorded.read_text()) if c.get("app_host") == data.get("app_host")]
             else:
                 earlier = [c["data"] for c in complete if c["data"]["started"] < data["started"]]
                 found = history.changes(data, earlier, thresholds)
@@ -102,7 +105,8 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
                       lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
     env.filters["fmt"] = fmt
     text = env.get_template("index.md.j2").render(rows=list(reversed(rows)), trends=trend_files, th=thresholds,
-                                                     trend_runs=min(len(complete), TREND_RUNS))  # fmt: skip
+                                                     trend_runs=min(len(complete), TREND_RUNS),
+                                                     hosts=any(r["app_host"] for r in rows))  # fmt: skip
     out = reports / "index.md"
     tmp = reports / ".index.md.tmp"
     tmp.write_text(text)

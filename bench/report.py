@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import catalog, charts, collect, history, plan, resources, summary, verdict
+from bench import catalog, charts, collect, fleet, history, plan, resources, summary, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -34,9 +34,14 @@ def shared_cores(hosts: dict) -> bool:
     return len(set(pinned)) < len(pinned)
 
 
-def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
+def context(results: dict, run_dir: Path, make_charts: bool = True, section: bool = False) -> dict:
+    """What report.md.j2 reads of a run, or of one app host's view of it (bench/fleet.py): with `section`, the part of
+    a report of several app hosts that is this host's (its headings one level down, its charts named for it)."""
     changes_file = run_dir / "changes.json"
     changes = collect.read_json(changes_file) if changes_file.exists() else None
+    if changes is not None and "app_host" in results:
+        changes = [c for c in changes if c.get("app_host", results["app_host"]) == results["app_host"]]
+    prefix = f"{results['app_host']}-" if section else ""
     order = results["workers_tested"]
     cat = catalog.load()
     cores = verdict.app_cores(results["hosts"])
@@ -45,17 +50,17 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
     chart_files: dict[str, str] = {}
     if make_charts:
         for task in ("io", "cpu"):
-            name = charts.chart_name("probe", task)
+            name = prefix + charts.chart_name("probe", task)
             if charts.probe_chart(probes, task, order, run_dir / name):
                 chart_files[f"probe-{task}"] = name
         for worker in order:
             for endpoint in dict.fromkeys(p["endpoint"] for p in probes if p["worker"] == worker):
-                name = charts.chart_name("timeline", f"{worker}-{endpoint}")
+                name = prefix + charts.chart_name("timeline", f"{worker}-{endpoint}")
                 mine = [p for p in probes if p["worker"] == worker and p["endpoint"] == endpoint]
                 if charts.timeline_chart(mine, f"{worker} {endpoint}: who waited for whom", run_dir / name):
                     chart_files[f"timeline-{worker}-{endpoint}"] = name
         for endpoint in dict.fromkeys(r["endpoint"] for r in sweeps):
-            name = charts.chart_name("sweep", endpoint)
+            name = prefix + charts.chart_name("sweep", endpoint)
             if charts.sweep_chart(sweeps, endpoint, order, run_dir / name):
                 chart_files[f"sweep-{endpoint}"] = name
     wall = seconds_between(results["started"], results["finished"])
@@ -97,6 +102,38 @@ def context(results: dict, run_dir: Path, make_charts: bool = True) -> dict:
         "app": results.get("app") or {"name": "demo"},
         "verify": results.get("verify") or {},
         "unbounded": catalog.UNBOUNDED,
+        "section": section,
+        "h": "#" if section else "",
+        "machine": fleet.machine(results),
+    }
+
+
+def fleet_context(results: dict, views: list[dict], run_dir: Path, make_charts: bool) -> dict:
+    """The top of a report of several app hosts: the hosts side by side (a table and a chart per sweep endpoint)."""
+    order = results["workers_tested"]
+    rows = fleet.side_by_side(views, order)
+    names = [v["app_host"] for v in views]
+    chart_files = {}
+    if make_charts:
+        for endpoint in dict.fromkeys(r["endpoint"] for r in rows):
+            name = charts.chart_name("hosts", endpoint)
+            if charts.hosts_chart([r for r in rows if r["endpoint"] == endpoint], names, endpoint, run_dir / name):
+                chart_files[endpoint] = name
+    wall = seconds_between(results["started"], results["finished"])
+    return {
+        "r": results,
+        "run_dir": str(run_dir),
+        "app": results.get("app") or {"name": "demo"},
+        "order": order,
+        "views": views,
+        "machines": {v["app_host"]: fleet.machine(v) for v in views},
+        "rows": rows,
+        "endpoints": list(dict.fromkeys(r["endpoint"] for r in rows)),
+        "charts": chart_files,
+        "wall_s": wall,
+        "other_s": max(wall - results["time_in_siege_s"] - (results.get("settle_s") or 0), 0),
+        "shared_cores": shared_cores(results["hosts"]),
+        "rounds": 1 + max(h["round"] for h in results["app_hosts"].values()),
     }
 
 
@@ -108,7 +145,13 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
     env.filters["fmt"] = fmt
     env.filters["utc"] = utc
     env.filters["config"] = plan.config_label
-    return env.get_template("report.md.j2").render(**context(results, run_dir, make_charts))
+    views = fleet.views(results)
+    if len(views) == 1:
+        return env.get_template("report.md.j2").render(**context(views[0], run_dir, make_charts))
+    host = env.get_template("report.md.j2")
+    sections = [host.render(**context(v, run_dir, make_charts, section=True)) for v in views]
+    top = fleet_context(results, views, run_dir, make_charts)
+    return env.get_template("fleet.md.j2").render(sections=sections, **top)
 
 
 def main(run_dir: str) -> Path:

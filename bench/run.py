@@ -35,8 +35,11 @@ def begin(reports_dir: Path, min_free_mb: int, lock_wait_s: float, pid: int) -> 
 
 
 def open_run(run_dir: Path, run: dict) -> Path:
-    """Make RUN_DIR/raw and write run.json (what is run: the matrix, versions); a run folder is never reused."""
+    """Make RUN_DIR/raw (and raw/<app host>/ for each app host paired) and write run.json (what is run: the matrix,
+    the pairs, versions); a run folder is never reused."""
     (run_dir / "raw").mkdir(parents=True, exist_ok=True)
+    for host in run.get("pairs") or {}:
+        (run_dir / "raw" / host).mkdir(exist_ok=True)
     collect.write_json_atomic(run_dir / "run.json", run)
     return run_dir / "run.json"
 
