@@ -57,6 +57,24 @@ def app_wheel(src: Path, wheelhouse: Path, *, python: str = sys.executable, inde
     return built.name
 
 
+def pip_wheel(wheelhouse: Path, *, python: str = sys.executable, index_args: list[str] | None = None) -> str:
+    """The wheel of the pip that resolves here, in the wheelhouse (its file name): the hosts run it from the wheel
+    with each virtualenv's Python (`python pip-*.whl/pip install ...`), so a virtualenv needs no pip of its own and a
+    host's Python no ensurepip (Debian's python3 without python3-venv has none)."""
+    version = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True, check=True,
+                             timeout=60).stdout.split()[1]  # fmt: skip
+    found = sorted(wheelhouse.glob(f"pip-{version}-*.whl"))
+    if found:
+        return found[0].name
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    proc = _pip(["download", "--no-deps", "--only-binary", ":all:", "--dest", str(wheelhouse), *(index_args or []),
+                 f"pip=={version}"], python)  # fmt: skip
+    if proc.returncode != 0:
+        raise resolve.ResolveError(f"pip {version} (installs the hosts' virtualenvs): "
+                                   f"{resolve.explain(proc.stderr, resolve.Tag('?', '?'))}")  # fmt: skip
+    return sorted(wheelhouse.glob(f"pip-{version}-*.whl"))[0].name
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -64,12 +82,14 @@ def sha256(path: Path) -> str:
 def locks(instances: list[dict], app: dict, tag: resolve.Tag, *, cache: Path, index_args: list[str] | None = None,
           python: str = sys.executable) -> dict[str, dict]:  # fmt: skip
     """The lock of each instance of the plan (by instance name), and the app's own wheel once for all of them when
-    the app comes as an archive: lock() of each, with app_wheel and app_wheel_sha256 (None for a folder)."""
+    the app comes as an archive: lock() of each, with app_wheel and app_wheel_sha256 (None for a folder), and
+    pip_wheel (pip_wheel(): what installs them)."""
     wheelhouse = cache / "wheelhouse" / tag.name
-    own = {"app_wheel": None, "app_wheel_sha256": None}
+    own = {"app_wheel": None, "app_wheel_sha256": None,
+           "pip_wheel": pip_wheel(wheelhouse, python=python, index_args=index_args)}  # fmt: skip
     if app["src_kind"] == "archive":
         name = app_wheel(Path(app["src"]), wheelhouse, python=python, index_args=index_args)
-        own = {"app_wheel": name, "app_wheel_sha256": sha256(wheelhouse / name)}
+        own |= {"app_wheel": name, "app_wheel_sha256": sha256(wheelhouse / name)}
     return {inst["name"]: lock(inst, app, tag, cache=cache, index_args=index_args, python=python) | own
             for inst in instances}  # fmt: skip
 

@@ -10,6 +10,16 @@ from pathlib import Path
 
 from conftest import BIN, ROOT, run
 
+from bench import fleet
+
+
+def one_host(results: dict) -> dict:
+    """results.json of a run with one app host, as that host's view (bench/fleet.py): its versions, processes and
+    verification where a run of one host had them before several were possible."""
+    views = fleet.views(results)
+    assert len(views) == 1, [v.get("app_host") for v in views]
+    return views[0]
+
 
 def ansible(pattern: str, *args: str) -> dict[str, dict]:
     """Run an ad-hoc module over the lab inventory; each host's result as ansible's tree callback wrote it."""

@@ -106,3 +106,34 @@ def test_a_bridge_carrying_another_labs_hosts_is_refused_by_name():
     assert clash["msg"].startswith("lab_bridge=blbr0 already carries the hosts of another lab (bl-app1, bl-load1)")
     assert lab_plan.bridge_clash({**plan, "bridge": {"name": "zzbr0"}}, "zz", addrs) is None
     assert lab_plan.bridge_clash(plan, "bl", addrs) is None, "the lab's own hosts are no clash"
+
+
+def test_hosts_of_mixed_releases_cores_and_stock_images():
+    """A lab of unlike machines: app2 on trixie with both cores, stock as an image delivers it (unpinned here: this
+    machine has 2 cores); app1 on the default release, one core. Each release is a base root (suites)."""
+    settings = {"app2": {"debian_suite": "trixie", "cores": "2", "stock": True}, "app": {"cores": 1}}
+    p = plan(app_hosts=2, load_hosts=2, cpu_pinning=False, settings=settings)
+    hosts = {h["name"]: (h["suite"], h["cpus"], h["stock"]) for h in p["hosts"]}
+    assert hosts == {"app1": ("bookworm", [0], False), "app2": ("trixie", [0, 1], True),
+                     "load1": ("bookworm", [0, 1], False), "load2": ("bookworm", [0, 1], False)}  # fmt: skip
+    assert p["suites"] == ["bookworm", "trixie"]
+    pinned = plan(app_hosts=1, cpus=[0, 1, 2, 3], settings={"app1": {"cores": 2}})
+    assert {h["name"]: h["cpus"] for h in pinned["hosts"]} == {"app1": [2, 3], "load1": [0]}
+    assert plan(suite="trixie")["suites"] == ["trixie"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({"app3": {"stock": True}}, "lab_host_settings: 'app3' is neither a planned host nor a group"),
+        ({"app1": {"debian_suite": "sid"}}, "lab_host_settings: app1: debian_suite='sid': use one of bookworm, trixie"),
+        ({"load": {"memory": 2}}, "lab_host_settings: load: 'memory' is not a setting"),
+        ({"app1": {"cores": 3}}, r"lab_host_settings: app1: cores=3: this machine has 2 core\(s\)"),
+        ({"app1": {"cores": 2}}, r"lab_cpu_pinning=true: .* \(3 needed\)"),
+        ({"app1": {"stock": "yes"}}, "lab_host_settings: app1: stock='yes': must be a bool"),
+        ({"app1": "trixie"}, "lab_host_settings: app1: give a mapping"),
+    ],
+)
+def test_host_settings_that_cannot_work_are_refused_naming_them(settings, refusal):
+    with pytest.raises(lab_plan.PlanError, match=refusal):
+        plan(settings=settings)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from conftest import FAULTS_APP, ROOT, lab_is_possible, lab_up, playbook, run
+from labtools import one_host
 
 pytestmark = [
     pytest.mark.lab,
@@ -29,7 +30,7 @@ def merged():
         back = lab_up()
     assert proc.returncode == 0, proc.stdout[-4000:]
     run_dir = ROOT / "reports" / re.search(r"reports/(\d{8}T\d{6}Z-demo-gevent)/report\.md", proc.stdout).group(1)
-    return {"dir": run_dir, "results": json.loads((run_dir / "results.json").read_text()),
+    return {"dir": run_dir, "results": one_host(json.loads((run_dir / "results.json").read_text())),
             "report": (run_dir / "report.md").read_text(), "back": back.stdout}  # fmt: skip
 
 
@@ -53,7 +54,7 @@ def test_each_run_is_merged_from_both_load_hosts_started_together(merged):
         assert skew < 0.75 * shortest, f"{rec['name']}: started {skew:.2f} s apart, not together"
         assert rec["valid"], rec["invalid_reason"]
     for host in ("load1", "load2"):
-        assert (merged["dir"] / "raw" / host / "gevent-sweep-ioTask-ms-100-c4-r2.out").exists()
+        assert (merged["dir"] / "raw" / "app1" / host / "gevent-sweep-ioTask-ms-100-c4-r2.out").exists()
 
 
 def test_the_sweep_ran_with_wrk_and_reports_its_percentiles(merged):

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 from conftest import PROBES_APP, ROOT, lab_is_possible, playbook
-from labtools import ansible, app_address
+from labtools import ansible, app_address, one_host
 
 from bench import verdict
 
@@ -23,7 +23,7 @@ PROBES = ["-e", "@tests/fixtures/profiles/probes.yml", "-e", PROBES_APP]
 
 
 def latest_results() -> dict:
-    return json.loads((ROOT / "reports/latest/results.json").read_text())
+    return one_host(json.loads((ROOT / "reports/latest/results.json").read_text()))
 
 
 def gthread_io_burst(results: dict) -> dict:

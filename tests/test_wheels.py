@@ -3,6 +3,7 @@ resolver and downloader against a local folder of wheels made here (no index is 
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ def index(tmp_path) -> list[str]:
         ("Flask", "3.0.0", ("Werkzeug>=3",)), ("Werkzeug", "3.1.9", ()), ("marshmallow", "4.4.0", ()),
         ("gevent", "26.9.0", ("greenlet>=3", "zope.event", "zope.interface")), ("greenlet", "3.5.6", ()),
         ("zope.event", "6.2", ()), ("zope.interface", "8.7", ()),
+        ("pip", importlib.metadata.version("pip"), ()),  # the hosts' installer, run from its wheel (wheels.pip_wheel)
     ]:  # fmt: skip
         wheel(folder, name, version, requires)
     return ["--no-index", "--find-links", str(folder)]
@@ -72,3 +74,6 @@ def test_an_app_given_as_a_wheel_goes_into_the_wheelhouse_and_its_hash_into_the_
     assert made["app_wheel"] == "notes_service-1.0.0-py3-none-any.whl"
     assert (tmp_path / "cache/wheelhouse/cp311-x86_64" / made["app_wheel"]).is_file()
     assert len(made["app_wheel_sha256"]) == 64
+    # and the pip that installs it on the hosts, from its wheel: a virtualenv needs no ensurepip (stock Debian)
+    assert made["pip_wheel"] == f"pip-{importlib.metadata.version('pip')}-py3-none-any.whl"
+    assert (tmp_path / "cache/wheelhouse/cp311-x86_64" / made["pip_wheel"]).is_file()

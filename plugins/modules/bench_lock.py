@@ -31,7 +31,9 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-locks: {description: "Per instance: lock (pin file), wheels (wheelhouse folder), app_wheel, app_wheel_sha256, changed",
-        returned: success, type: dict}
+locks:
+  description: "Per instance: lock (pin file), wheels (folder), app_wheel, app_wheel_sha256, pip_wheel, changed"
+  returned: success
+  type: dict
 tag: {description: "The wheel tag, e.g. cp311-x86_64", returned: success, type: str}
 """

@@ -9,11 +9,13 @@ main(): nothing runs it as a module)."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import yaml
 from ansible.plugins.action import ActionBase
@@ -32,6 +34,19 @@ options:
   app_hosts: {type: int, required: true, description: Number of app hosts.}
   load_hosts: {type: int, required: true, description: Number of load hosts.}
   cpu_pinning: {type: bool, default: true, description: Pin each host to a core.}
+  suite: {type: str, default: bookworm, description: "Debian release of every host without one of its own."}
+  roots_dir: {type: path, description: "Folder of the base roots (one per release, each with its .lab-base-id)."}
+  hosts_dir: {type: path, description: "Folder of the hosts' folders (keys, logs, a writable layer per release)."}
+  base_id_of:
+    type: str
+    description: "What a base root is built from, as JSON with @SUITE@ for its release: its SHA-1 is the base id."
+  host_settings:
+    type: dict
+    default: {}
+    description:
+      - "Per host name, or per group (app, load), what differs from the rest: debian_suite (bookworm or trixie), cores
+        (how many cores the host may use; app hosts get theirs to themselves when pinned) and stock (true: the host
+        as a Debian image delivers it, without python3-venv, siege and wrk). A host's own entry wins over its group's."
 """
 
 EXAMPLES = r"""
@@ -48,7 +63,8 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description: The bridge (name, address, cidr), the subnet, every host (name, group, address, cidr, netns, veth,
-    machine, cpus) and the warnings also shown to the user.
+    machine, cpus, suite, stock, base_dir, layer_dir), the releases (suites), per release the base id wanted and
+    the one cached (bases), the releases whose base root must be built (stale) and the warnings shown to the user.
   type: dict
   returned: success
 clashes:
@@ -62,6 +78,8 @@ foreign:
 """
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,5}$")
+SUITES = ("bookworm", "trixie")
+SETTINGS = {"debian_suite": str, "cores": int, "stock": bool}
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 MAX_HOSTS_PER_GROUP = 8
 
@@ -123,22 +141,34 @@ def validate(name: str, bridge: str, subnet: str, app_hosts: int, load_hosts: in
 
 
 def assign_cores(
-    apps: list[str], loads: list[str], cpus: list[int], cpu_pinning: bool
+    apps: list[str], loads: list[str], cpus: list[int], cpu_pinning: bool, wanted: dict[str, int] | None = None
 ) -> tuple[dict[str, list[int]], list[str]]:
-    """App hosts get a core each (the highest ones); load hosts share the rest. Returns cores per host, warnings."""
+    """App hosts get their cores (one each unless `wanted` says more; the highest ones) to themselves; load hosts
+    share the rest. Unpinned, every host may use every core, or the first `wanted` ones. Returns cores per host,
+    warnings."""
+    wanted = wanted or {}
+    for host, count in wanted.items():
+        if not 1 <= count <= len(cpus):
+            raise PlanError(f"lab_host_settings: {host}: cores={count}: this machine has {len(cpus)} core(s) {cpus}; "
+                            f"give 1 to {len(cpus)}")  # fmt: skip
     if not cpu_pinning:
         warning = "lab_cpu_pinning=false: app and load hosts share all cores; results are noisier"
-        return {host: list(cpus) for host in apps + loads}, [warning]
-    if len(cpus) < len(apps) + 1:
+        return {host: list(cpus[: wanted.get(host, len(cpus))]) for host in apps + loads}, [warning]
+    need = sum(wanted.get(h, 1) for h in apps) + 1
+    if len(cpus) < need:
         raise PlanError(
             f"lab_cpu_pinning=true: this machine has {len(cpus)} core(s) {cpus}; pinning gives every app host "
-            f"a core of its own and the load hosts at least one more ({len(apps) + 1} needed). Lower "
-            "lab_app_hosts, or set lab_cpu_pinning=false to run unpinned: then all hosts share all cores "
-            "and results are noisier."
+            f"its cores to itself and the load hosts at least one more ({need} needed). Lower "
+            "lab_app_hosts (or their cores), or set lab_cpu_pinning=false to run unpinned: then all hosts share all "
+            "cores and results are noisier."
         )
     rest = list(cpus)
-    cores = {host: [rest.pop()] for host in apps}
-    cores.update({host: [rest[i % len(rest)]] for i, host in enumerate(loads)})
+    cores = {}
+    for host in apps:
+        cores[host] = sorted(rest.pop() for _ in range(wanted.get(host, 1)))
+    cores.update(
+        {host: rest[: wanted[host]] if host in wanted else [rest[i % len(rest)]] for i, host in enumerate(loads)}
+    )
     warnings = []
     if len(loads) > len(rest):
         warnings.append(
@@ -147,14 +177,53 @@ def assign_cores(
     return cores, warnings
 
 
+def setting(key: str, name: str, value):
+    """One setting of lab_host_settings, checked (a number given as a string, as -e gives it, is a number)."""
+    kind = SETTINGS.get(name)
+    if kind is None:
+        raise PlanError(f"lab_host_settings: {key}: {name!r} is not a setting (use {', '.join(SETTINGS)})")
+    if kind is int and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PlanError(f"lab_host_settings: {key}: {name}={value!r}: must be a {kind.__name__}")
+    if name == "debian_suite" and value not in SUITES:
+        raise PlanError(f"lab_host_settings: {key}: debian_suite={value!r}: use one of {', '.join(SUITES)}")
+    return value
+
+
+def host_settings(settings: dict, apps: list[str], loads: list[str], suite: str) -> dict[str, dict]:
+    """Each host's debian_suite, stock and (when set) cores: its own entry over its group's over the defaults.
+    Refuses unknown hosts, keys and values, naming them."""
+    if suite not in SUITES:
+        raise PlanError(f"lab_debian_suite={suite!r}: use one of {', '.join(SUITES)}")
+    known = {*apps, *loads, "app", "load"}
+    for key, entry in (settings or {}).items():
+        if key not in known:
+            raise PlanError(f"lab_host_settings: {key!r} is neither a planned host nor a group "
+                            f"(hosts: {', '.join(apps + loads)}; groups: app, load)")  # fmt: skip
+        if not isinstance(entry, dict):
+            raise PlanError(f"lab_host_settings: {key}: give a mapping of {', '.join(SETTINGS)}")
+        settings[key] = {name: setting(key, name, value) for name, value in entry.items()}
+    out = {}
+    for host in apps + loads:
+        group = "app" if host in apps else "load"
+        merged = {"debian_suite": suite, "stock": False} | settings.get(group, {}) | settings.get(host, {})
+        out[host] = merged
+    return out
+
+
 def plan_lab(
-    *, name: str, bridge: str, subnet: str, app_hosts: int, load_hosts: int, cpus: list[int], cpu_pinning: bool
-) -> dict:
-    """Names, addresses and cores of every lab host; raises PlanError on input that cannot work."""
+    *, name: str, bridge: str, subnet: str, app_hosts: int, load_hosts: int, cpus: list[int], cpu_pinning: bool,
+    suite: str = "bookworm", settings: dict | None = None,
+) -> dict:  # fmt: skip
+    """Names, addresses, cores, Debian release and stock-ness of every lab host; raises PlanError on input that cannot
+    work."""
     net = validate(name, bridge, subnet, app_hosts, load_hosts)
     apps = [f"app{i}" for i in range(1, app_hosts + 1)]
     loads = [f"load{i}" for i in range(1, load_hosts + 1)]
-    cores, warnings = assign_cores(apps, loads, cpus, cpu_pinning)
+    each = host_settings(dict(settings or {}), apps, loads, suite)
+    wanted = {h: e["cores"] for h, e in each.items() if "cores" in e}
+    cores, warnings = assign_cores(apps, loads, cpus, cpu_pinning, wanted)
     addresses = net.hosts()
     gateway = next(addresses)
     hosts = [
@@ -167,6 +236,8 @@ def plan_lab(
             "veth": f"{name}-{host}",
             "machine": f"{name}-{host}",
             "cpus": cores[host],
+            "suite": each[host]["debian_suite"],
+            "stock": each[host]["stock"],
         }
         for host, addr in zip(apps + loads, addresses, strict=False)
     ]
@@ -174,6 +245,7 @@ def plan_lab(
         "bridge": {"name": bridge, "address": str(gateway), "cidr": f"{gateway}/{net.prefixlen}"},
         "subnet": str(net),
         "hosts": hosts,
+        "suites": list(dict.fromkeys([suite, *(each[h]["debian_suite"] for h in apps + loads)])),
         "warnings": warnings,
     }
 
@@ -228,7 +300,36 @@ def plan_here(p: dict) -> dict:
         load_hosts=p["load_hosts"],
         cpus=sorted(os.sched_getaffinity(0)),
         cpu_pinning=p["cpu_pinning"],
+        suite=p["suite"],
+        settings=p["host_settings"],
     )
+
+
+def base_id(base_id_of: str, suite: str) -> str:
+    """The id of a release's base root: as the role's lab_base_id computes it (Jinja's hash('sha1') of the JSON)."""
+    return hashlib.sha1(base_id_of.replace("@SUITE@", suite).encode()).hexdigest()
+
+
+def paths(plan: dict, roots_dir: str | None, hosts_dir: str | None) -> dict:
+    """Each host's base root (roots_dir/<release>) and writable layer (hosts_dir/<host>/<release>, or <release>-stock
+    for a stock host: making a host stock, or not, never reuses the other's layer)."""
+    for host in plan["hosts"]:
+        host["base_dir"] = f"{roots_dir}/{host['suite']}"
+        host["layer_dir"] = f"{hosts_dir}/{host['name']}/{host['suite']}{'-stock' if host['stock'] else ''}"
+    return plan
+
+
+def bases(plan: dict, roots_dir: str | None, base_id_of: str | None) -> dict:
+    """Per release of the plan, the base id wanted and the one cached in roots_dir/<release>/.lab-base-id ('' when
+    none): plan["bases"], and plan["stale"], the releases whose base root must be built."""
+    found = {}
+    for suite in plan["suites"]:
+        try:
+            current = (Path(roots_dir or "/nonexistent") / suite / ".lab-base-id").read_text().strip()
+        except OSError:
+            current = ""
+        found[suite] = {"wanted": base_id(base_id_of or "", suite), "current": current}
+    return plan | {"bases": found, "stale": [s for s, b in found.items() if b["wanted"] != b["current"]]}
 
 
 ADDRS = ["ip", "-j", "addr"]
@@ -242,7 +343,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            plan = plan_here(args)
+            plan = paths(plan_here(args), args["roots_dir"], args["hosts_dir"])
+            plan = bases(plan, args["roots_dir"], args["base_id_of"])
         except PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result
