@@ -1,17 +1,20 @@
-"""A side-by-side Markdown comparison of two runs: python -m bench compare RUN_A RUN_B [-o diff.md]."""
+"""A side-by-side Markdown comparison of two runs: python -m bench compare RUN_A RUN_B [-o diff.md]. Runs of several
+app hosts are compared host by host (bench/fleet.py's views, matched by app host name)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bench import catalog, history
+from bench import catalog, fleet, history
 
 
 def compare(a: dict, b: dict) -> str:
     ma, mb = history.metrics(a), history.metrics(b)
+    hosts = list(dict.fromkeys(h for h in (a.get("app_host"), b.get("app_host")) if h))
+    title = f"# {a['run_id']} → {b['run_id']}" + (f" ({' → '.join(hosts)})" if hosts else "")
     lines = [
-        f"# {a['run_id']} → {b['run_id']}",
+        title,
         "",
         "| | A | B |",
         "|---|---|---|",
@@ -20,12 +23,13 @@ def compare(a: dict, b: dict) -> str:
         f"| app | {history.app_name(a)} | {history.app_name(b)} |",
         f"| profile | {a['profile']} | {b['profile']} |",
         f"| app host | {history.host_type(a)} | {history.host_type(b)} |",
+        f"| machine | {fleet.machine(a)} | {fleet.machine(b)} |",
     ]
     for worker in dict.fromkeys(a["workers_tested"] + b["workers_tested"]):
         va, vb = a.get("versions", {}).get(worker, {}), b.get("versions", {}).get(worker, {})
         lines.append(f"| {worker} versions | {format_versions(worker, va, a)} | {format_versions(worker, vb, b)} |")
     if not history.comparable(a, b):
-        lines += ["", "**Not comparable**: the app, the profile or the app host type differs; numbers are shown as is."]
+        lines += ["", "**Not comparable**: the app, the profile or the machine differs; numbers are shown as is."]
     lines += ["", "| worker config | point | metric | A | B | change |", "|---|---|---|---:|---:|---:|"]
     for key in sorted(set(ma) | set(mb)):
         va, vb = ma.get(key), mb.get(key)
@@ -44,10 +48,24 @@ def num(value: float | None) -> str:
     return "–" if value is None else f"{value:,.3f}"
 
 
+def matched(a: dict, b: dict) -> tuple[list[tuple[dict, dict]], list[str]]:
+    """The views of two runs to compare, paired by app host (a run of one host each: that pair), and the app hosts
+    only one of them has."""
+    va, vb = fleet.views(a), fleet.views(b)
+    if len(va) == 1 and len(vb) == 1:
+        return [(va[0], vb[0])], []
+    by_b = {v.get("app_host"): v for v in vb}
+    pairs = [(v, by_b[v.get("app_host")]) for v in va if v.get("app_host") in by_b]
+    alone = [f"{v.get('app_host')}: only in {name}" for name, views, other in (("A", va, vb), ("B", vb, va))
+             for v in views if v.get("app_host") not in {o.get("app_host") for o in other}]  # fmt: skip
+    return pairs, alone
+
+
 def main(run_a: str, run_b: str, out: str | None = None) -> str:
     a = json.loads((Path(run_a) / "results.json").read_text())
     b = json.loads((Path(run_b) / "results.json").read_text())
-    text = compare(a, b)
+    pairs, alone = matched(a, b)
+    text = "\n".join(compare(x, y) for x, y in pairs) + "".join(f"\n- {line}\n" for line in alone)
     if out:
         Path(out).write_text(text)
     return text
