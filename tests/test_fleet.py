@@ -25,13 +25,12 @@ MIXED = {
     "lab_host_settings": {"app1": {"cores": 1}, "app2": {"debian_suite": "trixie", "cores": 2, "stock": True}},
 }
 IO_UNIT_S = 0.25
-# what the checks read, in little time: an IO and a CPU burst, and a short sweep of /ioTask?ms=100
-APP = demo_app(
-    {"name": "io", "path": f"/ioTask?ms={int(IO_UNIT_S * 1000)}", "task": "io", "unit_s": IO_UNIT_S, "load": ["probe"]},
-    {"name": "cpu", "path": "/cpuTask", "task": "cpu", "load": ["probe"]},  # 0.3 s: long against the lab's noise
-    {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1, "load": ["sweep"]},
-)
-SHORT = ["-e", "@tests/fixtures/profiles/faults.yml", "-e", APP,
+# what the checks read, in little time: the pairs an IO burst and a short sweep of /ioTask?ms=100, the turns a CPU
+# burst (0.3 s a request: long against the lab's noise)
+IO = {"name": "io", "path": f"/ioTask?ms={int(IO_UNIT_S * 1000)}", "task": "io", "unit_s": IO_UNIT_S, "load": ["probe"]}
+SWEEP = {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1, "load": ["sweep"]}
+CPU = {"name": "cpu", "path": "/cpuTask", "task": "cpu", "load": ["probe"]}
+SHORT = ["-e", "@tests/fixtures/profiles/faults.yml",
          "-e", json.dumps({"load_profiles": {"faults": {"probes": {"concurrency": [1, 4], "calibration_reps": 2},
                                                         "sweep": {"concurrency": [1, 4], "time_s": 2, "warmup_s": 1,
                                                                   "repeats": 1}}}})]  # fmt: skip
@@ -56,8 +55,10 @@ def fleet_runs():
     """Two pairs at once (gthread and gevent), then the same two app hosts taking turns on one load host (sync with
     two workers: theory scaled by each host's cores)."""
     try:
-        pairs = bench("-e", json.dumps(MIXED | {"lab_load_hosts": 2}), "-e", "worker=gthread,gevent")
-        turns = bench("-e", json.dumps(MIXED | {"lab_load_hosts": 1}), "-e", "worker=sync", "-e", "workers=2")
+        pairs = bench("-e", json.dumps(MIXED | {"lab_load_hosts": 2}), "-e", "worker=gthread,gevent",
+                      "-e", demo_app(IO, SWEEP))  # fmt: skip
+        turns = bench("-e", json.dumps(MIXED | {"lab_load_hosts": 1}), "-e", "worker=sync", "-e", "workers=2",
+                      "-e", demo_app(CPU))  # fmt: skip
         stock = ansible("app2", "-m", "ansible.builtin.shell", "-a",
                         "python3 -c 'import ensurepip' 2>&1 | tail -1; command -v siege wrk pip3;"
                         " ls /opt/bench/venvs/demo-sync/bin")["app2"]["stdout"]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 
 import pytest
@@ -132,3 +133,16 @@ def test_compare_pairs_runs_host_by_host(tmp_path, results):
     text = compare.main(str(tmp_path / "a"), str(tmp_path / "b"))
     assert text.count("\n# ") + text.startswith("# ") == 1 and " (app1)\n" in text.splitlines()[0] + "\n"
     assert "- app2: only in B" in text and "**Not comparable**" not in text
+
+
+def test_a_host_whose_type_failed_is_named_at_the_top_and_its_section_says_why(tmp_path, results):
+    failure = fixture_json("journal/gthread.failure.json") | {"app_host": "app2"}
+    results["failures"] = [failure]
+    results["app_hosts"]["app2"]["complete"] = results["complete"] = False
+    collect.write_json_atomic(tmp_path / "results.json", results)
+    text = report.main(str(tmp_path)).read_text()
+    assert re.search(r"- \*\*app1\*\* \(.*\) loaded by load1: complete\.", text)
+    assert re.search(r"- \*\*app2\*\* \(.*\) loaded by load2: \*\*incomplete\*\*: gthread failed \(see its", text)
+    app1, app2 = text.split("## App host app1: ")[1].split("## App host app2: ")
+    assert "### Faults during this run" in app2 and "- **gthread** failed while" in app2
+    assert "Faults during this run" not in app1
