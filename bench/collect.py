@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import events, resources, siege, stats, timing, wrk
 
-SCHEMA = 1
+SCHEMA = 2  # 2: records name their app_host; verify, versions and processes are per app host (app_hosts)
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 
 

@@ -22,8 +22,7 @@ def compare(a: dict, b: dict) -> str:
         f"| commit | `{a['git_commit']}` | `{b['git_commit']}` |",
         f"| app | {history.app_name(a)} | {history.app_name(b)} |",
         f"| profile | {a['profile']} | {b['profile']} |",
-        f"| app host | {history.host_type(a)} | {history.host_type(b)} |",
-        f"| machine | {fleet.machine(a)} | {fleet.machine(b)} |",
+        f"| app host | {fleet.machine(a)} | {fleet.machine(b)} |",
     ]
     for worker in dict.fromkeys(a["workers_tested"] + b["workers_tested"]):
         va, vb = a.get("versions", {}).get(worker, {}), b.get("versions", {}).get(worker, {})
@@ -49,11 +48,11 @@ def num(value: float | None) -> str:
 
 
 def matched(a: dict, b: dict) -> tuple[list[tuple[dict, dict]], list[str]]:
-    """The views of two runs to compare, paired by app host (a run of one host each: that pair), and the app hosts
-    only one of them has."""
+    """The views of two runs to compare, paired by app host (a run of one app host: against each of the other's), and
+    the app hosts only one of them has."""
     va, vb = fleet.views(a), fleet.views(b)
-    if len(va) == 1 and len(vb) == 1:
-        return [(va[0], vb[0])], []
+    if len(va) == 1 or len(vb) == 1:  # one host against one, or against each host of the other run
+        return [(x, y) for x in va for y in vb], []
     by_b = {v.get("app_host"): v for v in vb}
     pairs = [(v, by_b[v.get("app_host")]) for v in va if v.get("app_host") in by_b]
     alone = [f"{v.get('app_host')}: only in {name}" for name, views, other in (("A", va, vb), ("B", vb, va))

@@ -2,8 +2,8 @@
 and how long the service was down before systemd had it back.
 
 The input is `journalctl --unit gunicorn@TYPE.service --output json --output-fields MESSAGE` on the app host, one JSON
-object per line, fetched to raw/TYPE.journal.json. gunicorn's own lines (its master logs a worker's death) and
-systemd's lines about the unit (the main process exited, the restart, "Started") are both there.
+object per line, fetched to raw/<app host>/TYPE.journal.json. gunicorn's own lines (its master logs a worker's death)
+and systemd's lines about the unit (the main process exited, the restart, "Started") are both there.
 """
 
 from __future__ import annotations

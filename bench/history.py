@@ -68,23 +68,25 @@ def load_runs(reports: Path) -> list[dict]:
 
 def host_type(results: dict) -> str:
     """The app host's CPU model and cores (of one app host's view: bench/fleet.py), as the index and compare show it."""
-    apps = [h for h in results.get("hosts", {}).values() if h.get("role") == "app"]
-    if not apps:
+    app = fleet.app_facts(results)
+    if not app:
         return "unknown"
-    app = apps[0]
-    cores = len(app.get("cpus_pinned") or []) or app.get("cores")
-    return f"{app.get('cpu_model', '?')} x{cores}"
+    return f"{app.get('cpu_model', '?')} x{verdict.app_cores(results.get('hosts', {}))}"
 
 
 def machine_key(results: dict) -> dict:
     """What the app host is, for comparability: CPU model and cores (host_type), memory (to 0.5 GiB: a kernel update
-    moves MemTotal by a few MiB), OS release and Python. A fact a run did not record (runs before Python was
-    recorded) is left out, and matches any value."""
-    app = next((h for h in results.get("hosts", {}).values() if h.get("role") == "app"), {})
+    moves MemTotal by a few MiB), the OS's major release and Python's minor version (a point release of either is the
+    kind of change a regression should be flagged against, not a new history; the report shows the full versions). A
+    fact a run did not record (runs before Python was recorded) is left out, and matches any value."""
+    app = fleet.app_facts(results)
     key = {"type": host_type(results)}
     if app.get("memory_mb"):
         key["memory_gib"] = round(app["memory_mb"] / 512) / 2
-    key.update({k: app[k] for k in ("os", "python") if app.get(k)})
+    if app.get("os"):
+        key["os"] = app["os"].split(".")[0]  # "Debian 12.15" -> "Debian 12"
+    if app.get("python"):
+        key["python"] = ".".join(app["python"].split(".")[:2])
     return key
 
 

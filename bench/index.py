@@ -97,7 +97,8 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
             )
         rows.append(row)
     trend_files = []
-    for label, series in sorted(trend_points(complete[-TREND_RUNS:]).items()):
+    recent = set(list(dict.fromkeys(r["dir"] for r in complete))[-TREND_RUNS:])  # runs, not their per-host entries
+    for label, series in sorted(trend_points([r for r in complete if r["dir"] in recent]).items()):
         name = charts.chart_name("trend", label)
         if charts.trend_chart(series, label, reports / name):
             trend_files.append((label, name))
@@ -105,7 +106,7 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
                       lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
     env.filters["fmt"] = fmt
     text = env.get_template("index.md.j2").render(rows=list(reversed(rows)), trends=trend_files, th=thresholds,
-                                                     trend_runs=min(len(complete), TREND_RUNS),
+                                                     trend_runs=len(recent),
                                                      hosts=any(r["app_host"] for r in rows))  # fmt: skip
     out = reports / "index.md"
     tmp = reports / ".index.md.tmp"

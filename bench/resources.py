@@ -1,7 +1,7 @@
 """What the server and the load generator spent during each siege run, from samples taken while it ran.
 
-App host: raw/TYPE.samples.jsonl, written by bench_sampler.py on the app host every 0.5 s: the processes of the
-gunicorn unit (pid, ppid, CPU ticks, RSS). The master is the process whose parent is not in the unit; the others are
+App host: raw/<app host>/TYPE.samples.jsonl, written by bench_sampler.py on the app host every 0.5 s: the processes of
+the gunicorn unit (pid, ppid, CPU ticks, RSS). The master is the process whose parent is not in the unit; the others are
 its workers. Load host: NAME.cpu.json beside each siege run's output, written by siege_driver.py: the host's busy CPU
 time and siege's own, sampled during the run.
 """

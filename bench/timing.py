@@ -1,7 +1,7 @@
 """The server's own clock: each probe request's arrival in the app, departure and CPU time, from the unit's journal.
 
 The app (app/server_timing.py) writes one line per request that carries the probe marker header, to the journal of
-``gunicorn@TYPE.service``, fetched to raw/TYPE.journal.json::
+``gunicorn@TYPE.service``, fetched to raw/<app host>/TYPE.journal.json::
 
     bench-timing {"probe": NAME, "arrived": EPOCH, "left": EPOCH, "cpu_s": S, "pid": PID,
                   "unit_cpu_in_s": S, "unit_cpu_out_s": S}

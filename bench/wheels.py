@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from packaging.utils import parse_wheel_filename
+
 from bench import catalog, resolve
 
 
@@ -69,10 +71,15 @@ def pip_wheel(wheelhouse: Path, *, python: str = sys.executable, index_args: lis
     wheelhouse.mkdir(parents=True, exist_ok=True)
     proc = _pip(["download", "--no-deps", "--only-binary", ":all:", "--dest", str(wheelhouse), *(index_args or []),
                  f"pip=={version}"], python)  # fmt: skip
-    if proc.returncode != 0:
-        raise resolve.ResolveError(f"pip {version} (installs the hosts' virtualenvs): "
-                                   f"{resolve.explain(proc.stderr, resolve.Tag('?', '?'))}")  # fmt: skip
-    return sorted(wheelhouse.glob(f"pip-{version}-*.whl"))[0].name
+    if proc.returncode == 0:
+        return sorted(wheelhouse.glob(f"pip-{version}-*.whl"))[0].name
+    # A controller with no index (a scheduled one runs from a copy of this wheelhouse, its own pip another version):
+    # the newest pip wheel it was given installs the virtualenvs as well.
+    given = sorted(wheelhouse.glob("pip-*.whl"), key=lambda p: parse_wheel_filename(p.name)[1])
+    if given:
+        return given[-1].name
+    raise resolve.ResolveError(f"pip {version} (installs the hosts' virtualenvs): "
+                               f"{resolve.explain(proc.stderr, resolve.Tag('?', '?'))}")  # fmt: skip
 
 
 def sha256(path: Path) -> str:

@@ -25,8 +25,8 @@ MIXED = {
     "lab_host_settings": {"app1": {"cores": 1}, "app2": {"debian_suite": "trixie", "cores": 2, "stock": True}},
 }
 IO_UNIT_S = 0.25
-# what the checks read, in little time: the pairs an IO burst and a short sweep of /ioTask?ms=100, the turns a CPU
-# burst (0.3 s a request: long against the lab's noise)
+# what the checks read, in little time: the pairs an IO burst, the turns a CPU burst (0.3 s a request: long against
+# the lab's noise), and both a short sweep of /ioTask?ms=100 (a profile with a sweep needs a scenario to sweep)
 IO = {"name": "io", "path": f"/ioTask?ms={int(IO_UNIT_S * 1000)}", "task": "io", "unit_s": IO_UNIT_S, "load": ["probe"]}
 SWEEP = {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1, "load": ["sweep"]}
 CPU = {"name": "cpu", "path": "/cpuTask", "task": "cpu", "load": ["probe"]}
@@ -58,7 +58,7 @@ def fleet_runs():
         pairs = bench("-e", json.dumps(MIXED | {"lab_load_hosts": 2}), "-e", "worker=gthread,gevent",
                       "-e", demo_app(IO, SWEEP))  # fmt: skip
         turns = bench("-e", json.dumps(MIXED | {"lab_load_hosts": 1}), "-e", "worker=sync", "-e", "workers=2",
-                      "-e", demo_app(CPU))  # fmt: skip
+                      "-e", demo_app(CPU, SWEEP))  # fmt: skip
         stock = ansible("app2", "-m", "ansible.builtin.shell", "-a",
                         "python3 -c 'import ensurepip' 2>&1 | tail -1; command -v siege wrk pip3;"
                         " ls /opt/bench/venvs/demo-sync/bin")["app2"]["stdout"]  # fmt: skip

@@ -126,13 +126,15 @@ def test_compare_pairs_runs_host_by_host(tmp_path, results):
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    one_host = copy.deepcopy(results)
-    del one_host["app_hosts"]["app2"]
-    collect.write_json_atomic(tmp_path / "a" / "results.json", one_host)
+    other = copy.deepcopy(results)  # the same run, its second host named app3
+    other["app_hosts"]["app3"] = other["app_hosts"].pop("app2")
+    for rec in other["results"]:
+        rec["app_host"] = rec["app_host"].replace("app2", "app3")
+    collect.write_json_atomic(tmp_path / "a" / "results.json", other)
     collect.write_json_atomic(tmp_path / "b" / "results.json", results)
     text = compare.main(str(tmp_path / "a"), str(tmp_path / "b"))
     assert text.count("\n# ") + text.startswith("# ") == 1 and " (app1)\n" in text.splitlines()[0] + "\n"
-    assert "- app2: only in B" in text and "**Not comparable**" not in text
+    assert "- app3: only in A" in text and "- app2: only in B" in text and "**Not comparable**" not in text
 
 
 def test_a_host_whose_type_failed_is_named_at_the_top_and_its_section_says_why(tmp_path, results):
@@ -146,3 +148,21 @@ def test_a_host_whose_type_failed_is_named_at_the_top_and_its_section_says_why(t
     app1, app2 = text.split("## App host app1: ")[1].split("## App host app2: ")
     assert "### Faults during this run" in app2 and "- **gthread** failed while" in app2
     assert "Faults during this run" not in app1
+
+
+def test_a_point_release_keeps_the_history_a_new_release_or_python_starts_another(results):
+    app1 = fleet.views(results)[0]
+    later = copy.deepcopy(app1)
+    facts = fleet.app_facts(later)
+    facts["os"], facts["python"] = "Debian 12.16", "3.11.9"
+    assert history.comparable(app1, later), "an upgrade within Debian 12 and Python 3.11 is what regressions are for"
+    facts["python"] = "3.13.5"
+    assert not history.comparable(app1, later)
+
+
+def test_compare_puts_a_run_of_one_host_against_each_host_of_another(tmp_path, results):
+    from bench import compare  # noqa: PLC0415 -- matplotlib and Jinja only where a test renders
+
+    legacy = fixture_json("results/quick-all.json")
+    pairs, alone = compare.matched(legacy, results)
+    assert [b["app_host"] for _, b in pairs] == ["app1", "app2"] and alone == []

@@ -77,3 +77,17 @@ def test_an_app_given_as_a_wheel_goes_into_the_wheelhouse_and_its_hash_into_the_
     # and the pip that installs it on the hosts, from its wheel: a virtualenv needs no ensurepip (stock Debian)
     assert made["pip_wheel"] == f"pip-{importlib.metadata.version('pip')}-py3-none-any.whl"
     assert (tmp_path / "cache/wheelhouse/cp311-x86_64" / made["pip_wheel"]).is_file()
+
+
+def test_pip_comes_from_the_wheelhouse_when_no_index_has_this_controllers_version(tmp_path):
+    """A scheduled controller has no index and another pip than the controller that filled its wheelhouse: the newest
+    pip wheel it was given installs the virtualenvs; with none, the refusal names pip."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    house = tmp_path / "wheelhouse"
+    house.mkdir()
+    with pytest.raises(resolve.ResolveError, match=r"^pip [0-9.]+ \(installs the hosts' virtualenvs\): "):
+        wheels.pip_wheel(house, index_args=["--no-index", "--find-links", str(empty)])
+    for version in ("1.0", "1.10"):
+        wheel(house, "pip", version, ())
+    assert wheels.pip_wheel(house, index_args=["--no-index", "--find-links", str(empty)]) == "pip-1.10-py3-none-any.whl"

@@ -245,7 +245,7 @@ def plan_lab(
         "bridge": {"name": bridge, "address": str(gateway), "cidr": f"{gateway}/{net.prefixlen}"},
         "subnet": str(net),
         "hosts": hosts,
-        "suites": list(dict.fromkeys([suite, *(each[h]["debian_suite"] for h in apps + loads)])),
+        "suites": list(dict.fromkeys(each[h]["debian_suite"] for h in apps + loads)),  # only the releases used
         "warnings": warnings,
     }
 
