@@ -159,8 +159,12 @@ def test_two_apps_live_side_by_side_on_one_host_and_keep_their_own_history(notes
     apart. The demo's run is the newest complete one on the lab (test_bench's, in make test), else one made here."""
     notes_dir, _, _ = notes
     runs = [r for r in history.load_runs(ROOT / "reports") if r["complete"]]
-    demo_runs = [
-        r["dir"] for r in runs if history.app_name(r["data"]) == "demo" and "sync" in r["data"]["workers_tested"]
+    demo_runs = [  # of one app host (test_fleet's runs have two, on another lab)
+        r["dir"]
+        for r in runs
+        if history.app_name(r["data"]) == "demo"
+        and "sync" in r["data"]["workers_tested"]
+        and len(r["data"].get("fleet") or [None]) == 1
     ]
     if not demo_runs:
         hello = demo_app({"name": "hello", "path": "/"})  # the demo app, swept on `/` only
