@@ -15,6 +15,14 @@ from bench.scenarios import slug
 STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9}
 
 
+def save(fig, path: Path) -> Path:
+    """Lay the figure out, write it to path and free it: how every chart here ends."""
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Path | None:
     """Response time of each request of the largest burst, sorted, one line per worker type."""
     rows = [r for r in rows if r["task"] == task and r["valid"] and r["response_times_s"]]
@@ -36,10 +44,7 @@ def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Pa
         ax.set_ylabel("response time (s)")
         ax.set_title(f"/{'ioTask' if task == 'io' else 'cpuTask'} probe: who waited for whom")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return save(fig, path)
 
 
 def timeline_chart(rows: list[dict], title: str, path: Path) -> Path | None:
@@ -68,10 +73,7 @@ def timeline_chart(rows: list[dict], title: str, path: Path) -> Path | None:
         axes[0, 0].legend(fontsize=7, loc="lower right")
         axes[-1, 0].set_xlabel("seconds since the burst was sent (request numbers in order of arrival)")
         fig.suptitle(title, fontsize=9)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return save(fig, path)
 
 
 def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -> Path | None:
@@ -117,10 +119,7 @@ def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -
         lat_ax.set_title(f"{endpoint}: latency")
         rps_ax.legend(fontsize=8)
         lat_ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return save(fig, path)
 
 
 def trend_chart(series: dict[str, list[tuple[str, float]]], label: str, path: Path) -> Path | None:
@@ -135,10 +134,7 @@ def trend_chart(series: dict[str, list[tuple[str, float]]], label: str, path: Pa
         ax.set_xticks(range(len(run_ids)), [r.split("-")[0][:13] for r in run_ids], rotation=30, ha="right")
         ax.set_title(label)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return save(fig, path)
 
 
 def hosts_chart(rows: list[dict], hosts: list[str], endpoint: str, path: Path) -> Path | None:
@@ -158,10 +154,7 @@ def hosts_chart(rows: list[dict], hosts: list[str], endpoint: str, path: Path) -
         ax.set_ylabel("requests per second per core")
         ax.set_title(f"{endpoint}: app hosts side by side")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return save(fig, path)
 
 
 def chart_name(kind: str, key: str) -> str:
