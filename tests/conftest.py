@@ -105,13 +105,15 @@ def lab() -> subprocess.CompletedProcess:
 
 
 # make test runs pytest with two workers (pytest-xdist, -n 2): the tests of every file that uses the lab, and of
-# test_refusals (it checks this machine's lab state is the same before and after), go to one worker as one unit, in
-# order; every other test runs beside them on the other worker. The lab's first files change hosts but measure
-# nothing, so the unit tests are done before a benchmark runs. (xdist's own --dist loadgroup cannot group them:
-# pytest 9 no longer reads the node id it rewrites.)
+# test_refusals (lab.yml's rows check this machine's lab state is the same before and after), go to one worker as one
+# unit, in order; every other test runs beside them on the other worker, and so do test_refusals' rows that only ever
+# reach this machine (BESIDE_THE_LAB: about a minute of playbooks refused on the controller). The lab's first files
+# change hosts but measure nothing, so the other worker is done before a benchmark runs. (xdist's own --dist loadgroup
+# cannot group them: pytest 9 no longer reads the node id it rewrites.)
 LAB_FILES = {p.stem for p in Path(__file__).parent.glob("test_*.py") if "pytest.mark.lab" in p.read_text()}
 LAB_FILES.add("test_refusals")
 LAB_FIRST = ("test_lab", "test_deploy", "test_refusals")
+BESIDE_THE_LAB = {"test_refusals.py::test_bad_input_is_refused_on_this_machine_before_any_host_is_reached"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -123,7 +125,10 @@ class LabScheduling(LoadScopeScheduling):
     """One work unit for all the lab's tests; one for each other test."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return "lab" if Path(nodeid.split("::", 1)[0]).stem in LAB_FILES else nodeid
+        path, _, name = nodeid.partition("::")
+        if Path(path).stem not in LAB_FILES or f"{Path(path).name}::{name.split('[', 1)[0]}" in BESIDE_THE_LAB:
+            return nodeid
+        return "lab"
 
 
 def pytest_xdist_make_scheduler(config, log):

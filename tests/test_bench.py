@@ -194,7 +194,8 @@ def test_two_runs_started_together_one_runs_the_other_refuses():
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
     profile = "@tests/fixtures/profiles/faults.yml"
     short = json.dumps({"load_sweep": {**SWEEP, "concurrency": [4], "warmup_s": 0}})  # 2 s of IO, not the faults' 7 s
-    cmd = [str(BIN / "ansible-playbook"), "bench.yml", "-e", "worker=gevent", "-e", profile, "-e", short]
+    hello = demo_app({"name": "hello", "path": "/"})  # a burst and a sweep of `/`: the lock is what is checked
+    cmd = [str(BIN / "ansible-playbook"), "bench.yml", "-e", "worker=gevent", "-e", profile, "-e", short, "-e", hello]
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]  # fmt: skip
     outs = [p.communicate(timeout=900)[0] for p in procs]

@@ -2,11 +2,12 @@
 naming the problem and the fix, and changes nothing.
 
 `CONTROLLER` holds what is decided on this machine before any host is reached (the variables, the gunicorn plan, the
-lab's plan, the reports folder, the inventory's groups): it runs without the lab, against an inventory of addresses
-nothing answers at (TEST-NET-1), and must end before a host of it is reached. `ON_HOSTS` needs the hosts (a port
-taken, a host that does not answer, siege missing, another lab on the bridge): marked `lab`, it runs with the lab up
-and gunicorn deployed, so "nothing changed" is checked against live hosts. `SETUPS` makes each row's situation and
-undoes it.
+reports folder, the inventory's groups): it runs without the lab, against an inventory of addresses nothing answers
+at (TEST-NET-1), and must end before a host of it is reached; in make test it runs beside the lab's tests
+(tests/conftest.py). `LAB_PLAN` is lab.yml's own (its variables and its plan): this machine's lab state is read before
+and after each row, so those rows run with the lab's tests, in order. `ON_HOSTS` needs the hosts (a port taken, a host
+that does not answer, siege missing, another lab on the bridge): marked `lab`, it runs with the lab up and gunicorn
+deployed, so "nothing changed" is checked against live hosts. `SETUPS` makes each row's situation and undoes it.
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ CONTROLLER = [
      "gunicorn_version='latest': use a release number", None),
     (DEPLOY, ["-e", "worker=tornado", "-e", "worker_connections=5"], "gunicorn's tornado worker ignores it", None),
     (DEPLOY, ["-e", "worker=sync", "-e", "gunicorn_port=80"], "gunicorn_port=80: use a port from 1024 to 65535", None),
+    # schedule.yml: checked with bench.yml's own validation; with no group controller, its host is this machine
+    (SCHEDULE, [], "runs .* as PID 1, not systemd: a systemd timer cannot run there", None),
+    (SCHEDULE, ["-e", "schedule_worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
+    (SCHEDULE, ["-e", "schedule_profile=hourly"], "profile=hourly: unknown profile; use one of quick, full", None),
+    (SCHEDULE, ["-e", "schedule_state=bogus"], "schedule_state must be one of: present, absent, got: bogus", None),
+    (SCHEDULE, ["-e", "schedule_lock_wait=soon"], r"schedule_lock_wait.*soon.*(int|integer)", None),
+]  # fmt: skip
+
+LAB_PLAN = [
     # lab.yml: its variables and its plan, checked before it builds or boots anything
     (LAB, ["-e", "lab_state=bogus"], r"lab_state.*present, absent", None),
     (LAB, ["-e", "lab_load_hosts=abc"], r"lab_load_hosts", None),
@@ -108,12 +118,6 @@ CONTROLLER = [
     (LAB, ["-e", "lab_name=Lab_1"], r"lab_name='Lab_1'", None),
     (LAB, ["-e", "lab_state_dir=/tmp/bench-lab-nospace", "-e", "lab_min_free_mb=999999999"],
      r"needs lab_min_free_mb=999999999 MiB", None),
-    # schedule.yml: checked with bench.yml's own validation; with no group controller, its host is this machine
-    (SCHEDULE, [], "runs .* as PID 1, not systemd: a systemd timer cannot run there", None),
-    (SCHEDULE, ["-e", "schedule_worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
-    (SCHEDULE, ["-e", "schedule_profile=hourly"], "profile=hourly: unknown profile; use one of quick, full", None),
-    (SCHEDULE, ["-e", "schedule_state=bogus"], "schedule_state must be one of: present, absent, got: bogus", None),
-    (SCHEDULE, ["-e", "schedule_lock_wait=soon"], r"schedule_lock_wait.*soon.*(int|integer)", None),
 ]  # fmt: skip
 
 ON_HOSTS = [
@@ -270,22 +274,32 @@ def assert_refused_with(proc: subprocess.CompletedProcess, took: float, message:
     assert took < 45, f"refused after {took:.0f} s"
 
 
-@pytest.mark.parametrize(("book", "extra", "message", "setup"), CONTROLLER, ids=ids(CONTROLLER))
-def test_bad_input_is_refused_on_this_machine_before_any_host_is_reached(book, extra, message, setup, tmp_path):
-    reports = tmp_path / "reports"  # not the repository's reports/: a run there would be ours to clean
+def assert_refused_offline(book: str, extra: list[str], message: str, setup: str | None, tmp: Path) -> None:
+    """The playbook against the offline inventory (or the one the row's setup gives): refused within seconds with the
+    message, no host reached, no run folder written."""
+    reports = tmp / "reports"  # not the repository's reports/: a run there would be ours to clean
     situation = SETUPS[setup]() if setup else contextlib.nullcontext([])
     with situation as more:
-        inventory = [] if "-i" in more else ["-i", str(offline_inventory(tmp_path))]
-        lab_before = snapshot()
+        inventory = [] if "-i" in more else ["-i", str(offline_inventory(tmp))]
         started = time.monotonic()
         proc = playbook(book, *inventory, "-e", f"bench_reports_dir={reports}", *more, *extra, timeout=180)
         took = time.monotonic() - started
-        lab_after = snapshot()
     assert_refused_with(proc, took, message)
     reached = set(re.findall(r"^(\S+)\s+:\s+ok=", proc.stdout, re.M)) - {"localhost"}
     assert not reached, f"the refusal came after reaching {reached}"
-    assert lab_after == lab_before
     assert run_folders(reports) == [], "a run folder was written"
+
+
+@pytest.mark.parametrize(("book", "extra", "message", "setup"), CONTROLLER, ids=ids(CONTROLLER))
+def test_bad_input_is_refused_on_this_machine_before_any_host_is_reached(book, extra, message, setup, tmp_path):
+    assert_refused_offline(book, extra, message, setup, tmp_path)
+
+
+@pytest.mark.parametrize(("book", "extra", "message", "setup"), LAB_PLAN, ids=ids(LAB_PLAN))
+def test_bad_input_to_the_lab_is_refused_and_leaves_this_machines_lab_as_it_was(book, extra, message, setup, tmp_path):
+    lab_before = snapshot()
+    assert_refused_offline(book, extra, message, setup, tmp_path)
+    assert snapshot() == lab_before
     assert not os.path.exists("/tmp/bench-lab-nospace")
 
 
