@@ -141,19 +141,18 @@ def validate(name: str, bridge: str, subnet: str, app_hosts: int, load_hosts: in
 
 
 def assign_cores(
-    apps: list[str], loads: list[str], cpus: list[int], cpu_pinning: bool, wanted: dict[str, int] | None = None
+    apps: list[str], loads: list[str], cpus: list[int], cpu_pinning: bool, wanted: dict[str, int]
 ) -> tuple[dict[str, list[int]], list[str]]:
     """App hosts get their cores (one each unless `wanted` says more; the highest ones) to themselves; load hosts
     share the rest. Unpinned, every host may use every core, or the first `wanted` ones. Returns cores per host,
     warnings."""
-    wanted = wanted or {}
     for host, count in wanted.items():
         if not 1 <= count <= len(cpus):
             raise PlanError(f"lab_host_settings: {host}: cores={count}: this machine has {len(cpus)} core(s) {cpus}; "
                             f"give 1 to {len(cpus)}")  # fmt: skip
     if not cpu_pinning:
         warning = "lab_cpu_pinning=false: app and load hosts share all cores; results are noisier"
-        return {host: list(cpus[: wanted.get(host, len(cpus))]) for host in apps + loads}, [warning]
+        return {host: cpus[: wanted.get(host, len(cpus))] for host in apps + loads}, [warning]
     need = sum(wanted.get(h, 1) for h in apps) + 1
     if len(cpus) < need:
         raise PlanError(
@@ -197,19 +196,20 @@ def host_settings(settings: dict, apps: list[str], loads: list[str], suite: str)
     if suite not in SUITES:
         raise PlanError(f"lab_debian_suite={suite!r}: use one of {', '.join(SUITES)}")
     known = {*apps, *loads, "app", "load"}
-    for key, entry in (settings or {}).items():
+    checked = {}
+    for key, entry in settings.items():
         if key not in known:
             raise PlanError(f"lab_host_settings: {key!r} is neither a planned host nor a group "
                             f"(hosts: {', '.join(apps + loads)}; groups: app, load)")  # fmt: skip
         if not isinstance(entry, dict):
             raise PlanError(f"lab_host_settings: {key}: give a mapping of {', '.join(SETTINGS)}")
-        settings[key] = {name: setting(key, name, value) for name, value in entry.items()}
-    out = {}
-    for host in apps + loads:
-        group = "app" if host in apps else "load"
-        merged = {"debian_suite": suite, "stock": False} | settings.get(group, {}) | settings.get(host, {})
-        out[host] = merged
-    return out
+        checked[key] = {name: setting(key, name, value) for name, value in entry.items()}
+    return {
+        host: {"debian_suite": suite, "stock": False}
+        | checked.get("app" if host in apps else "load", {})
+        | checked.get(host, {})
+        for host in apps + loads
+    }
 
 
 def plan_lab(
@@ -221,7 +221,7 @@ def plan_lab(
     net = validate(name, bridge, subnet, app_hosts, load_hosts)
     apps = [f"app{i}" for i in range(1, app_hosts + 1)]
     loads = [f"load{i}" for i in range(1, load_hosts + 1)]
-    each = host_settings(dict(settings or {}), apps, loads, suite)
+    each = host_settings(settings or {}, apps, loads, suite)
     wanted = {h: e["cores"] for h, e in each.items() if "cores" in e}
     cores, warnings = assign_cores(apps, loads, cpus, cpu_pinning, wanted)
     addresses = net.hosts()
@@ -306,30 +306,33 @@ def plan_here(p: dict) -> dict:
 
 
 def base_id(base_id_of: str, suite: str) -> str:
-    """The id of a release's base root: as the role's lab_base_id computes it (Jinja's hash('sha1') of the JSON)."""
+    """The id of a release's base root: the sha1 of what it is built from (the role's lab_base_id_of, JSON)."""
     return hashlib.sha1(base_id_of.replace("@SUITE@", suite).encode()).hexdigest()
 
 
-def paths(plan: dict, roots_dir: str | None, hosts_dir: str | None) -> dict:
-    """Each host's base root (roots_dir/<release>) and writable layer (hosts_dir/<host>/<release>, or <release>-stock
-    for a stock host: making a host stock, or not, never reuses the other's layer)."""
+def paths(plan: dict, roots_dir: str, hosts_dir: str) -> dict:
+    """Each host's base root (roots_dir/<release>), writable layer (hosts_dir/<host>/<release>, or <release>-stock
+    for a stock host: making a host stock, or not, never reuses the other's layer) and systemd-nspawn's --overlay of
+    the two."""
     for host in plan["hosts"]:
         host["base_dir"] = f"{roots_dir}/{host['suite']}"
         host["layer_dir"] = f"{hosts_dir}/{host['name']}/{host['suite']}{'-stock' if host['stock'] else ''}"
+        host["overlay"] = f"{host['base_dir']}:{host['layer_dir']}/upper:/"
     return plan
 
 
-def bases(plan: dict, roots_dir: str | None, base_id_of: str | None) -> dict:
-    """Per release of the plan, the base id wanted and the one cached in roots_dir/<release>/.lab-base-id ('' when
-    none): plan["bases"], and plan["stale"], the releases whose base root must be built."""
+def bases(plan: dict, roots_dir: str, base_id_of: str) -> dict:
+    """Per release, the base id wanted (the role's lab_base_id) and the one cached in roots_dir/<release>/.lab-base-id
+    ('' when none): plan["bases"], and plan["stale"], the releases of the plan whose base root must be built."""
     found = {}
-    for suite in plan["suites"]:
+    for suite in SUITES:
         try:
-            current = (Path(roots_dir or "/nonexistent") / suite / ".lab-base-id").read_text().strip()
+            current = (Path(roots_dir) / suite / ".lab-base-id").read_text().strip()
         except OSError:
             current = ""
-        found[suite] = {"wanted": base_id(base_id_of or "", suite), "current": current}
-    return plan | {"bases": found, "stale": [s for s, b in found.items() if b["wanted"] != b["current"]]}
+        found[suite] = {"wanted": base_id(base_id_of, suite), "current": current}
+    stale = [suite for suite in plan["suites"] if found[suite]["wanted"] != found[suite]["current"]]
+    return plan | {"bases": found, "stale": stale}
 
 
 ADDRS = ["ip", "-j", "addr"]
