@@ -12,7 +12,7 @@ import shutil
 import pytest
 from conftest import FIXTURES, fixture_json
 
-from bench import collect, fleet, history, index, report
+from bench import collect, compare, fleet, history, index, report
 
 FLEET = FIXTURES / "results/fleet-two-hosts.json"
 
@@ -80,7 +80,7 @@ def test_the_history_holds_one_entry_per_host_and_compares_the_same_machine_only
                 if r["app_host"] == "app2" and r["worker"] == "gevent" and r["scenario"] == "sweep":
                     r["rps"] *= 0.6
         d = tmp_path / f"run{i}"
-        d.mkdir()
+        (d / "raw").mkdir(parents=True)
         (d / "run.json").write_text("{}")
         collect.write_json_atomic(d / "results.json", run)
     runs = history.load_runs(tmp_path)
@@ -95,7 +95,8 @@ def test_the_history_holds_one_entry_per_host_and_compares_the_same_machine_only
     assert {c["point"] for c in found} == {"/ioTask?ms=100 c=1", "/ioTask?ms=100 c=4"}
     found = found[0]
     assert found["regression"] and found["config"].startswith("gevent ") and found["change"] == pytest.approx(-0.4)
-    assert len(history.keep_raw(runs, 1)) == 0, "raw/ is per run folder, not per host entry"
+    # raw/ is per run folder, not per host entry: keeping 1 keeps the newest folder's (its 2 entries would keep 2)
+    assert history.keep_raw(runs, 1) == [tmp_path / f"run{i}" / "raw" for i in range(3)]
 
 
 def test_the_index_has_a_row_per_app_host_and_its_machine(tmp_path):
@@ -110,9 +111,7 @@ def test_the_index_has_a_row_per_app_host_and_its_machine(tmp_path):
     assert "| app host |" in text
 
 
-def test_a_host_variable_or_the_rule_pairs_them_and_collect_keeps_raw_per_host(tmp_path, results):
-    run = json.loads((FIXTURES / "results/fleet-two-hosts.json").read_text())
-    assert {h: p["load_hosts"] for h, p in run["app_hosts"].items()} == {"app1": ["load1"], "app2": ["load2"]}
+def test_collect_counts_time_in_rounds_and_keeps_raw_per_app_host(tmp_path):
     assert collect.in_rounds({"a": 10.0, "b": 12.0}, {"a": {"round": 0}, "b": {"round": 0}}) == 12.0
     assert collect.in_rounds({"a": 10.0, "b": 12.0}, {"a": {"round": 0}, "b": {"round": 1}}) == 22.0
     assert collect.app_folders({"pairs": {"app1": {}, "app2": {}}}, tmp_path) == [
@@ -122,7 +121,6 @@ def test_a_host_variable_or_the_rule_pairs_them_and_collect_keeps_raw_per_host(t
 
 
 def test_compare_pairs_runs_host_by_host(tmp_path, results):
-    from bench import compare  # noqa: PLC0415 -- matplotlib and Jinja only where a test renders
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -161,7 +159,6 @@ def test_a_point_release_keeps_the_history_a_new_release_or_python_starts_anothe
 
 
 def test_compare_puts_a_run_of_one_host_against_each_host_of_another(tmp_path, results):
-    from bench import compare  # noqa: PLC0415 -- matplotlib and Jinja only where a test renders
 
     legacy = fixture_json("results/quick-all.json")
     pairs, alone = compare.matched(legacy, results)

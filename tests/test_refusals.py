@@ -1,4 +1,4 @@
-"""Bad input to the four playbooks, as two tables: each invocation exits non-zero within seconds with one message
+"""Bad input to the four playbooks, as three tables: each invocation exits non-zero within seconds with one message
 naming the problem and the fix, and changes nothing.
 
 `CONTROLLER` holds what is decided on this machine before any host is reached (the variables, the gunicorn plan, the
