@@ -53,10 +53,9 @@ def matched(a: dict, b: dict) -> tuple[list[tuple[dict, dict]], list[str]]:
     va, vb = fleet.views(a), fleet.views(b)
     if len(va) == 1 or len(vb) == 1:  # one host against one, or against each host of the other run
         return [(x, y) for x in va for y in vb], []
-    by_b = {v.get("app_host"): v for v in vb}
-    pairs = [(v, by_b[v.get("app_host")]) for v in va if v.get("app_host") in by_b]
-    alone = [f"{v.get('app_host')}: only in {name}" for name, views, other in (("A", va, vb), ("B", vb, va))
-             for v in views if v.get("app_host") not in {o.get("app_host") for o in other}]  # fmt: skip
+    by_a, by_b = ({v["app_host"]: v for v in views} for views in (va, vb))  # several hosts: every view names its own
+    pairs = [(v, by_b[host]) for host, v in by_a.items() if host in by_b]
+    alone = [f"{h}: only in A" for h in by_a if h not in by_b] + [f"{h}: only in B" for h in by_b if h not in by_a]
     return pairs, alone
 
 

@@ -48,10 +48,15 @@ def app_facts(one: dict) -> dict:
     return next((h for h in one.get("hosts", {}).values() if h.get("role") == "app"), {})
 
 
+def host_type(one: dict) -> str:
+    """The app host's CPU model and cores: 'Intel Xeon x2'."""
+    return f"{app_facts(one).get('cpu_model', '?')} x{verdict.app_cores(one.get('hosts', {}))}"
+
+
 def machine(one: dict) -> str:
     """What the app host is, in a few words: 'Intel Xeon x2, 3.8 GiB, Debian 13.1, Python 3.13.5'."""
     facts = app_facts(one)
-    parts = [f"{facts.get('cpu_model', '?')} x{verdict.app_cores(one.get('hosts', {}))}"]
+    parts = [host_type(one)]
     if facts.get("memory_mb"):
         parts.append(f"{facts['memory_mb'] / 1024:.1f} GiB")
     parts += [facts[k] for k in ("os",) if facts.get(k)]

@@ -68,10 +68,7 @@ def load_runs(reports: Path) -> list[dict]:
 
 def host_type(results: dict) -> str:
     """The app host's CPU model and cores (of one app host's view: bench/fleet.py), as the index and compare show it."""
-    app = fleet.app_facts(results)
-    if not app:
-        return "unknown"
-    return f"{app.get('cpu_model', '?')} x{verdict.app_cores(results.get('hosts', {}))}"
+    return fleet.host_type(results) if fleet.app_facts(results) else "unknown"
 
 
 def machine_key(results: dict) -> dict:

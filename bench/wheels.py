@@ -8,6 +8,7 @@ makes a new one and an unchanged run resolves nothing."""
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -63,16 +64,22 @@ def pip_wheel(wheelhouse: Path, *, python: str = sys.executable, index_args: lis
     """The wheel of the pip that resolves here, in the wheelhouse (its file name): the hosts run it from the wheel
     with each virtualenv's Python (`python pip-*.whl/pip install ...`), so a virtualenv needs no pip of its own and a
     host's Python no ensurepip (Debian's python3 without python3-venv has none)."""
-    version = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True, check=True,
-                             timeout=60).stdout.split()[1]  # fmt: skip
-    found = sorted(wheelhouse.glob(f"pip-{version}-*.whl"))
-    if found:
-        return found[0].name
+    if python == sys.executable:  # this controller's own pip: no process to start on every run
+        version = importlib.metadata.version("pip")
+    else:
+        version = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True, check=True,
+                                 timeout=60).stdout.split()[1]  # fmt: skip
+
+    def found() -> str | None:
+        return next((p.name for p in sorted(wheelhouse.glob(f"pip-{version}-*.whl"))), None)
+
+    if name := found():
+        return name
     wheelhouse.mkdir(parents=True, exist_ok=True)
     proc = _pip(["download", "--no-deps", "--only-binary", ":all:", "--dest", str(wheelhouse), *(index_args or []),
                  f"pip=={version}"], python)  # fmt: skip
     if proc.returncode == 0:
-        return sorted(wheelhouse.glob(f"pip-{version}-*.whl"))[0].name
+        return found()
     # A controller with no index (a scheduled one runs from a copy of this wheelhouse, its own pip another version):
     # the newest pip wheel it was given installs the virtualenvs as well.
     given = sorted(wheelhouse.glob("pip-*.whl"), key=lambda p: parse_wheel_filename(p.name)[1])
