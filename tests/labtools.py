@@ -13,10 +13,18 @@ from conftest import BIN, ROOT, run
 from bench import fleet
 
 
-def one_host(results: dict) -> dict:
-    """results.json of a run with one app host, as that host's view (bench/fleet.py): its versions, processes and
-    verification where a run of one host had them before several were possible."""
-    views = fleet.views(results)
+def run_dir_of(output: str) -> Path:
+    """The folder under reports/ of the run a bench.yml output names (its line "Run <id>: raw output, results.json and
+    report.md go to <folder>/"; the last, when the output holds several runs)."""
+    found = re.findall(r"Run \S+: raw output, results\.json and report\.md go to (\S+)/", output)
+    assert found, output[-3000:]
+    return ROOT / "reports" / Path(found[-1]).name
+
+
+def one_host(run_dir: Path) -> dict:
+    """results.json of a run (in run_dir) with one app host, as that host's view (bench/fleet.py): its versions,
+    processes and verification where a run of one host had them before several were possible."""
+    views = fleet.views(json.loads((run_dir / "results.json").read_text()))
     assert len(views) == 1, [v.get("app_host") for v in views]
     return views[0]
 

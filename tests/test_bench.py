@@ -8,12 +8,11 @@ import os
 import re
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 from conftest import BIN, ROOT, demo_app, lab_is_possible, playbook
-from labtools import one_host
+from labtools import one_host, run_dir_of
 
 from bench import catalog, charts
 
@@ -52,10 +51,8 @@ def run():
                     "-e", json.dumps({"load_sweep": SWEEP, "load_probes": PROBES}), timeout=1200)  # fmt: skip
     wall = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-6000:]
-    match = re.search(r"Report: (\S+/report\.md)", proc.stdout)
-    assert match, proc.stdout[-3000:]
-    run_dir = ROOT / "reports" / match.group(1).split("/reports/")[1].split("/")[0]
-    results = one_host(json.loads((run_dir / "results.json").read_text()))
+    run_dir = run_dir_of(proc.stdout)
+    results = one_host(run_dir)
     print(f"\nbench.yml worker=all quick: wall {wall:.0f} s, inside siege {results['time_in_siege_s']:.0f} s, "
           f"overhead {wall - results['time_in_siege_s']:.0f} s")  # fmt: skip
     return {"proc": proc, "dir": run_dir, "results": results, "report": (run_dir / "report.md").read_text()}
@@ -205,7 +202,6 @@ def test_two_runs_started_together_one_runs_the_other_refuses():
     winner = next(o for p, o in zip(procs, outs, strict=True) if p.returncode == 0)
     assert re.search(r"another benchmark run \(pid \d+\) holds .*\.bench\.lock", loser)
     assert "PLAY [Lab" not in loser
-    report = re.search(r"Report: (\S+)/report\.md", winner).group(1)
-    results = one_host(json.loads((Path(report) / "results.json").read_text()))
+    results = one_host(run_dir_of(winner))
     assert results["workers_tested"] == ["gevent"] and all(r["valid"] for r in results["results"])
     assert not (ROOT / "reports/.bench.lock").exists()

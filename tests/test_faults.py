@@ -6,7 +6,6 @@ Runs a short profile (tests/fixtures/profiles/faults.yml): per worker type a 2-r
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -14,11 +13,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from conftest import BIN, FAULTS_APP, ROOT, lab_is_possible, playbook
-from labtools import ansible, gunicorn_pids, lab_host_init, one_host, processes, siege_running, wait_for
+from labtools import ansible, gunicorn_pids, lab_host_init, one_host, processes, run_dir_of, siege_running, wait_for
 
 from bench import lock
 
@@ -56,12 +54,6 @@ def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-
-
-def run_dir_of(output: str) -> Path:
-    found = re.findall(r"reports/(\d{8}T\d{6}Z-[a-z0-9_+-]+)", output)
-    assert found, output[-3000:]
-    return REPORTS / found[-1]
 
 
 class Injector(threading.Thread):
@@ -186,7 +178,7 @@ def faulty(deployed, interrupted):
         proc = playbook("bench.yml", "-e", "worker=sync,gthread,gevent", *PROFILE, timeout=600)
     injector.check()
     run_dir = run_dir_of(proc.stdout)
-    results = one_host(json.loads((run_dir / "results.json").read_text()))
+    results = one_host(run_dir)
     return {"proc": proc, "dir": run_dir, "results": results, "report": (run_dir / "report.md").read_text(),
             "injected": injector.done}  # fmt: skip
 
@@ -259,7 +251,7 @@ def test_stop_mode_stops_at_the_first_type_that_fails(deployed):
     with broken("gthread", "0755"):
         proc = playbook("bench.yml", "-e", "worker=gthread,gevent", "-e", "bench_on_worker_failure=stop", *PROFILE)
     assert proc.returncode != 0
-    results = one_host(json.loads((run_dir_of(proc.stdout) / "results.json").read_text()))
+    results = one_host(run_dir_of(proc.stdout))
     assert results["failures"][0]["action"] == "stop"
     assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker"] == "gevent")
     report = (run_dir_of(proc.stdout) / "report.md").read_text()
@@ -283,7 +275,7 @@ def test_a_load_host_lost_mid_run_fails_clearly_and_the_app_is_stopped(deployed)
     assert proc.returncode != 0
     assert re.search(r"load host load1 \([\d.]+\) stopped answering during the load of sync", out), out[-4000:]
     run_dir = run_dir_of(out)
-    results = one_host(json.loads((run_dir / "results.json").read_text()))
+    results = one_host(run_dir)
     assert results["failures"][0]["load_host_lost"] is True and results["failures"][0]["action"] == "stop"
     assert (run_dir / "raw/app1/sync.journal.json").stat().st_size > 0, "the app's journal was kept"
     assert "stopped answering during the load of sync" in (run_dir / "report.md").read_text()

@@ -13,7 +13,7 @@ import re
 import pytest
 from conftest import ROOT, demo_app, lab_is_possible, lab_up, playbook
 from conftest import run as command
-from labtools import ansible
+from labtools import ansible, run_dir_of
 
 from bench import fleet, verdict
 
@@ -43,7 +43,7 @@ SHORT = ["-e", "@tests/fixtures/profiles/faults.yml",
 def bench(*args: str) -> dict:
     proc = playbook("bench.yml", *SHORT, *args, timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:]
-    run_dir = ROOT / "reports" / re.search(r"reports/([^/\s]+)/report\.md", proc.stdout).group(1)
+    run_dir = run_dir_of(proc.stdout)
     results = json.loads((run_dir / "results.json").read_text())
     return {"proc": proc, "dir": run_dir, "results": results, "report": (run_dir / "report.md").read_text(),
             "views": {v["app_host"]: v for v in fleet.views(results)}}  # fmt: skip

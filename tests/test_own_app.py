@@ -11,7 +11,7 @@ import tarfile
 import pytest
 import yaml
 from conftest import ROOT, demo_app, lab_is_possible, playbook
-from labtools import ansible, one_host
+from labtools import ansible, one_host, run_dir_of
 
 from bench import catalog, history
 
@@ -32,19 +32,13 @@ SHORT = ["-e", json.dumps({"load_probes": {"concurrency": [1, 4], "calibration_r
                            "load_sweep_grace_s": 8})]  # fmt: skip
 
 
-def run_dir_of(proc) -> str:
-    found = re.search(r"Run (\S+): raw output, results.json and report.md go to (\S+)/", proc.stdout)
-    assert found, proc.stdout[-3000:]
-    return found.group(2)
-
-
 @pytest.fixture(scope="module")
 def notes(lab):
     """One run of the notes example on three WSGI types."""
     proc = playbook("bench.yml", *NOTES, "-e", f"worker={','.join(WSGI)}", *SHORT, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-6000:]
-    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
-    return run_dir, one_host(json.loads((run_dir / "results.json").read_text())), (run_dir / "report.md").read_text()
+    run_dir = run_dir_of(proc.stdout)
+    return run_dir, one_host(run_dir), (run_dir / "report.md").read_text()
 
 
 def test_the_example_runs_on_each_type_as_gunicorn_at_notes_type(notes):
@@ -108,7 +102,7 @@ def test_verify_only_prints_the_table_and_loads_nothing(notes):
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert re.search(r"sync +create +POST /notes +201 +201 +[0-9.]+ s +ok", proc.stdout), proc.stdout[-3000:]
     assert re.search(r"sync +bad_limit +GET /notes\?limit=0 +400 +400 +[0-9.]+ s +ok", proc.stdout)
-    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    run_dir = run_dir_of(proc.stdout)
     assert run_dir.name.endswith("-notes-sync-verify")
     assert not list((run_dir / "raw").glob("*/*@load1.tar.gz")), "nothing was loaded"
     assert not (run_dir / "report.md").exists() and (ROOT / "reports/latest").resolve() == latest
@@ -119,7 +113,7 @@ def test_an_app_that_answers_500_is_stopped_at_verify_with_the_answer_and_the_ru
     proc = playbook("bench.yml", "-e", "@tests/fixtures/apps/faulty/faulty.bench.yml", "-e", "worker=sync,gthread",
                     *SHORT, timeout=600)  # fmt: skip
     assert proc.returncode != 0 and "worker type(s) sync, gthread failed" in proc.stdout, proc.stdout[-3000:]
-    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    run_dir = run_dir_of(proc.stdout)
     report = (run_dir / "report.md").read_text()
     for worker in ("sync", "gthread"):
         failure = json.loads((run_dir / "raw" / "app1" / f"{worker}.failure.json").read_text())
@@ -141,7 +135,7 @@ def test_an_app_from_an_sdist_is_built_installed_and_a_missing_entry_fails_its_t
     broken = json.dumps({"bench_app": {**faulty, "src": str(sdist), "entry": "faulty:missing"}})
     proc = playbook("bench.yml", "-e", broken, "-e", "worker=sync", *SHORT, timeout=600)
     assert proc.returncode != 0
-    run_dir = ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]
+    run_dir = run_dir_of(proc.stdout)
     failure = json.loads((run_dir / "raw" / "app1" / "sync.failure.json").read_text())
     assert failure["phase"] == "starting it" and failure["instance"] == "faulty-sync"
     assert any("Failed to find attribute 'missing' in 'faulty'" in line for line in failure["journal"]), failure
@@ -173,9 +167,9 @@ def test_two_apps_live_side_by_side_on_one_host_and_keep_their_own_history(notes
         hello = demo_app({"name": "hello", "path": "/"})  # the demo app, swept on `/` only
         proc = playbook("bench.yml", "-e", "worker=sync", *SHORT, "-e", hello, timeout=600)
         assert proc.returncode == 0, proc.stdout[-4000:]
-        demo_runs = [ROOT / "reports" / run_dir_of(proc).rsplit("/", 1)[1]]
+        demo_runs = [run_dir_of(proc.stdout)]
     demo_dir = demo_runs[-1]
-    demo = one_host(json.loads((demo_dir / "results.json").read_text()))
+    demo = one_host(demo_dir)
     assert demo["app"]["name"] == "demo" and demo["processes"]["sync"]["app_sha256"].keys() >= {"flask_app.py"}
     both = ansible("app", "-m", "ansible.builtin.shell", "-a", "ls /etc/gunicorn /opt/bench/apps")["app1"]["stdout"]
     assert {"demo-sync.conf.py", "notes-sync.conf.py", "demo", "notes"} <= set(both.split()), both

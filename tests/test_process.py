@@ -23,7 +23,7 @@ PROBES = ["-e", "@tests/fixtures/profiles/probes.yml", "-e", PROBES_APP]
 
 
 def latest_results() -> dict:
-    return one_host(json.loads((ROOT / "reports/latest/results.json").read_text()))
+    return one_host(ROOT / "reports/latest")
 
 
 def gthread_io_burst(results: dict) -> dict:
