@@ -71,6 +71,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         if w not in failed
         and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker"] == w)
     ]  # fmt: skip
+    fidelity = verdict.fidelity(probes, sweeps, order)
     verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"]))
     return {
         "r": results,
@@ -92,7 +93,18 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "noisy_cv": verdict.NOISY_CV,
         "changes": changes,
         "not_run": not_run,
-        "fidelity": verdict.fidelity(probes, sweeps, order),
+        "fidelity": [summary.fidelity_line(f, catalog.UNBOUNDED) for f in fidelity],
+        "fidelity_targets": [
+            *(["probe error within 5 %"] if any(f["probe_error"] is not None for f in fidelity) else []),
+            *(["IO saturation throughput at least 95 % of the limit"] if any(f["io"] for f in fidelity) else []),
+        ],
+        "probe_units": summary.probe_units(probes),
+        "probe_captions": {
+            task: f"{', '.join(dict.fromkeys(p['endpoint'] for p in probes if p['task'] == task))} probe ladders"
+            for task in ("io", "cpu")
+            if any(p["task"] == task for p in probes)
+        },
+        "clock_limits": summary.clock_limits(probes, sweeps),
         "resources": [r for r in results["results"] if r.get("app_resources") or r.get("load_resources")],
         "load_bound_cpu": resources.LOAD_BOUND_CPU,
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,

@@ -1,13 +1,17 @@
-"""The report's first paragraph: a few sentences derived from one run's figures, answering "which worker type for
-IO-bound work, for CPU-bound work, for a trivial endpoint, and what did each give up", and saying where a verdict
-or a measurement is doubtful. Nothing here is written by hand: every number comes from the verdict and sweep rows."""
+"""The report's words: its first paragraph, a few sentences derived from one run's figures, answering "which worker
+type served each scenario of the app best, and what did each give up", and saying where a verdict or a measurement is
+doubtful; and the other sentences the report builds from figures (fidelity), so that no template prints a missing
+one. Nothing here is written by hand: every number comes from the verdict and sweep rows."""
 
 from __future__ import annotations
+
+import statistics
 
 from bench import verdict
 from bench.verdict import BUSY_CORE, NOISY_CV
 
-TASKS = (("io", "IO-bound work"), ("cpu", "CPU-bound work"), ("hello", "a trivial endpoint (hello)"))
+SIEGE_CLOCK_S = 0.01  # siege times each request in clock ticks
+KINDS = {"io": "IO-bound", "cpu": "CPU-bound"}  # a scenario's `task`: the work one request asks for
 
 
 def _ms(seconds: float | None) -> str:
@@ -18,36 +22,28 @@ def _names(workers: list[str]) -> str:
     return workers[0] if len(workers) == 1 else ", ".join(workers[:-1]) + " and " + workers[-1]
 
 
-def task_sentence(task: str, label: str, sweeps: list[dict], probes: list[dict], order: list[str]) -> str | None:
-    """Which worker types served the most of one kind of work at the sweep's highest concurrency, by how much, and
-    what each gave up (tail latency; CPU spent on other than the requests' work; requests made to wait)."""
-    rows = [s for s in sweeps if s["task"] == task and s["rps"] is not None]
-    if not rows:
-        return None
-    endpoint = rows[0]["endpoint"]
-    top_c = max(s["concurrency"] for s in rows if s["endpoint"] == endpoint)
-    rows = sorted((s for s in rows if s["endpoint"] == endpoint and s["concurrency"] == top_c),
-                  key=lambda s: (-s["rps"], order.index(s["worker"]) if s["worker"] in order else 0))  # fmt: skip
-    best = rows[0]
-    others = [f"{s['worker']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
-              for s in rows[1:]]  # fmt: skip
-    text = (
-        f"**{label[0].upper() + label[1:]}** (`{endpoint}`, c={top_c}): {best['worker']} served the most, "
-        f"{best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
-        + (f"; then {', '.join(others)}" if others else "")
-        + "."
-    )
+def scenario_label(row: dict) -> str:
+    """What the report calls a scenario of the app: its name in the app's file, else (runs that did not record it)
+    the kind of work it asks for, else its endpoint."""
+    task = row.get("task")
+    if row.get("scenario_name"):
+        return row["scenario_name"]
+    return f"{KINDS[task]} work" if task in KINDS else (task or row["endpoint"])
+
+
+def _burst(task: str, probes: list[dict], order: list[str]) -> str:
+    """How many requests each type worked on at once in the largest burst of one kind of work (server-timed)."""
     burst = {p["worker"]: p for p in probes if p["task"] == task and p["concurrency"] > 1}
-    if task in ("io", "cpu") and burst:
-        groups: dict[str, list[str]] = {}
-        for worker in order:
-            p = burst.get(worker)
-            if p and p["measured"] is not None and p["timed_by"] == "server":
-                groups.setdefault(f"{p['measured']:.1f}", []).append(worker)
-        if groups:
-            n = max(p["concurrency"] for p in burst.values())
-            parts = [f"{_names(ws)} {float(k):g}" for k, ws in sorted(groups.items(), key=lambda kv: -float(kv[0]))]
-            text += f" In a burst of {n}, the requests worked on at once: {'; '.join(parts)}."
+    groups: dict[str, list[str]] = {}
+    for worker in order:
+        p = burst.get(worker)
+        if p and p["measured"] is not None and p["timed_by"] == "server":
+            groups.setdefault(f"{p['measured']:.1f}", []).append(worker)
+    text = ""
+    if groups:
+        n = max(p["concurrency"] for p in burst.values())
+        parts = [f"{_names(ws)} {float(k):g}" for k, ws in sorted(groups.items(), key=lambda kv: -float(kv[0]))]
+        text += f" In a burst of {n}, the requests worked on at once: {'; '.join(parts)}."
     if task == "cpu":
         costs = {w: verdict.cpu_overhead(burst[w]) for w in order if w in burst}
         paid = [f"{w} +{c:.0%}" for w, c in costs.items() if c]
@@ -59,6 +55,70 @@ def task_sentence(task: str, label: str, sweeps: list[dict], probes: list[dict],
                 + "."
             )
     return text
+
+
+def scenario_sentence(rows: list[dict], order: list[str]) -> str:
+    """Which worker types served the most of one swept scenario at its highest concurrency, by how much, and what
+    each gave up in tail latency."""
+    top_c = max(s["concurrency"] for s in rows)
+    rows = sorted((s for s in rows if s["concurrency"] == top_c),
+                  key=lambda s: (-s["rps"], order.index(s["worker"]) if s["worker"] in order else 0))  # fmt: skip
+    best, first = rows[0], rows[0]
+    label = scenario_label(first)
+    kind = f"{KINDS[first['task']]}, " if first.get("scenario_name") and first.get("task") in KINDS else ""
+    others = [f"{s['worker']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
+              for s in rows[1:]]  # fmt: skip
+    return (
+        f"**{label[0].upper() + label[1:]}** ({kind}`{first['endpoint']}`, c={top_c}): {best['worker']} served the "
+        f"most, {best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
+        + (f"; then {', '.join(others)}" if others else "")
+        + "."
+    )
+
+
+def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str]) -> list[str]:
+    """One sentence per scenario the app sweeps, in the app's order; the bursts of a kind of work (what each type
+    worked on at once, and on CPU what it spent beyond one request alone) follow the first swept scenario of that
+    kind, or stand alone when the app sweeps none of it."""
+    valid = [s for s in sweeps if s["rps"] is not None]
+    endpoints = sorted(dict.fromkeys(s["endpoint"] for s in valid),
+                       key=lambda e: min(s.get("first_index", 0) for s in valid if s["endpoint"] == e))  # fmt: skip
+    lines, told = [], set()
+    for endpoint in endpoints:
+        rows = [s for s in valid if s["endpoint"] == endpoint]
+        text = scenario_sentence(rows, order)
+        task = rows[0].get("task")
+        if task in KINDS and task not in told:
+            told.add(task)
+            text += _burst(task, probes, order)
+        lines.append(text)
+    for task, kind in KINDS.items():
+        bursts = [p for p in probes if p["task"] == task and p["concurrency"] > 1]
+        if task not in told and bursts and (words := _burst(task, probes, order)):
+            shown = ", ".join(f"`{e}`" for e in dict.fromkeys(p["endpoint"] for p in bursts))
+            lines.append(f"**{kind} bursts** ({shown}, not swept):{words}")
+    return lines
+
+
+def fidelity_line(f: dict, unbounded: int) -> str:
+    """One worker type's fidelity (verdict.fidelity) in words: only the parts this run measured."""
+    parts = []
+    if f["probe_error"] is not None:
+        io = f" (IO {f['probe_error_io'] * 100:.1f} %)" if f["probe_error_io"] is not None else ""
+        parts.append(f"probes (requests at once) against theory, worst error {f['probe_error'] * 100:.1f} %{io}")
+    for x in f["io"]:
+        cap = x["capacity"]
+        if x["saturated"]:
+            where = f"at saturation (c ≥ capacity{f' {cap}' if cap is not None else ''})"
+        else:
+            shown = "unbounded" if cap is None or cap >= unbounded else cap
+            where = f"below saturation (its capacity, {shown}, is above every c run), at best,"
+        parts.append(
+            f"`{x['endpoint']}` {where} reaches {x['best_efficiency'] * 100:.1f} % of min(c, capacity) ÷ IO time "
+            f"({x['best_limit']:,.1f} rps) at c={x['best_concurrency']}; at its highest concurrency, "
+            f"c={x['concurrency']}, {x['rps']:,.1f} rps = {x['efficiency'] * 100:.1f} %"
+        )
+    return f"**{f['worker']}**: " + "; ".join(parts) + "."
 
 
 def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list[str]:
@@ -99,8 +159,8 @@ def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list
 
 
 def paragraph(verdicts: list[dict], probes: list[dict], sweeps: list[dict], order: list[str]) -> list[str]:
-    """The sentences of the report's first paragraph, in order: one per kind of work, then the doubts."""
-    lines = [t for task, label in TASKS if (t := task_sentence(task, label, sweeps, probes, order))]
+    """The sentences of the report's first paragraph, in order: one per scenario the app sweeps, then the doubts."""
+    lines = scenario_sentences(sweeps, probes, order)
     found = doubts(verdicts, probes, sweeps)
     lines.append(
         ("**Doubtful**: " + "; ".join(found) + ".")
@@ -109,3 +169,49 @@ def paragraph(verdicts: list[dict], probes: list[dict], sweeps: list[dict], orde
         "or limited by the load generator, and the server kept its core busy through every CPU burst."
     )
     return lines
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 1 else f"{value:,.1f} s".replace(".0 s", " s")
+
+
+def _unit(mine: list[dict]) -> tuple[float | None, str]:
+    """One request's work on a probed endpoint: its declared unit (`unit_s`), else the median over worker types of the
+    time one request took in the app on an idle worker (their c=1 probes); and which of the two it is."""
+    if mine[0].get("unit_s"):
+        return float(mine[0]["unit_s"]), "declared"
+    measured = [p["unit"] for p in mine if p.get("unit") is not None and p["concurrency"] == 1]
+    return (statistics.median(measured), "measured") if measured else (None, "")
+
+
+def probe_units(probes: list[dict]) -> list[str]:
+    """What one request of each probed scenario asks for, for the verdict's introduction."""
+    out = []
+    for endpoint in dict.fromkeys(p["endpoint"] for p in probes):
+        mine = [p for p in probes if p["endpoint"] == endpoint]
+        kind = {"io": "IO", "cpu": "CPU"}.get(mine[0]["task"], mine[0]["task"] or "work")
+        unit, how = _unit(mine)
+        amount = (
+            f"{_seconds(unit)} of {kind}" if how == "declared"
+            else f"about {_seconds(unit)} of {kind}, the median of its c=1 probes" if how == "measured"
+            else f"{kind}, of a size not measured (no valid c=1 probe)"
+        )  # fmt: skip
+        out.append(f"`{endpoint}` ({scenario_label(mine[0])}): {amount}")
+    return out
+
+
+def clock_limits(probes: list[dict], sweeps: list[dict]) -> str | None:
+    """What siege's 10 ms clock means for this run's figures: the share of the shortest probed unit it is, and the
+    swept scenarios whose median latency is below it. None when no figure of the run is near it."""
+    endpoints = dict.fromkeys(p["endpoint"] for p in probes)
+    units = {e: _unit([p for p in probes if p["endpoint"] == e])[0] for e in endpoints}
+    units = {e: u for e, u in units.items() if u}
+    parts = []
+    if units:
+        endpoint = min(units, key=units.get)
+        parts.append(f"{SIEGE_CLOCK_S / units[endpoint]:.0%} of the shortest probed unit, {_seconds(units[endpoint])} "
+                     f"on `{endpoint}`")  # fmt: skip
+    fast = dict.fromkeys(s["endpoint"] for s in sweeps if s["p50_s"] is not None and s["p50_s"] < SIEGE_CLOCK_S)
+    if fast:
+        parts.append(f"the median latency of {', '.join(f'`{e}`' for e in fast)} is below the clock's resolution")
+    return "; ".join(parts) or None

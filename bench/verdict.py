@@ -243,6 +243,8 @@ def sweep_rows(results: list[dict]) -> list[dict]:
             {
                 "endpoint": endpoint,
                 "task": runs[0]["task"],
+                "scenario_name": first.get("scenario_name"),
+                "first_index": min(r.get("index", 0) for r in runs),  # where the app's scenario came in the matrix
                 "tool": first.get("tool", "siege"),
                 "io_limit_rps": limit,
                 "io_capacity": cap if limit is not None else None,
@@ -275,37 +277,45 @@ def sweep_rows(results: list[dict]) -> list[dict]:
 
 
 def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[dict]:
-    """Per worker type: the worst probe error against theory, and the /ioTask sweep's throughput as a share of the
-    physical limit (min(c, capacity) / IO time): its best at saturation (or below it, when c never reaches the
-    capacity), and at its highest concurrency."""
+    """Per worker type, what can be held against theory in this run: the worst probe error (when it ran bursts), and
+    for each swept IO scenario that declares its unit (`unit_s`), its throughput as a share of the physical limit
+    (min(c, capacity) / unit): its best at saturation (or below it, when c never reaches the capacity), and at its
+    highest concurrency. A type with neither has no entry: an app without probes or IO sweeps has nothing here."""
     out = []
     for worker in order:
         errors = [p for p in probes if p["worker"] == worker and p["error"] is not None and p["concurrency"] > 1]
-        io = sorted((s for s in sweeps if s["worker"] == worker and s.get("io_limit_rps") and s["rps"] is not None),
-                    key=lambda s: s["concurrency"])  # fmt: skip
-        top = io[-1] if io else None
-        cap = top.get("io_capacity") if top else None
-        # saturated: c at or above the configuration's capacity, where the limit stops growing with c. gevent's and
-        # eventlet's capacity (1000 connections) is above every c a profile runs: then the best point is reported,
-        # and said to be below saturation.
-        if cap is not None:
-            saturated = [s for s in io if s["concurrency"] >= cap]
-        else:  # rows without the capacity: where the limit stopped growing
-            saturated = [s for s in io if s["io_limit_rps"] == max(x["io_limit_rps"] for x in io)]
-        pool = saturated or io
-        best = max(pool, key=lambda s: s["efficiency"]) if pool else None
+        mine = [s for s in sweeps if s["worker"] == worker and s.get("io_limit_rps") and s["rps"] is not None]
+        io = []
+        for endpoint in dict.fromkeys(s["endpoint"] for s in mine):
+            points = sorted((s for s in mine if s["endpoint"] == endpoint), key=lambda s: s["concurrency"])
+            top = points[-1]
+            cap = top.get("io_capacity")
+            # saturated: c at or above the configuration's capacity, where the limit stops growing with c. gevent's
+            # and eventlet's capacity (1000 connections) is above every c a profile runs: then the best point is
+            # reported, and said to be below saturation.
+            if cap is not None:
+                saturated = [s for s in points if s["concurrency"] >= cap]
+            else:  # rows without the capacity: where the limit stopped growing
+                saturated = [s for s in points if s["io_limit_rps"] == max(x["io_limit_rps"] for x in points)]
+            best = max(saturated or points, key=lambda s: s["efficiency"])
+            io.append({
+                "endpoint": endpoint,
+                "saturated": bool(saturated),
+                "capacity": cap,
+                "best_efficiency": best["efficiency"],
+                "best_concurrency": best["concurrency"],
+                "best_limit": best["io_limit_rps"],
+                "concurrency": top["concurrency"],
+                "rps": top["rps"],
+                "limit": top["io_limit_rps"],
+                "efficiency": top["efficiency"],
+            })  # fmt: skip
+        if not errors and not io:
+            continue
         out.append({
-            "io_saturated": bool(saturated),
-            "io_capacity": cap,
-            "io_best_efficiency": best["efficiency"] if best else None,
-            "io_best_concurrency": best["concurrency"] if best else None,
-            "io_best_limit": best["io_limit_rps"] if best else None,
-            "io_concurrency": top["concurrency"] if top else None,
             "worker": worker,
             "probe_error": max((p["error"] for p in errors), default=None),
             "probe_error_io": max((p["error"] for p in errors if p["task"] == "io"), default=None),
-            "io_rps": top["rps"] if top else None,
-            "io_limit": top["io_limit_rps"] if top else None,
-            "io_efficiency": top["efficiency"] if top else None,
+            "io": io,
         })  # fmt: skip
     return out

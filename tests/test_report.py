@@ -3,10 +3,11 @@ the app; and an older one timed by siege alone)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
-from conftest import QUICK_ALL, fixture_json
+from conftest import QUICK_ALL, ROOT, fixture_json
 
 from bench import report, verdict
 
@@ -102,3 +103,68 @@ def test_noisy_repeats_are_flagged():
     assert row["noisy"] and row["rps"] == 100.0 and (row["rps_min"], row["rps_max"]) == (100.0, 140.0)
     quiet = verdict.sweep_rows([{**base, "repeat": i, "rps": 100.0 + i} for i in range(3)])[0]
     assert not quiet["noisy"]
+
+
+# --- a report speaks of the app it loaded ---------------------------------------------------------------------------
+NOTES = ROOT / "reports/sample-notes/results.json"  # the notes example on six WSGI types: CPU probes, untagged sweeps
+DEMO_WORDS = ("/ioTask", "/cpuTask", "ioTask", "cpuTask", "trivial endpoint")
+
+
+def render_variant(tmp_path, results: dict) -> str:
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    return report.render(results, tmp_path, make_charts=False)
+
+
+def test_the_notes_report_names_its_own_scenarios_and_prints_no_missing_figure(tmp_path):
+    text = render_variant(tmp_path, json.loads(NOTES.read_text()))
+    assert not [w for w in DEMO_WORDS if w in text], "the demo's endpoints in a report of another app"
+    assert "None" not in text and "c=–" not in text and "(– rps)" not in text
+    summary_lines = [line for line in text.splitlines() if line.startswith("- **")][:4]
+    assert [line.split("**")[1] for line in summary_lines] == ["List", "Create", "Stats", "Doubtful"]
+    assert "- **Create** (`POST /notes`, c=10): gevent_pywsgi served the most, 1,261.8 requests/s" in text
+    assert "one unit of work each (`/stats` (stats): about 0.11 s of CPU, the median of its c=1 probes)" in text
+    # fidelity: the probes' errors only (no IO sweep declares a unit), and the targets that apply
+    assert "- **gthread**: probes (requests at once) against theory, worst error 1.9 %.\n" in text
+    assert "Targets on the lab: probe error within 5 %.\n" in text
+    assert "(9% of the shortest probed unit, 0.11 s on `/stats`; the median latency of `/notes?limit=20`" in text
+
+
+def test_an_app_with_only_untagged_sweeps_has_no_verdict_and_says_why(tmp_path):
+    """No probe and no `task`: each swept scenario gets its sentence; no verdict table, probe chart or fidelity."""
+    results = json.loads(NOTES.read_text())
+    results["results"] = [{**r, "task": None} for r in results["results"] if r["scenario"] == "sweep"]
+    text = render_variant(tmp_path, results)
+    assert [line.split("**")[1] for line in text.splitlines() if line.startswith("- **")][:4] == [
+        "List", "Create", "Stats", "Doubtful"
+    ]  # fmt: skip
+    assert "- **Stats** (`/stats`, c=10): eventlet served the most" in text
+    assert "This app has no probe scenarios" in text and "| worker | config | task |" not in text
+    assert "## Probes" not in text and "## Fidelity" not in text and "probe ladders" not in text
+    assert "None" not in text and "stagger" not in text
+
+
+def test_an_app_with_only_io_scenarios_speaks_of_io_alone(tmp_path):
+    results = fixture_json("results/quick-all.json")
+    results["results"] = [r for r in results["results"] if r["task"] == "io"]
+    text = render_variant(tmp_path, results)
+    assert "Where the CPU went" not in text and "| cpu |" not in text and "cpuTask" not in text
+    assert "one unit of work each (`/ioTask` (IO-bound work): 1 s of IO)" in text
+    lines = [line for line in text.splitlines() if line.startswith("- **")]
+    assert lines[0].startswith("- **IO-bound work** (`/ioTask?ms=100`, c=10): eventlet served the most, 95.4")
+    assert (
+        "In a burst of 10, the requests worked on at once: gevent and eventlet 10; gthread 2; sync and tornado 1."
+        in lines[0]
+    )
+    assert (
+        "- **sync**: probes (requests at once) against theory, worst error 0.3 % (IO 0.3 %); `/ioTask?ms=100` at "
+        "saturation (c ≥ capacity 1) reaches" in text
+    )
+    assert "None" not in text
+
+
+def test_bursts_of_a_kind_the_app_does_not_sweep_get_their_own_sentence(tmp_path):
+    results = fixture_json("results/quick-all.json")
+    results["results"] = [r for r in results["results"] if r["scenario"] == "probe" or r["task"] != "cpu"]
+    text = render_variant(tmp_path, results)
+    line = next(x for x in text.splitlines() if x.startswith("- **CPU-bound bursts**"))
+    assert line.startswith("- **CPU-bound bursts** (`/cpuTask`, not swept): In a burst of 10, the requests worked on")
