@@ -3,6 +3,7 @@ app and load hosts, a run merged from two load hosts, phase timings and the fide
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 
@@ -101,6 +102,37 @@ def test_load_host_cpu_and_the_load_bound_flag():
     assert resources.load_bound(slow) is None
     fine = {"scenario": "sweep", "concurrency": 10, "siege_concurrency": 9.9, "load_resources": {"cpu_pct": 40.0}}
     assert resources.load_bound(fine) is None
+
+
+def test_a_load_hosts_cpu_is_its_busy_share_of_every_cpu_it_may_use():
+    """A real NAME.cpu.json of a 2-CPU load host (tests/fixtures/local: a 3 s siege sweep of 100 ms answers, the host
+    nearly idle): 0.12 s busy over 2.69 s on 2 CPUs is 2.2 %, not 4.5 % (the same seconds counted on one CPU)."""
+    cpu = json.loads((FIXTURES / "local/sweep-slow-close-c2.cpu.json").read_text())
+    assert cpu["cpus"] == 2 and len(cpu["samples"]) == 7
+    assert resources.load_usage(cpu) == {"cpu_pct": 2.2, "cpu_pct_peak": 5.9, "siege_cpu_pct": 0.0, "cpus": 2}
+    assert resources.load_usage({**cpu, "cpus": 1}) == {"cpu_pct": 4.5, "cpu_pct_peak": 11.8, "siege_cpu_pct": 0.0,
+                                                         "cpus": 1}  # fmt: skip
+    siege_busy = copy.deepcopy(cpu)  # siege's own share is of every CPU too: 0.5 s of its CPU over 2.69 s on 2
+    siege_busy["samples"][-1][2] = 0.5
+    assert resources.load_usage(siege_busy)["siege_cpu_pct"] == 9.3
+
+
+def test_collect_keeps_the_load_hosts_share_per_run(tmp_path):
+    raw = tmp_path / "raw" / "load1"
+    raw.mkdir(parents=True)
+    for f in (FIXTURES / "local").glob("sweep-slow-close-c2.*"):
+        shutil.copy(f, raw / f.name)
+    run = {"name": "sweep-slow-close-c2", "index": 1, "worker": "sync", "worker_class": "sync", "workers": 1,
+           "threads": 1, "worker_connections": 1000, "gunicorn_version": "27.0.1", "connection": "close",
+           "scenario": "sweep", "endpoint": "/slow", "task": "io", "unit_s": 0.1, "concurrency": 2, "reps": None,
+           "repeat": 1, "time_s": 3}  # fmt: skip
+    (tmp_path / "run.json").write_text(json.dumps({"run_id": "r", "started": "s", "git_commit": "c", "profile": "quick",
+                                                  "worker": ["sync"], "matrix": [run]}))  # fmt: skip
+    (rec,) = collect.collect(tmp_path)["results"]
+    assert rec["valid"] and (rec["transactions"], rec["rps"]) == (52, 19.48)
+    share = {"cpu_pct": 2.2, "cpu_pct_peak": 5.9, "siege_cpu_pct": 0.0, "cpus": 2}
+    assert rec["load_resources"] == rec["per_host"][0]["load_resources"] == share
+    assert rec["load_bound"] is None
 
 
 # --- a run on two load hosts, merged ---------------------------------------------------------------------------------
