@@ -163,3 +163,33 @@ def test_compare_puts_a_run_of_one_host_against_each_host_of_another(tmp_path, r
     legacy = fixture_json("results/quick-all.json")
     pairs, alone = compare.matched(legacy, results)
     assert [b["app_host"] for _, b in pairs] == ["app1", "app2"] and alone == []
+
+
+def test_each_index_row_counts_its_own_app_hosts_changes(tmp_path, results):
+    """The newest of four runs of the two hosts has app2's gevent sweep at 60 % of before, app1 as before: its
+    changes.json (what collect-report found, each change naming its app host) flags app2's points only, and each of
+    the run's two index rows counts its own app host's changes, not the run's."""
+    for i in range(4):
+        run = copy.deepcopy(results)
+        run["run_id"], run["started"] = f"20261120T00000{i}Z-demo", f"2026-11-20T00:00:0{i}Z"
+        if i == 3:
+            for r in run["results"]:
+                if r["app_host"] == "app2" and r["worker"] == "gevent" and r["scenario"] == "sweep":
+                    r["rps"] *= 0.6
+        d = tmp_path / run["run_id"]
+        d.mkdir()
+        (d / "run.json").write_text("{}")
+        collect.write_json_atomic(d / "results.json", run)
+    runs = history.load_runs(tmp_path)
+    earlier = [r["data"] for r in runs if r["dir"].name != "20261120T000003Z-demo"]
+    newest = tmp_path / "20261120T000003Z-demo"
+    found = [c | {"app_host": one["app_host"]} for one in fleet.views(json.loads((newest / "results.json").read_text()))
+             for c in history.changes(one, earlier)]  # fmt: skip
+    assert sorted((c["app_host"], c["config"].split()[0], c["point"], c["regression"]) for c in found) == [
+        ("app2", "gevent", "/ioTask?ms=100 c=1", True), ("app2", "gevent", "/ioTask?ms=100 c=4", True)
+    ]  # fmt: skip
+    (newest / "changes.json").write_text(json.dumps(found))  # as `python -m bench collect-report` writes it
+    rows = {line.split(" | ")[2].split(" (")[0]: line for line in index.render(tmp_path).read_text().splitlines()
+            if line.startswith("| 2026-11-20T00:00:03Z |")}  # fmt: skip
+    assert sorted(rows) == ["app1", "app2"]
+    assert rows["app2"].endswith(" | **2 regressed** |") and rows["app1"].endswith(" | – |"), rows

@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, ROOT, fixture_json
 from test_collect import MATRIX
 
-from bench import lock, run
+from bench import history, lock, run
 
 RUN = {"run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc",
        "profile": "quick", "worker": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX}  # fmt: skip
@@ -122,3 +122,30 @@ def test_phases_line_ends_each_phase_where_the_next_begins():
         "Overhead: 16.5 s of 60.0 s outside the load generator (42.0 s in siege or wrk, 1.5 s letting the app finish "
         "queued requests before a sweep run)"
     )
+
+
+def test_a_verify_only_run_is_reported_but_never_becomes_latest(tmp_path):
+    """verify_only=true: every scenario answered once per type, nothing loaded. `finish` prints the verification and
+    gives the lock back; reports/latest keeps pointing at the last run that was loaded, and the history skips it."""
+    reports = tmp_path / "reports"
+    earlier = reports / "20261125T000000Z-sync"
+    earlier.mkdir(parents=True)
+    run.point_latest(earlier)
+    verify_dir = reports / "20261126T000000Z-sync-verify"
+    run.open_run(verify_dir, {**RUN, "run_id": verify_dir.name, "matrix": [], "verify_only": True})
+    real = fixture_json("results/fleet-two-hosts.json")  # the verification rows of a real run, its gthread's
+    context = {"hosts": real["hosts"], "verify": {"sync": real["app_hosts"]["app1"]["verify"]["gthread"]}}
+    (reports / ".bench.lock").write_text(f"{os.getpid()} x\n")
+    done = bench("finish", str(verify_dir), stdin=json.dumps({"marks": MARKS, "context": context}))
+    assert done.returncode == 0, done.stderr
+    assert os.readlink(reports / "latest") == earlier.name, "latest still names the last loaded run"
+    assert "Latest: " not in done.stdout
+    lines = done.stdout.splitlines()
+    assert "Verified before load (verify_only=true, nothing was loaded):" in lines
+    assert [line.split()[:2] for line in lines if line.startswith("sync ")] == [["sync", "io"], ["sync", "cpu"],
+                                                                                 ["sync", "io_100ms"]]  # fmt: skip
+    results = json.loads((verify_dir / "results.json").read_text())
+    assert (results["verify_only"], results["results"]) == (True, [])
+    assert not (verify_dir / "report.md").exists() and not (reports / "index.md").exists()
+    assert not (reports / ".bench.lock").exists(), "the lock was given back"
+    assert [r["dir"].name for r in history.load_runs(reports)] == [], "no place in the history"
