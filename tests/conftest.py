@@ -112,6 +112,7 @@ def lab() -> subprocess.CompletedProcess:
 # cannot group them: pytest 9 no longer reads the node id it rewrites.)
 LAB_FILES = {p.stem for p in Path(__file__).parent.glob("test_*.py") if "pytest.mark.lab" in p.read_text()}
 LAB_FILES.add("test_refusals")
+LAB_FILES.add("test_lab_network")  # not the lab, but its interfaces come and go: never beside lab.yml's checks
 LAB_FIRST = ("test_lab", "test_deploy", "test_refusals")
 BESIDE_THE_LAB = {"test_refusals.py::test_bad_input_is_refused_on_this_machine_before_any_host_is_reached"}
 
