@@ -51,7 +51,7 @@ test-unit: setup
 test-lab: setup
 	$(BIN)/pytest -v -m "lab and not release"
 
-# Mutation testing of bench/stats.py, verdict.py, history.py, plan.py and catalog.py against the non-lab tests
+# Mutation testing of the bench/ modules named in only_mutate against the non-lab tests
 # (pyproject.toml [tool.mutmut]; mutmut pinned in requirements-dev.txt). Not part of `make test`. MUTANTS narrows it,
 # e.g. MUTANTS='bench.history*'. The last progress line is the score (checked/all, 🎉 killed, 🙁 survived); survivors follow.
 MUTANTS ?=

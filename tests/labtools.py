@@ -29,11 +29,19 @@ def one_host(run_dir: Path) -> dict:
     return views[0]
 
 
-def ansible(pattern: str, *args: str) -> dict[str, dict]:
-    """Run an ad-hoc module over the lab inventory; each host's result as ansible's tree callback wrote it."""
+def ansible(pattern: str, *args: str, check: bool = True) -> dict[str, dict]:
+    """Run an ad-hoc module over the lab inventory; each host's result as ansible's tree callback wrote it. With check
+    (the default) Ansible must exit 0 having answered for at least one host: an empty or missing inventory, a pattern
+    that matches nothing or a host that failed stops the test here (an all(...) over no result would pass). A caller
+    that expects a command to fail (rc != 0 on the host) passes check=False and looks at the results itself."""
     with tempfile.TemporaryDirectory() as tree:
-        run([str(BIN / "ansible"), pattern, *args, "--tree", tree], timeout=120)
-        return {p.name: json.loads(p.read_text()) for p in Path(tree).iterdir()}
+        proc = run([str(BIN / "ansible"), pattern, *args, "--tree", tree], timeout=120)
+        results = {p.name: json.loads(p.read_text()) for p in Path(tree).iterdir()}
+    if check:
+        said = f"ansible {pattern} {' '.join(args)}: exit {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+        assert proc.returncode == 0, said
+        assert results, "no host answered: " + said
+    return results
 
 
 def recap(output: str, host: str) -> dict[str, int]:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bench import app, catalog
+from bench import app, catalog, scenarios
 
 DEMO = ROOT / "app/demo.bench.yml"
 
@@ -51,9 +51,12 @@ def test_the_demo_app_is_a_file_like_any_other():
     assert (demo.ready_path, demo.ready_status) == ("/healthz", 200)
     # every worker type of the catalog can serve it: it has an entry for both interfaces
     demo.check_worker_types(list(catalog.load().names))
-    assert [s.path for s in demo.scenarios_for("quick", "probe")] == ["/ioTask", "/cpuTask"]
-    assert [s.path for s in demo.scenarios_for("quick", "sweep")] == ["/", "/ioTask?ms=100", "/cpuTask?n=650000"]
-    assert [s.path for s in demo.scenarios_for("full", "sweep")] == ["/", "/ioTask?ms=100", "/cpuTask"]
+    # what the playbooks run of it per profile: bench/scenarios.py's choice, on the app as the playbooks get it
+    scs = demo.as_vars()["scenarios"]
+    assert [s["path"] for s in scenarios.endpoints_for(scs, "probe", "quick")] == ["/ioTask", "/cpuTask"]
+    assert [s["path"] for s in scenarios.endpoints_for(scs, "sweep", "quick")] == ["/", "/ioTask?ms=100",
+                                                                                  "/cpuTask?n=650000"]  # fmt: skip
+    assert [s["path"] for s in scenarios.endpoints_for(scs, "sweep", "full")] == ["/", "/ioTask?ms=100", "/cpuTask"]
     assert demo.instance_name("gevent_pywsgi") == "demo-gevent_pywsgi"
 
 
@@ -68,8 +71,9 @@ def test_every_field_of_a_users_app(good, tmp_path):
     assert by["create"].headers == {"Content-Type": "application/json"}, "a mapping body is sent as JSON"
     assert by["raw"].body == "text=hi" and by["raw"].headers == {"Content-Type": "application/x-www-form-urlencoded"}
     assert by["slow"].load == ("probe", "sweep") and by["slow"].unit_s == 0.2
-    assert [s.name for s in notes.scenarios_for("quick", "probe")] == ["slow"]
-    assert [s.name for s in notes.scenarios_for("full", "probe")] == ["slow", "crunch"]
+    scs = notes.as_vars()["scenarios"]
+    assert [s["name"] for s in scenarios.endpoints_for(scs, "probe", "quick")] == ["slow"]
+    assert [s["name"] for s in scenarios.endpoints_for(scs, "probe", "full")] == ["slow", "crunch"]
 
 
 def test_an_archive_is_a_source_and_a_requirements_list_is_checked(good, tmp_path):
