@@ -14,6 +14,8 @@ from bench import catalog, history, plan, report, stats
 CAT = catalog.load()
 EIGHT = FIXTURES / "results" / "quick-eight.json"
 PIN = re.compile(r"^[A-Za-z0-9_.\-]+==[0-9][A-Za-z0-9.]*$")
+SLOTS = {"workers": 2, "threads": 6, "connections": 10, "unbounded": catalog.UNBOUNDED}
+QUICK_ALL = FIXTURES / "results" / "quick-all.json"  # a real run of worker=classic: the original experiment's five
 
 
 @pytest.mark.parametrize("name", CAT.names)
@@ -31,14 +33,19 @@ def test_every_type_has_theory_a_lock_releases_and_knobs(name):
         assert not any(ln.lower().startswith(f"{framework}==") for ln in lines), f"{t.lock_file.name} pins {framework}"
     for package in t.versions:
         assert any(ln.lower().startswith(f"{package}==") for ln in lines), f"the report shows {package}: lock it"
+    # 2 workers, 3 threads, 5 connections: each bound gives its own number, so a bound read wrong shows
     for task in ("io", "cpu"):
-        assert stats.slots(name, task, 2, 3, 5) >= 1
+        assert stats.slots(name, task, 2, 3, 5) == SLOTS[t.theory[task]], (name, task)
 
 
 def test_each_knob_has_values_and_a_label_and_every_set_names_types():
     for name, knob in CAT.knobs.items():
         assert knob["values"] and "{}" in knob["label"], name
-    assert CAT.sets["classic"] == ("sync", "gthread", "gevent", "eventlet", "tornado")
+    # worker=classic names what the original experiment's run (a real quick run of the five) loaded, in its order,
+    # and a run of those types is labelled by the set's name
+    five = report.collect.read_json(QUICK_ALL)["workers_tested"]
+    assert plan.parse_types("classic", CAT) == five == list(CAT.sets["classic"])
+    assert plan.run_label(five, CAT) == "classic" and plan.run_label(five[:4], CAT) == "+".join(five[:4])
 
 
 def test_a_type_the_catalog_does_not_know_has_no_theory():
