@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench import collect, fleet, history, lock, preflight, run
+from bench import collect, fleet, history, lock, preflight, results_model, run
 
 
 def _reporting():
@@ -42,8 +42,8 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
     _, index, report = _reporting()
     results_path = collect.main(str(run_dir))
     lines = [f"Results: {results_path}"]
-    results = json.loads(results_path.read_text())
-    if results.get("verify_only"):  # verify_only=true: the table is the answer; no report, no history
+    results = results_model.load(results_path)
+    if results["verify_only"]:  # verify_only=true: the table is the answer; no report, no history
         lines.append("Verified before load (verify_only=true, nothing was loaded):")
         for one in fleet.views(results):
             lines += [f"app host {one['app_host']}:"] if len(fleet.app_hosts(results)) > 1 else []
@@ -53,8 +53,8 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
     earlier = [r["data"] for r in history.load_runs(reports)
                if r["complete"] and r["dir"] != run_dir and r["data"]["started"] < results["started"]]  # fmt: skip
     # each app host against its own history (history.comparable: the same machine), each change naming it
-    found = [c | ({"app_host": one["app_host"]} if "app_host" in one else {})
-             for one in fleet.views(results) for c in history.changes(one, earlier, thresholds(args))]  # fmt: skip
+    found = [c | {"app_host": one["app_host"]} for one in fleet.views(results)
+             for c in history.changes(one, earlier, thresholds(args))]  # fmt: skip
     collect.write_json_atomic(run_dir / "changes.json", found)
     # The index and the report each draw their own charts (about a second each): the index is drawn in a forked
     # process meanwhile. Both read results.json and changes.json, written above, and write different files.

@@ -1,14 +1,16 @@
-"""Turn a run folder's raw load-generator output into results.json: one record per run, written atomically.
+"""Turn a run folder's raw load-generator output into results.json (schema 3: bench/results_model.py): one record
+per run of the matrix, written atomically.
 
-Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, scenario matrix), RUN_DIR/raw/context.json
-(the hosts' hardware and OS, and per app host what each worker type's process ran and how it answered the verification)
-and, per app host (raw/<app host>/; runs made before several app hosts were possible: raw/ itself), per run of the
-matrix and per load host, <load host>/NAME.out, .err, .meta.json and .cpu.json (older runs: NAME.*), merged into one
-record tagged with its app host. A run with no raw output is recorded as invalid ("no output"), never dropped. Per
-worker type, TYPE.journal.json (its unit's journal during the load) gives the service's faults and the app's own
-timing of each probe request (bench/timing.py; a probe record's `server`), TYPE.samples.jsonl what its processes
-spent, and TYPE.failure.json why a type was not loaded; raw/phases.json gives the phase timings. Each app host's
-part (load hosts, versions, processes, verification) is under `app_hosts`; bench/fleet.py gives one app host's view.
+Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, app, scenario matrix, the app hosts and their load
+hosts), RUN_DIR/raw/context.json (the hosts' hardware and OS, and per app host what each worker type's process ran and
+how it answered the verification) and, per app host (its folder under raw/: results_model.plan_of), per run of the
+matrix and per load host, <load host>/NAME.out, .err, .meta.json and .cpu.json (an app host's folder may hold one load
+host's NAME.* itself), merged into one record tagged with its app host and naming its instance. A run with no raw
+output is recorded as invalid ("no output"), never dropped. Per worker type, TYPE.journal.json (its unit's journal
+during the load) gives the service's faults and the app's own timing of each probe request (bench/timing.py; a probe
+record's `server`), TYPE.samples.jsonl what its processes spent, and TYPE.failure.json why a type was not loaded;
+raw/phases.json gives the phase timings. Each app host's part (load hosts, versions, processes, verification) is under
+`app_hosts`; bench/fleet.py gives one app host's view.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, resources, siege, stats, timing, wrk
+from bench import events, resources, results_model, siege, stats, timing, wrk
 
-SCHEMA = 2  # 2: records name their app_host; verify, versions and processes are per app host (app_hosts)
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 
 
@@ -54,29 +55,9 @@ def round_or_none(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-# Fields runs planned before them lack: the knobs a run records when its type reads them, and what a run of an app's
-# scenario sends and expects (bench_app.scenarios).
-OPTIONAL_FIELDS = ("http_parser", "asgi_loop", "app", "instance", "scenario_name", "method", "path", "status")
-FIELDS = (
-    "name",
-    "index",
-    "worker",
-    "worker_class",
-    "workers",
-    "threads",
-    "worker_connections",
-    "gunicorn_version",
-    "connection",
-    "scenario",
-    "endpoint",
-    "task",
-    "unit_s",
-    "concurrency",
-    "reps",
-    "repeat",
-    "time_s",
-)
-
+# What a record takes from its entry of the plan's matrix (results_model.plan_of): its instance, and what it asked.
+FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "endpoint", "method", "path",
+          "status", "task", "unit_s", "concurrency", "reps", "repeat", "time_s", "tool")  # fmt: skip
 
 PER_HOST = (
     "host",
@@ -93,8 +74,8 @@ PER_HOST = (
 
 
 def outputs(raw: Path, name: str) -> list[tuple[Path, dict]]:
-    """(output base path, meta) of each load host's output of one run: raw/<host>/NAME.* (one folder per load
-    host), or raw/NAME.* (runs made before several load hosts were possible)."""
+    """(output base path, meta) of each load host's output of one run in an app host's folder: <load host>/NAME.*
+    (one folder per load host), and NAME.* in the folder itself (an archive named for no load host, see unpack)."""
     found = []
     for folder in [raw, *sorted(p for p in raw.iterdir() if p.is_dir())]:
         meta = read_json(folder / f"{name}.meta.json", default={})
@@ -112,8 +93,8 @@ def parse_one(base: Path, meta: dict, run: dict) -> dict:
     common = {"host": meta.get("host"), "concurrency": meta.get("concurrency", run["concurrency"]),
               "started": meta.get("started"), "finished": meta.get("finished"), "settle_s": meta.get("settle_s"),
               "load_resources": resources.load_usage(cpu) if cpu else None}  # fmt: skip
-    expected_status = int(run.get("status") or 200)  # runs planned before bench_app.scenarios: 200
-    if run.get("tool") == "wrk":
+    expected_status = int(run["status"])
+    if run["tool"] == "wrk":
         w = wrk.parse(out, err, rc)
         w.expected_status = expected_status
         return {**common, "tool": "wrk", "transactions": w.transactions, "failed": w.failed, "elapsed_s": w.elapsed_s,
@@ -149,8 +130,7 @@ def total(values: list, combine=sum):
 def record(run: dict, raw: Path) -> dict:
     """The result record of one run of the matrix: the load hosts' outputs merged (counts and rates added, response
     times pooled; wrk's percentiles, which cannot be pooled, are the worst host's), each host's kept in per_host."""
-    rec = {key: run[key] for key in FIELDS} | {key: run.get(key) for key in OPTIONAL_FIELDS}
-    rec["tool"] = run.get("tool", "siege")
+    rec = {key: run[key] for key in FIELDS} | {key: run[key] for key in results_model.INSTANCE_FIELDS}
     hosts = [parse_one(base, meta, run) for base, meta in outputs(raw, run["name"])]
     if not hosts:
         return {**rec, "transactions": 0, "failed": 0, "elapsed_s": None, "rps": None, "response_times_s": None,
@@ -192,8 +172,8 @@ def iso(ts: float | None) -> str | None:
 
 
 def unpack(raw: Path) -> None:
-    """Unpack each fetched archive once: raw/<worker>@<load host>.tar.gz into raw/<load host>/ (older runs:
-    raw/<worker>.tar.gz into raw/)."""
+    """Unpack each fetched archive of an app host's folder once: <worker>@<load host>.tar.gz into <load host>/, and
+    one named for no load host, <worker>.tar.gz, into the folder itself."""
     for archive in sorted(raw.glob("*.tar.gz")):
         marker = archive.with_name(f".{archive.name}.unpacked")
         if marker.exists():
@@ -216,19 +196,12 @@ def unpack(raw: Path) -> None:
         marker.touch()
 
 
-def app_folders(run: dict, raw: Path) -> list[tuple[str | None, Path]]:
-    """(app host, its raw folder): raw/<app host>/ for each app host the run paired (run.json's `pairs`); runs made
-    before several app hosts were possible have one, unnamed, and raw/ itself."""
-    pairs = run.get("pairs")
-    return [(host, raw / host) for host in pairs] if pairs else [(None, raw)]
-
-
-def collect_host(run: dict, folder: Path, host: str | None) -> dict:
+def collect_host(run: dict, folder: Path, host: str) -> dict:
     """One app host's records (each with its app_host), warm-ups, service events, failures and time in the load
     generator, from its raw folder."""
     folder.mkdir(parents=True, exist_ok=True)
     unpack(folder)
-    tag = {"app_host": host} if host else {}
+    tag = {"app_host": host}
     results = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] != "warmup"]
     warmups = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] == "warmup"]
     for worker in run["worker"]:
@@ -263,44 +236,54 @@ def collect_host(run: dict, folder: Path, host: str | None) -> dict:
     }
 
 
-def in_rounds(values: dict[str | None, float], pairs: dict | None) -> float:
+def in_rounds(values: dict[str, float], app_hosts: dict) -> float:
     """Wall time of per-app-host durations: app hosts of one round ran at once (the longest counts), rounds in turn."""
-    if not pairs:
-        return sum(values.values())
     rounds: dict[int, float] = {}
     for host, value in values.items():
-        turn = pairs[host]["round"]
+        turn = app_hosts[host]["round"]
         rounds[turn] = max(rounds.get(turn, 0.0), value)
     return sum(rounds.values())
 
 
 def collect(run_dir: Path, finished: str | None = None) -> dict:
-    run = read_json(run_dir / "run.json")
+    """The run's results, as results_model.load() would read them back from the results.json main() writes."""
     raw = run_dir / "raw"
-    context = read_json(raw / "context.json", default={})
-    per_host = {host: collect_host(run, folder, host) for host, folder in app_folders(run, raw)}
+    plan = results_model.plan_of(read_json(run_dir / "run.json"), read_json(raw / "context.json", default={}))
+    hosts = plan["app_hosts"]
+    per_host = {host: collect_host(plan, raw / part["raw"], host) for host, part in hosts.items()}
     marks = read_json(raw / "phases.json", default={"none": 0})
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
-    pairs = run.get("pairs")
-
-    def verified(given: dict) -> dict:
-        return {w: rows for w, rows in (given or {}).items() if w in run["worker"]}
-
     out = {
-        "schema": SCHEMA,
-        "run_id": run["run_id"],
-        "started": run["started"],
+        "schema": results_model.SCHEMA,
+        "run_id": plan["run_id"],
+        "started": plan["started"],
         "finished": finished or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git_commit": run["git_commit"],
-        "profile": run["profile"],
-        "ansible_core": run.get("ansible_core"),
-        "workers_tested": run["worker"],
-        "app": run.get("app") or {"name": "demo"},  # runs before bench_app ran the demo app
-        "verify_only": bool(run.get("verify_only")),
-        "hosts": context.get("hosts", {}),
-        "time_in_siege_s": round(in_rounds({h: p["time_in_siege_s"] for h, p in per_host.items()}, pairs), 2),
-        "settle_s": round(in_rounds({h: p["settle_s"] for h, p in per_host.items()}, pairs), 2),
+        "git_commit": plan["git_commit"],
+        "profile": plan["profile"],
+        "ansible_core": plan["ansible_core"],
+        "workers_tested": plan["worker"],
+        "app": plan["app"],
+        "verify_only": plan["verify_only"],
+        "catalog_source": results_model.CATALOG_RECORDED,
+        "catalog": results_model.catalog_entries(plan["worker"]),
+        "instances": plan["instances"],
+        "hosts": plan["hosts"],
+        "app_hosts": {
+            host: {
+                "load_hosts": part["load_hosts"],
+                "round": part["round"],
+                "verify": {w: rows for w, rows in part["verify"].items() if w in plan["worker"]},
+                "versions": part["versions"],
+                "processes": part["processes"],
+                "time_in_siege_s": round(per_host[host]["time_in_siege_s"], 2),
+                "settle_s": round(per_host[host]["settle_s"], 2),
+                "complete": per_host[host]["complete"],
+            }
+            for host, part in hosts.items()
+        },
+        "time_in_siege_s": round(in_rounds({h: p["time_in_siege_s"] for h, p in per_host.items()}, hosts), 2),
+        "settle_s": round(in_rounds({h: p["settle_s"] for h, p in per_host.items()}, hosts), 2),
         "warmups_discarded": sum(p["warmups"] for p in per_host.values()),
         "phases_s": phases,
         "complete": all(p["complete"] for p in per_host.values()),
@@ -308,36 +291,19 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "events": [e for p in per_host.values() for e in p["events"]],
         "results": [r for p in per_host.values() for r in p["results"]],
     }
-    if not pairs:  # one unnamed app host (runs before several were possible): what it ran, at the top
-        return out | {"verify": verified(context.get("verify")), "versions": context.get("versions", {}),
-                      "processes": context.get("processes", {})}  # fmt: skip
-    apps = context.get("apps", {})
-    out["app_hosts"] = {
-        host: {
-            "load_hosts": pairs[host]["load_hosts"],
-            "round": pairs[host]["round"],
-            "verify": verified(apps.get(host, {}).get("verify")),
-            "versions": apps.get(host, {}).get("versions", {}),
-            "processes": apps.get(host, {}).get("processes", {}),
-            "time_in_siege_s": round(p["time_in_siege_s"], 2),
-            "settle_s": round(p["settle_s"], 2),
-            "complete": p["complete"],
-        }
-        for host, p in per_host.items()
-    }
-    return out
+    return results_model.expand(results_model.stored(out))
 
 
 def verify_lines(results: dict) -> list[str]:
     """The verification before load, as a table for the terminal: one line per worker type and scenario."""
     rows = [("worker", "scenario", "request", "expected", "answered", "time", "")]
     for worker in results["workers_tested"]:
-        for r in results.get("verify", {}).get(worker, []):
+        for r in results["verify"].get(worker, []):
             why = "ok" if r["ok"] else "WRONG: " + " ".join(str(r.get("error") or r.get("head") or "").split())[:80]
             rows.append((worker, r["name"], f"{r['method']} {r['path']}", str(r["expected"]),
                          "-" if r["status"] is None else str(r["status"]),
                          "-" if r["elapsed_s"] is None else f"{r['elapsed_s']:.3f} s", why))  # fmt: skip
-        if worker not in results.get("verify", {}):
+        if worker not in results["verify"]:
             failure = next((f for f in results["failures"] if f["worker"] == worker), None)
             why = f"not verified: {' '.join(failure['message'].split())[:100]}" if failure else "not verified"
             rows.append((worker, "-", "-", "-", "-", "-", why))
@@ -347,6 +313,5 @@ def verify_lines(results: dict) -> list[str]:
 
 def main(run_dir: str) -> Path:
     path = Path(run_dir)
-    results = collect(path)
-    write_json_atomic(path / "results.json", results)
+    write_json_atomic(path / "results.json", results_model.stored(collect(path)))
     return path / "results.json"

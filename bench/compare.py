@@ -3,15 +3,14 @@ app hosts are compared host by host (bench/fleet.py's views, matched by app host
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from bench import catalog, fleet, history
+from bench import fleet, history, results_model
 
 
 def compare(a: dict, b: dict) -> str:
     ma, mb = history.metrics(a), history.metrics(b)
-    hosts = list(dict.fromkeys(h for h in (a.get("app_host"), b.get("app_host")) if h))
+    hosts = list(dict.fromkeys((a["app_host"], b["app_host"])))
     title = f"# {a['run_id']} → {b['run_id']}" + (f" ({' → '.join(hosts)})" if hosts else "")
     lines = [
         title,
@@ -25,7 +24,7 @@ def compare(a: dict, b: dict) -> str:
         f"| app host | {fleet.machine(a)} | {fleet.machine(b)} |",
     ]
     for worker in dict.fromkeys(a["workers_tested"] + b["workers_tested"]):
-        va, vb = a.get("versions", {}).get(worker, {}), b.get("versions", {}).get(worker, {})
+        va, vb = a["versions"].get(worker, {}), b["versions"].get(worker, {})
         lines.append(f"| {worker} versions | {format_versions(worker, va, a)} | {format_versions(worker, vb, b)} |")
     if not history.comparable(a, b):
         lines += ["", "**Not comparable**: the app, the profile or the machine differs; numbers are shown as is."]
@@ -38,8 +37,9 @@ def compare(a: dict, b: dict) -> str:
 
 
 def format_versions(worker: str, v: dict, results: dict) -> str:
-    """The versions that matter for this type (python, gunicorn, the app's own packages, the type's: the catalog)."""
-    columns = catalog.load().version_columns([worker], history.app_packages(results))
+    """The versions that matter for this type (python, gunicorn, the app's own packages, the type's: the run's
+    catalog)."""
+    columns = results_model.catalog_of(results).version_columns([worker], history.app_packages(results))
     return ", ".join(f"{k} {v[k]}" for k in columns if k in v) or "–"
 
 
@@ -60,8 +60,8 @@ def matched(a: dict, b: dict) -> tuple[list[tuple[dict, dict]], list[str]]:
 
 
 def main(run_a: str, run_b: str, out: str | None = None) -> str:
-    a = json.loads((Path(run_a) / "results.json").read_text())
-    b = json.loads((Path(run_b) / "results.json").read_text())
+    a = results_model.load(Path(run_a) / "results.json")
+    b = results_model.load(Path(run_b) / "results.json")
     pairs, alone = matched(a, b)
     text = "\n".join(compare(x, y) for x, y in pairs) + "".join(f"\n- {line}\n" for line in alone)
     if out:

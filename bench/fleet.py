@@ -1,46 +1,43 @@
-"""Several app hosts in one run (machines side by side): each app host's view of results.json, and the figures that put
-the hosts side by side.
+"""Several app hosts in one run (machines side by side): each app host's view of a run's results, and the figures that
+put the hosts side by side.
 
 A view has the shape of a run with one app host (its records, failures, events, versions, processes, verification, and
 only its own hosts' facts: the app host and its load hosts), so the report, the history and the index read it as they
-read any run. Results written before several app hosts were possible are their own single view.
+read any run. Every run has its app hosts (results_model: schema 3 and the upgrade of older files), one or several.
 """
 
 from __future__ import annotations
 
-from bench import verdict
-
-# What a view takes from the app host's part of results.json (app_hosts.<host>) in place of the run's.
-PER_APP_HOST = ("verify", "versions", "processes", "time_in_siege_s", "settle_s", "complete")
+from bench import results_model, verdict
 
 
 def app_hosts(results: dict) -> list[str]:
-    """The run's app hosts, in inventory order; [] for runs made before several were possible."""
-    return list(results.get("app_hosts") or {})
+    """The run's app hosts, in inventory order."""
+    return list(results["app_hosts"])
 
 
 def view(results: dict, host: str) -> dict:
-    """One app host's part of a run, shaped like a run with one app host."""
+    """One app host's part of a run (the model in memory, results_model.current), shaped like a run of one app host."""
     mine = results["app_hosts"][host]
     keep = {host, *mine["load_hosts"]}
     out = {k: v for k, v in results.items() if k != "app_hosts"}
-    out.update({k: mine[k] for k in PER_APP_HOST if k in mine})
+    out.update({k: mine[k] for k in results_model.PER_APP_HOST})
     out.update(
         app_host=host,
         fleet=app_hosts(results),
         load_hosts=list(mine["load_hosts"]),
-        hosts={name: facts for name, facts in results.get("hosts", {}).items() if name in keep},
-        results=[r for r in results["results"] if r.get("app_host") == host],
-        failures=[f for f in results.get("failures", []) if f.get("app_host") == host],
-        events=[e for e in results.get("events", []) if e.get("app_host") == host],
+        hosts={name: facts for name, facts in results["hosts"].items() if name in keep},
+        results=[r for r in results["results"] if r["app_host"] == host],
+        failures=[f for f in results["failures"] if f["app_host"] == host],
+        events=[e for e in results["events"] if e["app_host"] == host],
     )
     return out
 
 
 def views(results: dict) -> list[dict]:
-    """Every app host's view, in inventory order (a run from before several app hosts: itself)."""
-    hosts = app_hosts(results)
-    return [view(results, h) for h in hosts] if hosts else [results]
+    """Every app host's view, in inventory order, of a run's results.json content of any schema (results_model)."""
+    model = results_model.current(results)
+    return [view(model, h) for h in app_hosts(model)]
 
 
 def app_facts(one: dict) -> dict:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import catalog, fleet, verdict
+from bench import catalog, fleet, results_model, verdict
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -45,23 +45,25 @@ TREND_ONLY = {"unit_cpu_s"}
 # two ticks; the CPU probes are only as exact as their verdict's tolerance.
 ABS_FLOOR = {"p99_s": 0.02}
 # ... and some numbers are noisier than others: a tail latency from a few seconds of load, and a CPU probe timed by
-# siege (older runs), only as exact as its verdict's tolerance. (metric, start of the point) -> smallest change.
+# siege alone (the app logged no timing of it), only as exact as its verdict's tolerance. (metric, start of the point)
+# -> smallest change.
 RELATIVE_FLOOR = {("p99_s", ""): 0.25, ("effective", "probe cpu"): verdict.SIEGE_TOLERANCE["cpu"]}
 
 
 def load_runs(reports: Path) -> list[dict]:
-    """Every run folder, oldest first, with its results.json as `data` (`reported`), or its run.json while it has
-    none; `complete` when its results say so (results written before that field existed were complete)."""
+    """Every run folder, oldest first, with its results (results_model.load) as `data` (`reported`), or its plan
+    (run.json: results_model.plan_of) while it has none; `complete` when its results say so."""
     runs = []
     for d in sorted(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink() and (p / "run.json").exists()):
         results = d / "results.json"
         reported = results.exists()
-        data = json.loads((results if reported else d / "run.json").read_text())
-        if data.get("verify_only"):
+        plan = None if reported else json.loads((d / "run.json").read_text())
+        data = results_model.load(results) if reported else results_model.plan_of(plan)
+        if data["verify_only"]:
             continue  # a verification without load (verify_only=true): no figures, no place in the history
         # a run of several app hosts is one entry per app host (bench/fleet.py), each in its own host type's history
         for one in fleet.views(data) if reported else [data]:
-            complete = reported and one.get("complete", True) is True
+            complete = reported and one["complete"] is True
             runs.append({"dir": d, "reported": reported, "complete": complete, "data": one})
     return runs
 
@@ -75,7 +77,7 @@ def machine_key(results: dict) -> dict:
     """What the app host is, for comparability: CPU model and cores (host_type), memory (to 0.5 GiB: a kernel update
     moves MemTotal by a few MiB), the OS's major release and Python's minor version (a point release of either is the
     kind of change a regression should be flagged against, not a new history; the report shows the full versions). A
-    fact a run did not record (runs before Python was recorded) is left out, and matches any value."""
+    fact the run's host facts lack is left out, and matches any value."""
     app = fleet.app_facts(results)
     key = {"type": host_type(results)}
     if app.get("memory_mb"):
@@ -127,11 +129,12 @@ def figures(results: dict) -> list[Figure]:
     """Headline numbers of a run: per worker config, sweep rps and p99 per (endpoint, concurrency), and the probes'
     figures at their largest burst per task, timed by the server: how many requests were in the app at once
     (`at_once`) and, for CPU work, one request's CPU time on an idle worker (`unit_cpu_s`: a slower interpreter or
-    app shows here). Runs from before the app timed its requests keep siege's effective concurrency (`effective`):
-    a metric of its own, never compared with the server's.
+    app shows here). A probe the app did not time (its clock logged nothing of the burst) keeps siege's effective
+    concurrency (`effective`): a metric of its own, never compared with the server's.
 
     Records of a worker type worker_types.yml no longer has (removed since, or added on a branch whose run landed in
-    the same reports folder) give no figures: their theory is gone, and no run made now can be compared with them."""
+    the same reports folder) give no figures: their theory is gone, and no run made now can be compared with them.
+    (The verdict's theory, bench/stats.py, reads today's catalog, not the run's: results_model.catalog_of.)"""
     out: list[Figure] = []
     known = set(catalog.load().names)
     records = [r for r in results["results"] if r["worker"] in known]
@@ -161,18 +164,13 @@ def metrics(results: dict) -> dict[tuple, float]:
 
 
 def app_name(results: dict) -> str:
-    """The app a run loaded (runs before bench_app loaded the demo app)."""
-    return (results.get("app") or {}).get("name") or "demo"
-
-
-# What runs from before bench_app loaded (the demo app) had beside gunicorn: their /healthz named them so.
-DEMO_PACKAGES = {"wsgi": ["flask"], "asgi": ["fastapi"]}
+    """The app a run loaded (bench_app.name)."""
+    return results["app"]["name"]
 
 
 def app_packages(results: dict) -> list[str]:
     """The app's own top-level packages (bench_app.requirements of every interface it has), for the versions tables."""
-    app = results.get("app")
-    packages = app.get("packages") or {} if app else DEMO_PACKAGES
+    packages = results["app"].get("packages") or {}
     return list(dict.fromkeys(name for names in packages.values() for name in names))
 
 
@@ -220,8 +218,8 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
 
 
 def headline(results: dict) -> str:
-    """One short line per worker type: IO requests at once (server-timed; siege's effective concurrency in older
-    runs) and the largest sweep's rps on /ioTask."""
+    """One short line per worker type: IO requests at once (server-timed; siege's effective concurrency where the app
+    did not time the burst) and the largest sweep's rps on /ioTask."""
     parts = []
     m = metrics(results)
     for worker in results["workers_tested"]:

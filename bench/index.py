@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import charts, collect, history
+from bench import charts, collect, history, results_model
 from bench.report import TEMPLATES, fmt
 
 # The trend charts show the newest complete runs only: a year of nightly runs would be unreadable on one axis, and
@@ -18,14 +17,14 @@ TREND_RUNS = 30
 def missing(results: dict) -> str:
     """What an incomplete run lacks, in a few words: 'sync failed to start; gevent not loaded; 28 of 70 runs'."""
     parts = []
-    for f in results.get("failures") or []:
+    for f in results["failures"]:
         if f.get("load_host_lost"):
             parts.append(f"{f['worker']} lost its load host")
         elif f.get("phase") == "starting it":
             parts.append(f"{f['worker']} failed to start")
         else:
             parts.append(f"{f['worker']} failed" + (f" while {f['phase']}" if f.get("phase") else ""))
-    failed = {f["worker"] for f in results.get("failures") or []}
+    failed = {f["worker"] for f in results["failures"]}
     ran = [r for r in results["results"] if r["invalid_reason"] != collect.NO_OUTPUT]
     not_run = [w for w in results["workers_tested"] if w not in failed and not any(r["worker"] == w for r in ran)]
     if not_run:
@@ -36,8 +35,8 @@ def missing(results: dict) -> str:
 
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
     """task label -> worker config -> [(run_id, value)]: the probes' requests at once (siege's effective concurrency
-    in older runs), one CPU request's CPU time, and sweep rps at the largest concurrency of each endpoint. Each app
-    has its own charts: its label starts with its name (the demo app's, as before apps were data, does not)."""
+    where the app did not time the burst), one CPU request's CPU time, and sweep rps at the largest concurrency of each
+    endpoint. Each app has its own charts: its label starts with its name (the demo app's does not)."""
     out: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for run in runs:
         if not run["complete"]:
@@ -64,7 +63,7 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
             app = history.app_name(data)
             label = label if app == "demo" else f"{app}: {label}"
             # one line per machine where runs had several app hosts: its name, the same on every run of the fleet
-            series = f"{data['app_host']}: {f.config}" if len(data.get("fleet") or []) > 1 else f.config
+            series = f"{data['app_host']}: {f.config}" if len(data["fleet"]) > 1 else f.config
             out.setdefault(label, {}).setdefault(series, []).append((data["run_id"], f.value))
     return out
 
@@ -83,8 +82,8 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
                "missing": None if run["complete"] or not run["reported"] else missing(data)}  # fmt: skip
         if run["reported"]:
             recorded = run["dir"] / "changes.json"  # what collect-report found when the run ended
-            if recorded.exists():  # a run of several app hosts: each change names its app host
-                found = [c for c in json.loads(recorded.read_text()) if c.get("app_host") == data.get("app_host")]
+            if recorded.exists():  # each change names its app host
+                found = results_model.changes_of(recorded, data["app_host"])
             else:
                 earlier = [c["data"] for c in complete if c["data"]["started"] < data["started"]]
                 found = history.changes(data, earlier, thresholds)

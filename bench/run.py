@@ -8,12 +8,11 @@ finish  (report.yml)    phases.json and context.json, then results, report and i
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from pathlib import Path
 
-from bench import collect, lock, preflight
+from bench import collect, lock, preflight, results_model
 
 LOCK_NAME = ".bench.lock"
 PHASES = ("validate", "lab", "preflight", "deploy", "load", "report")
@@ -80,13 +79,13 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
         collect.write_json_atomic(raw / "phases.json", marks)
         collect.write_json_atomic(raw / "context.json", context)
         lines = report(run_dir)
-        results = json.loads((run_dir / "results.json").read_text())
-        if not results.get("verify_only"):  # a verification is not a run's report
+        results = results_model.load(run_dir / "results.json")
+        if not results["verify_only"]:  # a verification is not a run's report
             lines.append(f"Latest: {point_latest(run_dir)}")
     finally:
         with contextlib.suppress(OSError):
             lock.release(run_dir.parent / LOCK_NAME, lock.owner_pid())
     end = time.time()
     lines.append(f"Phases: {phases_line(marks, end)}")
-    lines.append(overhead_line(marks, end, results.get("time_in_siege_s") or 0.0, results.get("settle_s") or 0.0))
+    lines.append(overhead_line(marks, end, results["time_in_siege_s"], results["settle_s"]))
     return lines

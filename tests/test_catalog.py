@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import FIXTURES
 
-from bench import catalog, history, plan, report, stats
+from bench import catalog, plan, report, results_model, stats
 
 CAT = catalog.load()
 EIGHT = FIXTURES / "results" / "quick-eight.json"
@@ -76,5 +76,5 @@ def test_the_report_renders_each_types_rows_from_a_real_run(name, tmp_path):
     header, row = versions[0], next(ln for ln in versions if ln.startswith(f"| {name} | "))
     cols = [c.strip() for c in header.strip("|").split("|")]
     cells = dict(zip(cols, (c.strip() for c in row.strip("|").split("|")), strict=True))
-    for package in [history.DEMO_PACKAGES[t.app][0], *t.versions]:
+    for package in [results_model.DEMO_APP["packages"][t.app][0], *t.versions]:
         assert cells[package] not in ("", "–"), f"{name}: no {package} version in the report"

@@ -55,7 +55,7 @@ def test_results_json_has_one_record_per_run_and_the_run_fields(run_dir):
     results = json.loads(path.read_text())
     for key in ("run_id", "started", "finished", "git_commit", "profile", "hosts", "results"):
         assert key in results
-    assert results["versions"]["sync"]["gunicorn"] == "27.0.1"
+    assert results["app_hosts"]["app1"]["versions"]["sync"]["gunicorn"] == "27.0.1"  # its one app host's
     assert [r["name"] for r in results["results"]] == [m["name"] for m in MATRIX]
     assert not list(run_dir.glob(".results.json.*")), "no temporary file left behind"
 

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from conftest import FIXTURES, fixture_json
 
-from bench import collect, compare, fleet, history, index, report
+from bench import collect, compare, fleet, history, index, report, results_model
 
 FLEET = FIXTURES / "results/fleet-two-hosts.json"
 
@@ -33,8 +33,12 @@ def test_each_view_is_one_host_with_its_own_records_facts_and_versions(results):
     assert len(views[0]["results"]) + len(views[1]["results"]) == len(results["results"])
     assert views[0]["versions"]["gthread"]["python"].startswith("3.11.")
     assert views[1]["versions"]["gthread"]["python"].startswith("3.13.")
-    legacy = fixture_json("results/quick-all.json")
-    assert fleet.views(legacy) == [legacy], "a run from before several app hosts is its own single view"
+    legacy = fixture_json("results/quick-all.json")  # a run from before several app hosts: its one host's view
+    (one,) = fleet.views(legacy)
+    assert (one["app_host"], one["fleet"], one["load_hosts"], set(one["hosts"])) == ("app1", ["app1"], ["load1"],
+                                                                                    {"app1", "load1"})  # fmt: skip
+    assert [r["name"] for r in one["results"]] == [r["name"] for r in legacy["results"]]
+    assert one["versions"] == legacy["versions"] and one["complete"] is legacy["complete"]
 
 
 def test_machine_names_what_each_host_is(results):
@@ -114,10 +118,14 @@ def test_the_index_has_a_row_per_app_host_and_its_machine(tmp_path):
 def test_collect_counts_time_in_rounds_and_keeps_raw_per_app_host(tmp_path):
     assert collect.in_rounds({"a": 10.0, "b": 12.0}, {"a": {"round": 0}, "b": {"round": 0}}) == 12.0
     assert collect.in_rounds({"a": 10.0, "b": 12.0}, {"a": {"round": 0}, "b": {"round": 1}}) == 22.0
-    assert collect.app_folders({"pairs": {"app1": {}, "app2": {}}}, tmp_path) == [
-        ("app1", tmp_path / "app1"), ("app2", tmp_path / "app2")
-    ]  # fmt: skip
-    assert collect.app_folders({}, tmp_path) == [(None, tmp_path)]
+    pairs = {"app1": {"load_hosts": ["load1"], "round": 0}, "app2": {"load_hosts": ["load2"], "round": 0}}
+    assert {h: p["raw"] for h, p in results_model.plan_of({"pairs": pairs})["app_hosts"].items()} == {
+        "app1": "app1", "app2": "app2"
+    }, "raw/<app host>/"  # fmt: skip
+    one = {"hosts": {"app1": {"role": "app"}, "load1": {"role": "load"}}}
+    assert results_model.plan_of({}, one)["app_hosts"] == {
+        "app1": {"load_hosts": ["load1"], "round": 0, "raw": "", "verify": {}, "versions": {}, "processes": {}}
+    }, "a run from before several app hosts: its one app host, named in its facts, and raw/ itself"  # fmt: skip
 
 
 def test_compare_pairs_runs_host_by_host(tmp_path, results):

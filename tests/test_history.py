@@ -13,11 +13,13 @@ import sys
 import pytest
 from conftest import ROOT, fixture_json
 
-from bench import history, index, lock, timing
+from bench import fleet, history, index, lock, results_model, timing
 
-BASE = fixture_json("results/quick-all.json")  # a real quick run of the five types, each probe timed by the app too
+# The history reads runs as the results model gives them (bench/results_model.py: these files are upgraded).
+# A real quick run of the five types, each probe timed by the app too:
+BASE = results_model.current(fixture_json("results/quick-all.json"))
 # An older run (2026-11-26, before the app timed its own requests): siege's times alone.
-SIEGE_ONLY = fixture_json("results/quick-all-20261126-siege.json")
+SIEGE_ONLY = results_model.current(fixture_json("results/quick-all-20261126-siege.json"))
 POINT = ("gthread w1 t2 c1000", "/ioTask?ms=100 c=10", "rps")
 BASE_RPS = next(r["rps"] for r in BASE["results"] if r["scenario"] == "sweep" and r["worker"] == "gthread"
                 and r["endpoint"] == "/ioTask?ms=100" and r["concurrency"] == 10)  # fmt: skip
@@ -124,7 +126,8 @@ def test_runs_of_another_app_are_not_compared_and_have_their_own_trends(tmp_path
     labels = set(index.trend_points(history.load_runs(tmp_path)))
     assert labels and {label.startswith("notes: ") for label in labels} == {True, False}
     text = index.render(tmp_path).read_text()
-    assert "| [notes0](notes0/report.md) | `abc` | notes |" in text.replace("`" + runs[0]["git_commit"] + "`", "`abc`")
+    row = "| [notes0](notes0/report.md) | app1 (AMD EPYC x1) | `abc` | notes |"  # each run names its app host
+    assert row in text.replace("`" + runs[0]["git_commit"] + "`", "`abc`")
 
 
 def test_an_improvement_is_flagged_but_not_as_a_regression():
@@ -260,7 +263,7 @@ def made_up(monkeypatch):
     monkeypatch.setattr(history, "metrics", lambda run: run["m"])
 
     def runs(*values: dict) -> list[dict]:
-        return [{"profile": "quick", "hosts": BASE["hosts"], "m": m} for m in values]
+        return [{"profile": "quick", "hosts": BASE["hosts"], "app": BASE["app"], "m": m} for m in values]
 
     return runs
 
@@ -396,7 +399,7 @@ def test_the_headline_takes_the_largest_concurrency_by_number_not_by_name(made_u
     assert history.headline({"workers_tested": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
 
 
-SERVER_RUN = fixture_json("results/server-timed-all.json")
+(SERVER_RUN,) = fleet.views(fixture_json("results/server-timed-all.json"))  # its one app host's view, as the index
 
 
 def server_run(n: int, cpu_factor: float = 1.0) -> dict:

@@ -168,8 +168,9 @@ def test_collect_report_leaves_incomplete_runs_out_of_the_baseline(tmp_path):
         for r in earlier["results"]:
             if r["scenario"] == "sweep":
                 r["rps"] *= 2 if n < 3 else 1
-        if n >= 3:
-            earlier["complete"], earlier["failures"] = False, [{**FAILURE, "worker": "sync"}]
+        if n >= 3:  # its one app host's part incomplete, as collect writes it (results_model: schema 3)
+            earlier["complete"] = earlier["app_hosts"]["app1"]["complete"] = False
+            earlier["failures"] = [{**FAILURE, "worker": "sync", "app_host": "app1"}]
         write(tmp_path, earlier)
     proc = subprocess.run([sys.executable, "-m", "bench", "collect-report", str(current), "--min-history", "3"],
                           cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip

@@ -15,7 +15,8 @@ from conftest import ROOT, load_module
 driver = load_module("roles/load/files/siege_driver.py")
 
 PLAN = {"base_url": "http://10.203.0.2:8000", "rc_dir": "/etc/bench", "socket_timeout_s": 30}
-SWEEP = {"name": "sweep-c4", "endpoint": "/ioTask?ms=100", "connection": "close", "concurrency": 4, "time_s": 3}
+SWEEP = {"name": "sweep-c4", "endpoint": "/ioTask?ms=100", "path": "/ioTask?ms=100", "connection": "close",
+         "concurrency": 4, "time_s": 3}  # fmt: skip
 
 
 @pytest.mark.parametrize(("asked", "tool"), [(None, "siege"), ("siege", "siege"), ("wrk", "wrk")])
@@ -68,8 +69,8 @@ def test_wrk_gets_a_lua_script_that_sets_the_method_body_and_headers(tmp_path):
 
 # --- the headers a run sends: Connection: close to wrk when the run asks for it, the probe marker on probes only ---
 
-PROBE = {"name": "sync-probe-ioTask-c4", "scenario": "probe", "endpoint": "/ioTask", "connection": "close",
-         "concurrency": 4, "reps": 1, "time_s": None, "timeout_s": 30}  # fmt: skip
+PROBE = {"name": "sync-probe-ioTask-c4", "scenario": "probe", "endpoint": "/ioTask", "path": "/ioTask",
+         "connection": "close", "concurrency": 4, "reps": 1, "time_s": None, "timeout_s": 30}  # fmt: skip
 
 
 def headers(cmd: list[str]) -> list[str]:
@@ -159,7 +160,8 @@ needs = {tool: pytest.mark.skipif(shutil.which(tool) is None, reason=f"{tool} is
 
 @needs["siege"]
 def test_siege_sends_the_probe_marker_with_every_request_of_a_probe(tmp_path, recorder):
-    seen = drive(tmp_path, recorder, {**PROBE, "endpoint": "/ioTask?ms=1", "concurrency": 2, "timeout_s": 20})
+    burst = {**PROBE, "endpoint": "/ioTask?ms=1", "path": "/ioTask?ms=1", "concurrency": 2, "timeout_s": 20}
+    seen = drive(tmp_path, recorder, burst)
     assert [(method, path, h.get("X-Bench-Probe")) for method, path, h, _ in seen] == [
         ("GET", "/ioTask?ms=1", "sync-probe-ioTask-c4")
     ] * 2
@@ -167,13 +169,15 @@ def test_siege_sends_the_probe_marker_with_every_request_of_a_probe(tmp_path, re
 
 @needs["siege"]
 def test_siege_sends_no_marker_with_a_sweep(tmp_path, recorder):
-    seen = drive(tmp_path, recorder, {**SWEEP, "endpoint": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20})
+    sweep = {**SWEEP, "endpoint": "/", "path": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20}
+    seen = drive(tmp_path, recorder, sweep)
     assert len(seen) > 10 and not [h for _, _, h, _ in seen if "X-Bench-Probe" in h]
 
 
 @needs["wrk"]
 def test_wrk_sends_connection_close_when_asked(tmp_path, recorder):
-    run = {**SWEEP, "name": "wrk-close", "tool": "wrk", "endpoint": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20}
+    run = {**SWEEP, "name": "wrk-close", "tool": "wrk", "endpoint": "/", "path": "/", "concurrency": 1, "time_s": 1,
+           "timeout_s": 20}  # fmt: skip
     closed = drive(tmp_path / "close", recorder, run)
     assert closed and {h.get("Connection") for _, _, h, _ in closed} == {"close"}
     recorder.seen.clear()

@@ -8,8 +8,8 @@ Usage:
       each starts at the same agreed time and takes its share of the run's concurrency
   siege_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
-       "runs": [{"name", "endpoint", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
-The URL of a run is --base-url + endpoint; its siege rc file is rc_dir/<connection>.siegerc.
+       "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
+The URL of a run is --base-url + path; its siege rc file is rc_dir/<connection>.siegerc.
 A probe (scenario "probe") sends the header X-Bench-Probe: NAME with every request: the app then logs when each
 reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one
 answer on the app's ready path (the plan's ready_path), so that it starts on an idle server. A run's request is its
@@ -64,8 +64,7 @@ def wrk_script(run: dict) -> str:
 
 def command(plan: dict, run: dict) -> list[str]:
     bound = ["timeout", "--kill-after=5", str(int(run["timeout_s"]))]
-    # path: the scenario's URL path (plans before bench_app.scenarios named it endpoint)
-    url, concurrency = plan["base_url"] + run.get("path", run["endpoint"]), int(run["concurrency"])
+    url, concurrency = plan["base_url"] + run["path"], int(run["concurrency"])  # path: the scenario's URL path
     method, body, headers = run.get("method") or "GET", run.get("body"), dict(run.get("headers") or {})
     if tool_of(run) == "wrk":  # time-based only; one thread per CPU this host may use, never more than connections
         threads = max(1, min(concurrency, len(os.sched_getaffinity(0))))
