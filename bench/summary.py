@@ -69,7 +69,8 @@ def scenario_sentence(rows: list[dict], order: list[str]) -> str:
     others = [f"{s['worker']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
               for s in rows[1:]]  # fmt: skip
     return (
-        f"**{label[0].upper() + label[1:]}** ({kind}`{first['endpoint']}`, c={top_c}): {best['worker']} served the "
+        f"**{label if first.get('scenario_name') else label[0].upper() + label[1:]}** ({kind}`{first['endpoint']}`, "
+        f"c={top_c}): {best['worker']} served the "
         f"most, {best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
         + (f"; then {', '.join(others)}" if others else "")
         + "."

@@ -1,6 +1,8 @@
 """Benchmark your own app (issue 14), on the lab: the notes example (examples/notes, a package of several modules
 over SQLite with its own requirements and a JSON POST endpoint) on three WSGI worker types, verified then loaded;
-verify_only; an app that answers 500 or does not import; two apps one after the other on one app host."""
+verify_only; an app that answers 500 or does not import; two apps one after the other on one app host; an app that is
+an installed package (examples/httpbin: its folder holds only requirements.txt), whose report speaks of its own
+scenarios."""
 
 from __future__ import annotations
 
@@ -182,3 +184,37 @@ def test_two_apps_live_side_by_side_on_one_host_and_keep_their_own_history(notes
             for name in (notes_dir.name, demo_dir.name)}  # fmt: skip
     assert "| notes | " in rows[notes_dir.name] and "| demo | " in rows[demo_dir.name], rows
     assert re.search(r"!\[notes: [^]]+\]\(trend-notes", index), "the notes app's trends are charted apart"
+
+
+DEMO_WORDS = ("/ioTask", "/cpuTask", "trivial endpoint")
+
+
+def test_the_notes_report_speaks_of_notes_alone(notes):
+    _, _, report = notes
+    assert not [w for w in DEMO_WORDS if w in report] and "None" not in report
+    assert [line.split("**")[1] for line in report.splitlines() if line.startswith("- **")][:3] == [
+        "list", "create", "stats"
+    ], "a sentence per swept scenario, in the app's order"  # fmt: skip
+
+
+def test_an_app_that_is_an_installed_package_loads_and_its_version_is_checked(lab):
+    """httpbin from the package index, its folder only requirements.txt: gunicorn loads httpbin:app from the
+    virtualenv; readiness holds httpbin's version there against the lock (nothing of it is in the app's folder)."""
+    proc = playbook("bench.yml", "-e", "@examples/httpbin/httpbin.bench.yml", "-e", "worker=sync", *SHORT,
+                    timeout=900)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    run_dir = run_dir_of(proc.stdout)
+    results, report = one_host(run_dir), (run_dir / "report.md").read_text()
+    assert results["complete"], results.get("failures")
+    process = results["processes"]["sync"]
+    assert process["app_sha256"] == {} and not process["entry"]["in_folder"]
+    assert (process["entry"]["module"], process["entry"]["distribution"], process["entry"]["version"]) == (
+        "httpbin", "httpbin", "0.10.2"
+    )  # fmt: skip
+    assert not [w for w in DEMO_WORDS if w in report] and "None" not in report
+    assert "one unit of work each (`/delay/1` (delay_1s): 1 s of IO)" in report
+    assert "| sync | 1w, gunicorn " in report and "| io | 4 | 1.00 |" in report
+    assert [line.split("**")[1] for line in report.splitlines() if line.startswith("- **")][:2] == [
+        "delay_100ms", "get"
+    ]  # fmt: skip
+    assert "`/delay/0.1` at saturation (c ≥ capacity 1)" in report, "fidelity of its own IO sweep"

@@ -95,10 +95,10 @@ def test_readiness_refuses_a_process_that_runs_another_config():
     running(threads=2)
     ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/demo-gthread.conf.py")
     instance = {"name": "demo-gthread", "worker": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
-                "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
+                "worker_connections": 1000, "gunicorn_version": "27.0.1", "entry": "flask_app:app"}  # fmt: skip
     proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
     assert proc.returncode != 0
-    wrong = "gunicorn@demo-gthread is not running what was deployed: config_sha256 is "
+    wrong = "gunicorn@demo-gthread.service is not running what was deployed: config: the process read sha256 "
     assert wrong in proc.stdout, proc.stdout[-3000:]
     again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
                      json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip

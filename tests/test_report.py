@@ -120,8 +120,8 @@ def test_the_notes_report_names_its_own_scenarios_and_prints_no_missing_figure(t
     assert not [w for w in DEMO_WORDS if w in text], "the demo's endpoints in a report of another app"
     assert "None" not in text and "c=–" not in text and "(– rps)" not in text
     summary_lines = [line for line in text.splitlines() if line.startswith("- **")][:4]
-    assert [line.split("**")[1] for line in summary_lines] == ["List", "Create", "Stats", "Doubtful"]
-    assert "- **Create** (`POST /notes`, c=10): gevent_pywsgi served the most, 1,261.8 requests/s" in text
+    assert [line.split("**")[1] for line in summary_lines] == ["list", "create", "stats", "Doubtful"]
+    assert "- **create** (`POST /notes`, c=10): gevent_pywsgi served the most, 1,261.8 requests/s" in text
     assert "one unit of work each (`/stats` (stats): about 0.11 s of CPU, the median of its c=1 probes)" in text
     # fidelity: the probes' errors only (no IO sweep declares a unit), and the targets that apply
     assert "- **gthread**: probes (requests at once) against theory, worst error 1.9 %.\n" in text
@@ -135,9 +135,9 @@ def test_an_app_with_only_untagged_sweeps_has_no_verdict_and_says_why(tmp_path):
     results["results"] = [{**r, "task": None} for r in results["results"] if r["scenario"] == "sweep"]
     text = render_variant(tmp_path, results)
     assert [line.split("**")[1] for line in text.splitlines() if line.startswith("- **")][:4] == [
-        "List", "Create", "Stats", "Doubtful"
+        "list", "create", "stats", "Doubtful"
     ]  # fmt: skip
-    assert "- **Stats** (`/stats`, c=10): eventlet served the most" in text
+    assert "- **stats** (`/stats`, c=10): eventlet served the most" in text
     assert "This app has no probe scenarios" in text and "| worker | config | task |" not in text
     assert "## Probes" not in text and "## Fidelity" not in text and "probe ladders" not in text
     assert "None" not in text and "stagger" not in text
