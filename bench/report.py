@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import catalog, charts, collect, fleet, history, plan, resources, summary, verdict
+from bench import catalog, charts, collect, fleet, history, plan, resources, results_model, summary, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -37,16 +37,14 @@ def shared_cores(hosts: dict) -> bool:
 def context(results: dict, run_dir: Path, make_charts: bool = True, section: bool = False) -> dict:
     """What report.md.j2 reads of a run, or of one app host's view of it (bench/fleet.py): with `section`, the part of
     a report of several app hosts that is this host's (its headings one level down, its charts named for it)."""
-    changes_file = run_dir / "changes.json"
-    changes = collect.read_json(changes_file) if changes_file.exists() else None
-    if changes is not None and "app_host" in results:
-        changes = [c for c in changes if c.get("app_host", results["app_host"]) == results["app_host"]]
+    changes_file = run_dir / "changes.json"  # written by collect-report: none when the run was not compared
+    changes = results_model.changes_of(changes_file, results["app_host"]) if changes_file.exists() else None
     prefix = f"{results['app_host']}-" if section else ""
     order = results["workers_tested"]
-    cat = catalog.load()
+    cat = results_model.catalog_of(results)  # the run's own: theory as it was when the run was made
     cores = verdict.app_cores(results["hosts"])
-    probes = verdict.probe_rows(results["results"], cores)
-    sweeps = verdict.sweep_rows(results["results"])
+    probes = verdict.probe_rows(results["results"], cores, cat)
+    sweeps = verdict.sweep_rows(results["results"], cat)
     chart_files: dict[str, str] = {}
     if make_charts:
         for task in ("io", "cpu"):
@@ -111,8 +109,8 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         # the catalog's word on each type tested (theory), and the versions worth a column for them
         "theories": [cat.types[w].explain for w in order if w in cat.types],
         "version_columns": cat.version_columns(order, history.app_packages(results)),
-        "app": results.get("app") or {"name": "demo"},
-        "verify": results.get("verify") or {},
+        "app": results["app"],
+        "verify": results["verify"],
         "unbounded": catalog.UNBOUNDED,
         "section": section,
         "h": "#" if section else "",
@@ -135,7 +133,7 @@ def fleet_context(results: dict, views: list[dict], run_dir: Path, make_charts: 
     return {
         "r": results,
         "run_dir": str(run_dir),
-        "app": results.get("app") or {"name": "demo"},
+        "app": results["app"],
         "order": order,
         "views": views,
         "machines": {v["app_host"]: fleet.machine(v) for v in views},
@@ -156,7 +154,9 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
     )  # fmt: skip
     env.filters["fmt"] = fmt
     env.filters["utc"] = utc
-    env.filters["config"] = plan.config_label
+    results = results_model.current(results)  # any schema: the model (an upgraded one is upgraded once more: same)
+    cat = results_model.catalog_of(results)
+    env.filters["config"] = lambda record: plan.config_label(record, cat)
     views = fleet.views(results)
     if len(views) == 1:
         return env.get_template("report.md.j2").render(**context(views[0], run_dir, make_charts))
@@ -168,7 +168,7 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
 
 def main(run_dir: str) -> Path:
     path = Path(run_dir)
-    results = collect.read_json(path / "results.json")
+    results = results_model.load(path / "results.json")
     text = render(results, path)
     out = path / "report.md"
     tmp = path / ".report.md.tmp"

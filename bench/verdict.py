@@ -9,7 +9,7 @@ from bench import catalog, stats
 
 # Measured must be within this of theory. With the server's clock (the app logs each probe request), how many
 # requests were in the app at once is exact for IO and CPU alike: the machine's other work slows every request and
-# the burst's span together, so it cancels. Runs timed by siege alone (older runs) measured CPU work against a c=1
+# the burst's span together, so it cancels. Probes the app did not time (siege alone) measured CPU work against a c=1
 # calibration on a machine that also runs other things: a wider band.
 TOLERANCE = {"io": 0.05, "cpu": 0.05, "hello": 0.15}
 SIEGE_TOLERANCE = {"io": 0.05, "cpu": 0.15, "hello": 0.15}
@@ -57,7 +57,7 @@ def server_unit(probes: list[dict], probe: dict) -> tuple[float, float, tuple[fl
     return statistics.median(server["service_s"]), statistics.median(cpu), (min(cpu), max(cpu))
 
 
-def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
+def server_row(p: dict, probes: list[dict], cores: int, cat: catalog.Catalog | None = None) -> dict | None:
     """The verdict of a probe from the server's clock: how many requests were worked on at once (the queue) against
     theory, the effective concurrency from the server-measured unit, and where the CPU went."""
     server = p.get("server") or {}
@@ -66,10 +66,11 @@ def server_row(p: dict, probes: list[dict], cores: int) -> dict | None:
     if not server.get("service_s") or unit is None or len(server["service_s"]) != n or not p["valid"]:
         return None
     unit_wall, unit_cpu, alone = unit
-    if stats.slots(p["worker"], p["task"], p["workers"], p["threads"], p["worker_connections"]) == 1:
+    if stats.slots(p["worker"], p["task"], p["workers"], p["threads"], p["worker_connections"], cat=cat) == 1:
         # one request at a time on the worker: each of the burst's requests ran alone too, at the burst's moment
         alone = (min(alone[0], *server["cpu_s"]), max(alone[1], *server["cpu_s"]))
     knobs = {"workers": p["workers"], "threads": p["threads"], "worker_connections": p["worker_connections"]}
+    knobs["cat"] = cat
     expected = stats.expected_at_once(p["worker"], p["task"], p["concurrency"], cores=cores, **knobs)  # c=1: 1
     measured = server["at_once"]
     error = stats.relative_error(measured, expected) if measured is not None else None
@@ -117,13 +118,13 @@ SERVER_ONLY = dict.fromkeys((
 ))  # fmt: skip
 
 
-def siege_row(p: dict, probes: list[dict], cores: int) -> dict:
+def siege_row(p: dict, probes: list[dict], cores: int, cat: catalog.Catalog | None = None) -> dict:
     """The verdict of a probe from siege's response times alone (runs without the server's clock): the effective
     concurrency, N * unit / the slowest response, against theory in rounds."""
     unit = unit_seconds(probes, p)
     expected = stats.expected_concurrency(
         p["worker"], p["task"], p["concurrency"],
-        workers=p["workers"], threads=p["threads"], worker_connections=p["worker_connections"], cores=cores,
+        workers=p["workers"], threads=p["threads"], worker_connections=p["worker_connections"], cores=cores, cat=cat,
     )  # fmt: skip
     times = p["response_times_s"] or []
     measured = stats.effective_concurrency(times, unit, n=p["concurrency"]) if unit and p["valid"] else None
@@ -158,7 +159,7 @@ def cpu_overhead(row: dict) -> float | None:
     return max(per_request - alone[1], 0.0) / row["unit_cpu"] if per_request > alone[1] else 0.0
 
 
-def finding(row: dict) -> str | None:
+def finding(row: dict, cat: catalog.Catalog | None = None) -> str | None:
     """Where the CPU went over a CPU-bound burst, in plain words: how busy the service kept its core(s) (below
     BUSY_CORE the burst's times are doubtful: the rest went to other work on the machine), then what one request cost
     the service in the burst (all of its CPU ÷ N) against what one took alone; beyond that range, the overhead, and
@@ -178,7 +179,7 @@ def finding(row: dict) -> str | None:
         return text + ": no overhead beyond that range"
     consumed, own = row["cpu_consumed_s"], row["requests_cpu_s"] or 0.0
     outside = max(consumed - own, 0.0) / consumed
-    threaded = catalog.load().type(row["worker"]).theory["cpu"] == "threads" and row["threads"] > 1
+    threaded = (cat or catalog.load()).type(row["worker"]).theory["cpu"] == "threads" and row["threads"] > 1
     what = "its threads taking turns on the GIL" if threaded else "the worker"
     return text + (
         f": {overhead:.0%} more than the most one took alone, spent by {what} ({outside:.0%} of the service's CPU went "
@@ -186,17 +187,18 @@ def finding(row: dict) -> str | None:
     )
 
 
-def probe_rows(results: list[dict], cores: int) -> list[dict]:
+def probe_rows(results: list[dict], cores: int, cat: catalog.Catalog | None = None) -> list[dict]:
     """Every probe with its theory, measurement, error and plain sentence: from the server's clock when the app
     logged the burst, else from siege's response times."""
     probes = [r for r in results if r["scenario"] == "probe"]
     rows = []
     for p in probes:
-        row = {**p, "capacity": stats.capacity(p["worker"], p["workers"], p["threads"], p["worker_connections"])}
-        row.update(server_row(p, probes, cores) or siege_row(p, probes, cores))
+        cap = stats.capacity(p["worker"], p["workers"], p["threads"], p["worker_connections"], cat=cat)
+        row = {**p, "capacity": cap}
+        row.update(server_row(p, probes, cores, cat) or siege_row(p, probes, cores, cat))
         if not p["valid"]:
             row["sentence"] = p["invalid_reason"] or "invalid"
-        row["finding"] = finding(row)
+        row["finding"] = finding(row, cat)
         rows.append(row)
     return rows
 
@@ -215,7 +217,7 @@ def verdicts(rows: list[dict]) -> list[dict]:
     return list(best.values())
 
 
-def sweep_rows(results: list[dict]) -> list[dict]:
+def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[dict]:
     """Sweep points (endpoint, worker, concurrency) with the median over repeats and their spread."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
@@ -233,7 +235,7 @@ def sweep_rows(results: list[dict]) -> list[dict]:
         cv = statistics.stdev(rps) / statistics.mean(rps) if len(rps) > 1 and statistics.mean(rps) > 0 else None
         first = runs[0]
         unit = first.get("unit_s")
-        cap = stats.capacity(worker, first["workers"], first["threads"], first["worker_connections"])
+        cap = stats.capacity(worker, first["workers"], first["threads"], first["worker_connections"], cat=cat)
         # IO waits overlap up to the configuration's capacity: the physical limit is min(c, capacity) / unit
         limit = min(concurrency, cap) / unit if first["task"] == "io" and unit else None
         rps_med = med("rps")
@@ -245,7 +247,7 @@ def sweep_rows(results: list[dict]) -> list[dict]:
                 "task": runs[0]["task"],
                 "scenario_name": first.get("scenario_name"),
                 "first_index": min(r.get("index", 0) for r in runs),  # where the app's scenario came in the matrix
-                "tool": first.get("tool", "siege"),
+                "tool": first["tool"],
                 "io_limit_rps": limit,
                 "io_capacity": cap if limit is not None else None,
                 "efficiency": rps_med / limit if limit and rps_med is not None else None,

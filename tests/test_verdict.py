@@ -11,9 +11,10 @@ import statistics
 import pytest
 from conftest import FIXTURES
 
-from bench import history, report, summary, timing, verdict
+from bench import history, report, results_model, summary, timing, verdict
 
-RUN = json.loads((FIXTURES / "results/server-timed-all.json").read_text())
+# read as production reads any results.json: the current model (bench/results_model.py)
+RUN = results_model.current(json.loads((FIXTURES / "results/server-timed-all.json").read_text()))
 JOURNAL = (FIXTURES / "journal/gthread-probes.json").read_text()
 TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]
 
@@ -234,14 +235,16 @@ def test_history_compares_the_servers_figures_and_keeps_older_runs_apart():
     assert new[("gthread w1 t2 c1000", "probe io c=10", "at_once")] == pytest.approx(2.0, rel=0.02)
     assert ("sync w1 t1 c1000", "probe cpu /cpuTask", "unit_cpu_s") in new
     assert not [k for k in new if k[2] == "effective"]
-    old = history.metrics(json.loads((FIXTURES / "results/quick-all-20261126-siege.json").read_text()))
+    old = history.metrics(
+        results_model.current(json.loads((FIXTURES / "results/quick-all-20261126-siege.json").read_text()))
+    )
     assert {k[2] for k in old if k[1].startswith("probe")} == {"effective"}
 
 
 # --- every field of a verdict row, on the real run: what each promises, checked another way ------------------------
 
 # The same five types in an older run (2026-11-26, before the app timed its own requests): siege's times alone.
-QUICK = json.loads((FIXTURES / "results/quick-all-20261126-siege.json").read_text())
+QUICK = results_model.current(json.loads((FIXTURES / "results/quick-all-20261126-siege.json").read_text()))
 
 
 def server(results: dict, worker: str, endpoint: str, n: int) -> dict:
@@ -653,9 +656,13 @@ def test_the_spread_of_slow_or_dead_points(rps, cv):
 
 
 def test_a_record_from_before_wrk_was_run_by_siege():
-    old = {k: v for k, v in sweep(RUN, "sync", "/", 10).items() if k != "tool"}
-    assert verdict.sweep_rows([old])[0]["tool"] == "siege"
-    assert verdict.sweep_rows([{**old, "tool": "wrk"}])[0]["tool"] == "wrk"
+    """The upgrade says so (results_model); the rows show each record's tool."""
+    old = json.loads((FIXTURES / "results/server-timed-all.json").read_text())
+    for record in old["results"]:
+        record.pop("tool", None)
+    record = sweep(results_model.current(old), "sync", "/", 10)
+    assert verdict.sweep_rows([record])[0]["tool"] == "siege"
+    assert verdict.sweep_rows([{**record, "tool": "wrk"}])[0]["tool"] == "wrk"
 
 
 def test_fidelity_of_the_real_run():
