@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import catalog, fleet, results_model, verdict
+from bench import catalog, fleet, plan, results_model, verdict
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -95,7 +95,9 @@ def same_machine(a: dict, b: dict) -> bool:
 
 
 def config_key(rec: dict) -> str:
-    return f"{rec['worker']} w{rec['workers']} t{rec['threads']} c{rec['worker_connections']}"
+    """A worker type and its configuration, as the report labels it everywhere (plan.config_label: "gthread 1w×2t",
+    "gevent 1w×1000c"; the knobs its theory does not count are left out): the same label is the same config."""
+    return f"{rec['worker']} {plan.config_label(rec)}"
 
 
 class Figure(NamedTuple):

@@ -20,7 +20,7 @@ from bench import fleet, history, index, lock, results_model, timing
 BASE = results_model.current(fixture_json("results/quick-all.json"))
 # An older run (2026-11-26, before the app timed its own requests): siege's times alone.
 SIEGE_ONLY = results_model.current(fixture_json("results/quick-all-20261126-siege.json"))
-POINT = ("gthread w1 t2 c1000", "/ioTask?ms=100 c=10", "rps")
+POINT = ("gthread 1w×2t", "/ioTask?ms=100 c=10", "rps")
 BASE_RPS = next(r["rps"] for r in BASE["results"] if r["scenario"] == "sweep" and r["worker"] == "gthread"
                 and r["endpoint"] == "/ioTask?ms=100" and r["concurrency"] == 10)  # fmt: skip
 
@@ -202,7 +202,7 @@ def test_compare_two_runs_side_by_side(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert text.startswith("# run001 → run002")
-    assert "| gthread w1 t2 c1000 | /ioTask?ms=100 c=10 | rps |" in text and "-20.0 %" in text
+    assert "| gthread 1w×2t | /ioTask?ms=100 c=10 | rps |" in text and "-20.0 %" in text
     assert "| eventlet versions |" in text and "gunicorn 25.3.0" in text
 
 
@@ -268,10 +268,10 @@ def made_up(monkeypatch):
     return runs
 
 
-CPU = ("sync w1 t1 c1000", "probe cpu c=2", "effective")  # a CPU probe timed by siege (older runs)
-IO = ("sync w1 t1 c1000", "probe io c=4", "effective")
-RPS = ("sync w1 t1 c1000", "/ c=10", "rps")
-P99 = ("sync w1 t1 c1000", "/ c=10", "p99_s")
+CPU = ("sync 1w", "probe cpu c=2", "effective")  # a CPU probe timed by siege (older runs)
+IO = ("sync 1w", "probe io c=4", "effective")
+RPS = ("sync 1w", "/ c=10", "rps")
+P99 = ("sync 1w", "/ c=10", "p99_s")
 
 
 def test_a_siege_timed_cpu_probe_must_move_by_its_verdicts_tolerance(made_up):
@@ -388,12 +388,12 @@ def test_a_server_timed_run_is_compared_on_requests_at_once_and_one_cpu_requests
     sync = {key[1:]: v for key, v in m.items() if key[0].startswith("sync ") and key[1].startswith("probe")}
     assert sync == pytest.approx({("probe io c=10", "at_once"): 1.0, ("probe cpu c=10", "at_once"): 1.0,
                                   ("probe cpu /cpuTask", "unit_cpu_s"): 0.29})  # fmt: skip
-    assert m[("gthread w1 t2 c1000", "probe io c=10", "effective")] == pytest.approx(2.0, abs=0.01), "siege-timed"
+    assert m[("gthread 1w×2t", "probe io c=10", "effective")] == pytest.approx(2.0, abs=0.01), "siege-timed"
     assert history.headline(server_timed(SIEGE_ONLY, "sync")).startswith("sync 1.0x/10 rps, gthread 2.0x/20 rps")
 
 
 def test_the_headline_takes_the_largest_concurrency_by_number_not_by_name(made_up):
-    gevent = "gevent w1 t1 c1000"
+    gevent = "gevent 1w×1000c"
     m = {(gevent, "probe io c=10", "at_once"): 9.9, (gevent, "/ioTask?ms=100 c=4", "rps"): 38.0,
          (gevent, "/ioTask?ms=100 c=10", "rps"): 95.0, (gevent, "/ioTask?ms=100 c=2", "rps"): 19.0}  # fmt: skip
     assert history.headline({"workers_tested": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
@@ -417,11 +417,11 @@ def test_one_requests_cpu_time_is_charted_but_never_flagged():
     """It moved by 20-30 % between runs of one commit on the lab's shared machine: a trend, not an alarm."""
     runs = [server_run(i, f) for i, f in enumerate([1.0, 0.98, 1.02, 1.0, 1.4])]
     current = history.metrics(runs[-1])
-    key = ("sync w1 t1 c1000", "probe cpu /cpuTask", "unit_cpu_s")
+    key = ("sync 1w", "probe cpu /cpuTask", "unit_cpu_s")
     assert current[key] == pytest.approx(1.4 * history.metrics(runs[0])[key])
     assert not [c for c in history.changes(runs[-1], runs[:-1]) if c["metric"] == "unit_cpu_s"]
     trends = index.trend_points([{"complete": True, "data": r} for r in runs])
-    assert len(trends["CPU time of one request (s), /cpuTask"]["sync w1 t1 c1000"]) == 5
+    assert len(trends["CPU time of one request (s), /cpuTask"]["sync 1w"]) == 5
 
 
 def test_requests_at_once_falling_is_a_regression():
@@ -431,7 +431,7 @@ def test_requests_at_once_falling_is_a_regression():
     burst["at_once"] = 1.0  # the 2 threads served one request at a time
     found = [c for c in history.changes(runs[-1], runs[:-1]) if c["metric"] == "at_once"]
     assert [(c["config"], c["point"], c["regression"]) for c in found] == [
-        ("gthread w1 t2 c1000", "probe io c=10", True)
+        ("gthread 1w×2t", "probe io c=10", True)
     ]
 
 

@@ -15,8 +15,8 @@ from bench import fleet, history, index
 def test_each_figure_names_its_parts_and_its_key_is_made_from_them():
     found = history.figures(SERVER_RUN)
     sweep = next(f for f in found if f.worker == "gthread" and f.metric == "rps" and f.endpoint == "/ioTask?ms=100")
-    assert (sweep.config, sweep.scenario, sweep.task) == ("gthread w1 t2 c1000", "sweep", None)
-    assert sweep.key == ("gthread w1 t2 c1000", f"/ioTask?ms=100 c={sweep.concurrency}", "rps")
+    assert (sweep.config, sweep.scenario, sweep.task) == ("gthread 1w×2t", "sweep", None)
+    assert sweep.key == ("gthread 1w×2t", f"/ioTask?ms=100 c={sweep.concurrency}", "rps")
     burst = next(f for f in found if f.worker == "sync" and f.metric == "at_once" and f.task == "io")
     assert (burst.scenario, burst.endpoint, burst.concurrency, burst.point) == ("probe", "/ioTask", 10, "probe io c=10")
     unit = next(f for f in found if f.worker == "sync" and f.metric == "unit_cpu_s")

@@ -131,7 +131,7 @@ def scaled(results: dict, n: int, factor: float, *, complete: bool = True) -> di
     return out if complete else failed(out, "sync")
 
 
-GEVENT_IO = ("gevent w1 t1 c1000", "/ioTask?ms=100 c=10", "rps")
+GEVENT_IO = ("gevent 1w×1000c", "/ioTask?ms=100 c=10", "rps")
 
 
 def test_incomplete_runs_are_never_a_baseline_nor_a_trend_point(tmp_path, monkeypatch):

@@ -220,8 +220,8 @@ def test_the_history_lines_up_older_and_current_files(tmp_path):
     assert [r["data"]["schema"] for r in runs] == [3, 3, 3, 3] and all(r["complete"] for r in runs)
     found = history.changes(runs[-1]["data"], [r["data"] for r in runs[:-1]], history.Thresholds(min_history=3))
     regressed = {(c["config"], c["metric"]) for c in found if c["regression"]}
-    assert ("gthread w1 t2 c1000", "rps") in regressed
-    assert not {config for config, _ in regressed} - {"gthread w1 t2 c1000"}
+    assert ("gthread 1w×2t", "rps") in regressed
+    assert not {config for config, _ in regressed} - {"gthread 1w×2t"}
 
 
 def test_changes_that_name_no_app_host_are_the_one_app_hosts(tmp_path):

@@ -232,8 +232,8 @@ def test_report_has_the_verdict_sentences_timelines_and_wait_columns(tmp_path):
 
 def test_history_compares_the_servers_figures_and_keeps_older_runs_apart():
     new = history.metrics(RUN)
-    assert new[("gthread w1 t2 c1000", "probe io c=10", "at_once")] == pytest.approx(2.0, rel=0.02)
-    assert ("sync w1 t1 c1000", "probe cpu /cpuTask", "unit_cpu_s") in new
+    assert new[("gthread 1w×2t", "probe io c=10", "at_once")] == pytest.approx(2.0, rel=0.02)
+    assert ("sync 1w", "probe cpu /cpuTask", "unit_cpu_s") in new
     assert not [k for k in new if k[2] == "effective"]
     old = history.metrics(
         results_model.current(json.loads((FIXTURES / "results/quick-all-20261126-siege.json").read_text()))
