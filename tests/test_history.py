@@ -430,9 +430,7 @@ def test_requests_at_once_falling_is_a_regression():
     burst = next(r for r in runs[-1]["results"] if r["name"] == "gthread-probe-ioTask-c10")["server"]
     burst["at_once"] = 1.0  # the 2 threads served one request at a time
     found = [c for c in history.changes(runs[-1], runs[:-1]) if c["metric"] == "at_once"]
-    assert [(c["config"], c["point"], c["regression"]) for c in found] == [
-        ("gthread 1w×2t", "probe io c=10", True)
-    ]
+    assert [(c["config"], c["point"], c["regression"]) for c in found] == [("gthread 1w×2t", "probe io c=10", True)]
 
 
 def test_a_run_of_a_type_the_catalog_no_longer_has_keeps_its_place_and_gives_no_figures(tmp_path):
