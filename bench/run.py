@@ -60,14 +60,37 @@ def phases_line(marks: dict[str, float], end: float) -> str:
     return ", ".join(f"{p} {e - marks[p]:.1f} s" for p, e in zip(order, ends, strict=True))
 
 
-def overhead_line(marks: dict[str, float], end: float, in_load_s: float, settle_s: float = 0.0) -> str:
+def per_type_cost_s(marks: dict[str, float], end: float, results: dict) -> float | None:
+    """What one worker type's turn costs beside the load generator: the load phase of the app host that spent the
+    most on it (every pair loads at once), less that host's time in siege or wrk and letting the app finish queued
+    requests, over the types it took its turn with (start, check, verify, sample, fetch, stop). None when the run
+    loaded nothing or did not mark its load phase."""
+    if "load" not in marks or not results["workers_tested"] or not results["app_hosts"]:
+        return None
+    load_s = marks.get("report", end) - marks["load"]
+    turns = len(results["workers_tested"])
+    return max(
+        (load_s - (host.get("time_in_siege_s") or 0.0) - (host.get("settle_s") or 0.0)) / turns
+        for host in results["app_hosts"].values()
+    )
+
+
+def overhead_line(
+    marks: dict[str, float], end: float, in_load_s: float, settle_s: float = 0.0, per_type_s: float | None = None
+) -> str:
     """Wall time from validation to the end of the report, and how much of it was the harness's own: neither the
-    load generator's nor the app's, finishing before a sweep run the requests queued by the previous one."""
+    load generator's nor the app's, finishing before a sweep run the requests queued by the previous one; and of it,
+    what each worker type's turn cost."""
     wall = end - min(marks.values())
     settled = f", {settle_s:.1f} s letting the app finish queued requests before a sweep run" if settle_s else ""
+    turn = (
+        f"; {per_type_s:.1f} s a worker type's turn beside them: start, check, verify, sample, fetch, stop"
+        if per_type_s is not None
+        else ""
+    )
     return (
         f"Overhead: {wall - in_load_s - settle_s:.1f} s of {wall:.1f} s outside the load generator "
-        f"({in_load_s:.1f} s in siege or wrk{settled})"
+        f"({in_load_s:.1f} s in siege or wrk{settled}{turn})"
     )
 
 
@@ -87,5 +110,6 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
             lock.release(run_dir.parent / LOCK_NAME, lock.owner_pid())
     end = time.time()
     lines.append(f"Phases: {phases_line(marks, end)}")
-    lines.append(overhead_line(marks, end, results["time_in_siege_s"], results["settle_s"]))
+    per_type = per_type_cost_s(marks, end, results)
+    lines.append(overhead_line(marks, end, results["time_in_siege_s"], results["settle_s"], per_type))
     return lines

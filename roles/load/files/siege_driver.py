@@ -58,7 +58,9 @@ def wrk_script(run: dict) -> str:
     if run.get("body") is not None:
         lines.append(f"wrk.body = {lua_string(run['body'])}")
     for key, value in (run.get("headers") or {}).items():
-        lines.append(f"wrk.headers[{lua_string(key)}] = {lua_string(str(value))}")
+        # a space inside the brackets: `[[[` would open a long string that Lua reads as a call (a syntax error, and wrk
+        # would send plain GETs)
+        lines.append(f"wrk.headers[ {lua_string(key)} ] = {lua_string(str(value))}")
     return "\n".join(lines) + "\n"
 
 
