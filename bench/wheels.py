@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from bench import catalog, resolve
+
+
+# pip runs here to build the app's wheel and to fetch pip itself: its refusals name this controller's Python and machine
+CONTROLLER = resolve.Tag(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -47,7 +52,7 @@ def app_wheel(src: Path, wheelhouse: Path, *, python: str = sys.executable, inde
             proc = _pip(["wheel", "--no-deps", "--wheel-dir", tmp, *(index_args or []), str(src)], python)
             if proc.returncode != 0:
                 raise resolve.ResolveError(f"bench_app.src={src.name}: cannot build a wheel of it: "
-                                           f"{resolve.explain(proc.stderr, resolve.Tag('?', '?'))}")  # fmt: skip
+                                           f"{resolve.explain(proc.stderr, CONTROLLER)}")  # fmt: skip
             built_file = next(Path(tmp).glob("*.whl"))
             if not built_file.name.endswith("-none-any.whl"):
                 raise resolve.ResolveError(
@@ -86,7 +91,7 @@ def pip_wheel(wheelhouse: Path, *, python: str = sys.executable, index_args: lis
     if given:
         return given[-1].name
     raise resolve.ResolveError(f"pip {version} (installs the hosts' virtualenvs): "
-                               f"{resolve.explain(proc.stderr, resolve.Tag('?', '?'))}")  # fmt: skip
+                               f"{resolve.explain(proc.stderr, CONTROLLER)}")  # fmt: skip
 
 
 def sha256(path: Path) -> str:
