@@ -22,7 +22,6 @@ from packaging.utils import parse_wheel_filename
 
 from bench import catalog, resolve
 
-
 # pip runs here to build the app's wheel and to fetch pip itself: its refusals name this controller's Python and machine
 CONTROLLER = resolve.Tag(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
 
