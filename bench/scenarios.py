@@ -38,9 +38,10 @@ def endpoints_for(scenarios: list[dict], load: str, profile: str) -> list[dict]:
     return [sc for sc in scenarios if load in sc["load"] and (sc.get("profiles") is None or profile in sc["profiles"])]
 
 
-def _seconds(name: str, value, low: int = 1) -> int:
+def _whole(name: str, value, low: int = 1, unit: str = "") -> int:
+    """A whole number >= low of `unit` (seconds, runs); the refusal names the variable, what it counts and the floor."""
     if isinstance(value, bool) or not str(value).isdigit() or int(value) < low:
-        raise ScenarioError(f"{name}={value!r}: a whole number of seconds >= {low}")
+        raise ScenarioError(f"{name}={value!r}: a whole number of {unit} >= {low}")
     return int(value)
 
 
@@ -72,19 +73,19 @@ def build_matrix(
     p_conc = _positive_ints("load_probes.concurrency", probes.get("concurrency"))
     p_eps = endpoints_for(scenarios, "probe", profile)
     # c=1 measures one unit of work (for endpoints without unit_s): several requests, one after another.
-    calibration_reps = _seconds("load_probes.calibration_reps", probes.get("calibration_reps", 3))
+    calibration_reps = _whole("load_probes.calibration_reps", probes.get("calibration_reps", 3), unit="requests")
     s_conc = _positive_ints("load_sweep.concurrency", sweep.get("concurrency"))
     s_eps = endpoints_for(scenarios, "sweep", profile)
     if not s_eps:
         raise ScenarioError(f"bench_app.scenarios: none is swept in profile {profile}")
-    time_s = _seconds("load_sweep.time_s", sweep.get("time_s"))
+    time_s = _whole("load_sweep.time_s", sweep.get("time_s"), unit="seconds")
     if sweep_tool == "siege" and time_s < SIEGE_MIN_TIME_S:
         raise ScenarioError(
             f"load_sweep.time_s={time_s}: siege needs at least {SIEGE_MIN_TIME_S} s (its clock starts before its "
             "clients: runs of -t 1S on the lab lasted 0.0-0.98 s, 3 of 36 with no transaction at all)"
         )
-    warmup_s = _seconds("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0)
-    repeats = _seconds("load_sweep.repeats", sweep.get("repeats", 1))
+    warmup_s = _whole("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0, unit="seconds")
+    repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
     connections = connection_by_worker or {}
     for inst in instances:
         worker = inst["worker"]

@@ -1,7 +1,7 @@
 """The server's own clock: each probe request's arrival in the app, departure and CPU time, from the unit's journal.
 
-The app (app/server_timing.py) writes one line per request that carries the probe marker header, to the journal of
-``gunicorn@TYPE.service``, fetched to raw/<app host>/TYPE.journal.json::
+The app's wrapper (roles/gunicorn/files/server_timing.py) writes one line per request that carries the probe marker
+header, to the journal of ``gunicorn@TYPE.service``, fetched to raw/<app host>/TYPE.journal.json::
 
     bench-timing {"probe": NAME, "arrived": EPOCH, "left": EPOCH, "cpu_s": S, "pid": PID,
                   "unit_cpu_in_s": S, "unit_cpu_out_s": S}
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from bench import events
 
-LOG_PREFIX = "bench-timing "  # app/server_timing.py writes it
+LOG_PREFIX = "bench-timing "  # roles/gunicorn/files/server_timing.py writes it
 
 
 @dataclass(frozen=True)
