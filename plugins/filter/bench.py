@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import pairs, resolve, scenarios, systemd
+from bench import host_context, lab_running, pairs, resolve, scenarios, systemd, unreachable
 
 
 def bench_matrix(instances, probes, sweep, **kwargs):
@@ -48,8 +48,48 @@ def bench_pairs_lines(found):
     return pairs.describe(dict(found))
 
 
+def _host_vars(names, hostvars) -> dict[str, dict]:
+    """The variables bench/host_context.py reads, of each host named (hostvars is Ansible's lazy mapping)."""
+    return {h: {k: hostvars[h][k] for k in host_context.HOST_KEYS if k in hostvars[h]} for h in dict.fromkeys(names)}
+
+
+def bench_report_context(groups, hostvars):
+    """raw/context.json's hosts and apps, from the hosts' facts and what their turns kept: see bench/host_context.py."""
+    app_hosts, load_hosts = list(groups.get("app", [])), list(groups.get("load", []))
+    return host_context.report_context(app_hosts, load_hosts, _host_vars(app_hosts + load_hosts, hostvars))
+
+
+def bench_failed_types(app_hosts, hostvars):
+    """'sync, gthread' or 'sync on app1; gevent on app2': the worker types that failed ('' if none)."""
+    return host_context.failed_types(list(app_hosts), _host_vars(app_hosts, hostvars))
+
+
+def bench_run_id(started, label, verify_only=False):
+    """A run's id, and its folder's name: '2026-12-03T02:18:16Z' and 'demo-sync' give 20261203T021816Z-demo-sync
+    (-verify appended with verify_only=true)."""
+    return f"{str(started).replace('-', '').replace(':', '')}-{label}{'-verify' if verify_only else ''}"
+
+
+def bench_load_lost(registered, load_hosts):
+    """{lost, host, msg}: the load host that stopped answering, from the load steps' results (bench/unreachable.py)."""
+    return unreachable.lost_load_host(list(registered), list(load_hosts))
+
+
+def lab_pgrep_pattern(lab_name):
+    """pgrep's pattern for the lab's nspawn processes that does not match its own shell: see bench/lab_running.py."""
+    return lab_running.pgrep_pattern(str(lab_name))
+
+
+def lab_against_plan(nspawns, hosts):
+    """{here, elsewhere, as_planned}: the lab's running nspawn processes against its plan (bench/lab_running.py)."""
+    return lab_running.running(list(nspawns), list(hosts))
+
+
 class FilterModule:
     def filters(self):
         return {"bench_matrix": bench_matrix, "systemd_command_line": systemd_command_line,
                 "bench_pip_platforms": bench_pip_platforms, "bench_pairs": bench_pairs,
-                "bench_pairs_lines": bench_pairs_lines}  # fmt: skip
+                "bench_pairs_lines": bench_pairs_lines, "bench_report_context": bench_report_context,
+                "bench_failed_types": bench_failed_types, "bench_run_id": bench_run_id,
+                "bench_load_lost": bench_load_lost,
+                "lab_pgrep_pattern": lab_pgrep_pattern, "lab_against_plan": lab_against_plan}  # fmt: skip
