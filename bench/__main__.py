@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench import collect, fleet, history, lock, preflight, results_model, run
+from bench import collect, files, fleet, history, keep, lock, preflight, results_model, run, terminal
 
 
 def _reporting():
@@ -47,7 +47,7 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
         lines.append("Verified before load (verify_only=true, nothing was loaded):")
         for one in fleet.views(results):
             lines += [f"app host {one['app_host']}:"] if len(fleet.app_hosts(results)) > 1 else []
-            lines += collect.verify_lines(one)
+            lines += terminal.verify_lines(one)
         return lines
     reports = run_dir.parent
     earlier = [r["data"] for r in history.load_runs(reports)
@@ -55,14 +55,14 @@ def collect_report_lines(args, run_dir: Path) -> list[str]:
     # each app host against its own history (history.comparable: the same machine), each change naming it
     found = [c | {"app_host": one["app_host"]} for one in fleet.views(results)
              for c in history.changes(one, earlier, thresholds(args))]  # fmt: skip
-    collect.write_json_atomic(run_dir / "changes.json", found)
+    files.write_json_atomic(run_dir / "changes.json", found)
     # The index and the report each draw their own charts (about a second each): the index is drawn in a forked
     # process meanwhile. Both read results.json and changes.json, written above, and write different files.
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         drawn = pool.submit(index.render, reports, thresholds(args))
         lines.append(f"Report: {report.main(str(run_dir))}")
         lines.append(f"Index: {drawn.result()}")
-    lines += [f"Removed old raw output: {raw}" for raw in history.keep_raw(history.load_runs(reports), args.keep_raw)]
+    lines += [f"Removed old raw output: {raw}" for raw in keep.keep_raw(history.load_runs(reports), args.keep_raw)]
     regressed = [c for c in found if c["regression"]]
     per_host = [f"{host}: {sum(c.get('app_host') == host for c in regressed)} regressed"
                 for host in fleet.app_hosts(results)] if len(fleet.app_hosts(results)) > 1 else []  # fmt: skip

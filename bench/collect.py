@@ -16,43 +16,13 @@ raw/phases.json gives the phase timings. Each app host's part (load hosts, versi
 from __future__ import annotations
 
 import itertools
-import json
-import os
 import tarfile
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, resources, results_model, siege, stats, timing, wrk
+from bench import events, files, resources, results_model, siege, stats, timing, wrk
 
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
-
-
-def read_json(path: Path, default=None):
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        if default is not None:
-            return default
-        raise
-
-
-def write_json_atomic(path: Path, data) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def round_or_none(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 # What a record takes from its entry of the plan's matrix (results_model.plan_of): its instance, and what it asked.
@@ -78,7 +48,7 @@ def outputs(raw: Path, name: str) -> list[tuple[Path, dict]]:
     (one folder per load host), and NAME.* in the folder itself (an archive named for no load host, see unpack)."""
     found = []
     for folder in [raw, *sorted(p for p in raw.iterdir() if p.is_dir())]:
-        meta = read_json(folder / f"{name}.meta.json", default={})
+        meta = files.read_json(folder / f"{name}.meta.json", default={})
         if meta:
             found.append((folder / name, meta))
     return found
@@ -89,7 +59,7 @@ def parse_one(base: Path, meta: dict, run: dict) -> dict:
     out = base.with_name(base.name + ".out").read_text(errors="replace")
     err = base.with_name(base.name + ".err").read_text(errors="replace")
     rc = meta.get("rc", 0)
-    cpu = read_json(base.with_name(base.name + ".cpu.json"), default={})
+    cpu = files.read_json(base.with_name(base.name + ".cpu.json"), default={})
     common = {"host": meta.get("host"), "concurrency": meta.get("concurrency", run["concurrency"]),
               "started": meta.get("started"), "finished": meta.get("finished"), "settle_s": meta.get("settle_s"),
               "load_resources": resources.load_usage(cpu) if cpu else None}  # fmt: skip
@@ -148,14 +118,20 @@ def record(run: dict, raw: Path) -> dict:
         "transactions": transactions,
         "failed": failed,
         "elapsed_s": total([h["elapsed_s"] for h in hosts], max),
-        "rps": round_or_none(total([h["rps"] for h in hosts]), 2),
+        "rps": stats.round_or_none(total([h["rps"] for h in hosts]), 2),
         "response_times_s": times if run["scenario"] == "probe" else None,
-        "p50_s": round_or_none(stats.percentile(times, 50) if pooled else total([h["p50_s"] for h in hosts], max)),
-        "p90_s": round_or_none(stats.percentile(times, 90) if pooled else total([h["p90_s"] for h in hosts], max)),
-        "p99_s": round_or_none(stats.percentile(times, 99) if pooled else total([h["p99_s"] for h in hosts], max)),
+        "p50_s": stats.round_or_none(
+            stats.percentile(times, 50) if pooled else total([h["p50_s"] for h in hosts], max)
+        ),
+        "p90_s": stats.round_or_none(
+            stats.percentile(times, 90) if pooled else total([h["p90_s"] for h in hosts], max)
+        ),
+        "p99_s": stats.round_or_none(
+            stats.percentile(times, 99) if pooled else total([h["p99_s"] for h in hosts], max)
+        ),
         "max_s": total([h["max_s"] for h in hosts], max),
         "availability": round(100 * transactions / (transactions + failed), 2) if transactions + failed else None,
-        "siege_concurrency": round_or_none(total([h["siege_concurrency"] for h in hosts]), 2),
+        "siege_concurrency": stats.round_or_none(total([h["siege_concurrency"] for h in hosts]), 2),
         "started": total([h["started"] for h in hosts], min),
         "finished": total([h["finished"] for h in hosts], max),
         "settle_s": total([h["settle_s"] for h in hosts], max),
@@ -222,7 +198,7 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
             if r["worker"] == worker and r["scenario"] == "probe":
                 one_client = r["concurrency"] == 1 and (r["reps"] or 1) > 1
                 r["server"] = timing.burst(bursts[r["name"]], r["started"], one_client) if r["name"] in bursts else None
-    failures = [read_json(folder / f"{w}.failure.json") | tag for w in run["worker"]
+    failures = [files.read_json(folder / f"{w}.failure.json") | tag for w in run["worker"]
                 if (folder / f"{w}.failure.json").exists()]  # fmt: skip
     load_s = sum(r["finished"] - r["started"] for r in results + warmups if r["started"] is not None)
     return {
@@ -248,10 +224,12 @@ def in_rounds(values: dict[str, float], app_hosts: dict) -> float:
 def collect(run_dir: Path, finished: str | None = None) -> dict:
     """The run's results, as results_model.load() would read them back from the results.json main() writes."""
     raw = run_dir / "raw"
-    plan = results_model.plan_of(read_json(run_dir / "run.json"), read_json(raw / "context.json", default={}))
+    plan = results_model.plan_of(
+        files.read_json(run_dir / "run.json"), files.read_json(raw / "context.json", default={})
+    )
     hosts = plan["app_hosts"]
     per_host = {host: collect_host(plan, raw / part["raw"], host) for host, part in hosts.items()}
-    marks = read_json(raw / "phases.json", default={"none": 0})
+    marks = files.read_json(raw / "phases.json", default={"none": 0})
     order = [p for p in ("validate", "lab", "preflight", "deploy", "load", "report") if p in marks]
     phases = {p: round(marks[n] - marks[p], 2) for p, n in itertools.pairwise(order)}
     out = {
@@ -294,24 +272,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     return results_model.expand(results_model.stored(out))
 
 
-def verify_lines(results: dict) -> list[str]:
-    """The verification before load, as a table for the terminal: one line per worker type and scenario."""
-    rows = [("worker", "scenario", "request", "expected", "answered", "time", "")]
-    for worker in results["workers_tested"]:
-        for r in results["verify"].get(worker, []):
-            why = "ok" if r["ok"] else "WRONG: " + " ".join(str(r.get("error") or r.get("head") or "").split())[:80]
-            rows.append((worker, r["name"], f"{r['method']} {r['path']}", str(r["expected"]),
-                         "-" if r["status"] is None else str(r["status"]),
-                         "-" if r["elapsed_s"] is None else f"{r['elapsed_s']:.3f} s", why))  # fmt: skip
-        if worker not in results["verify"]:
-            failure = next((f for f in results["failures"] if f["worker"] == worker), None)
-            why = f"not verified: {' '.join(failure['message'].split())[:100]}" if failure else "not verified"
-            rows.append((worker, "-", "-", "-", "-", "-", why))
-    widths = [max(len(row[i]) for row in rows) for i in range(6)]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[6] for row in rows]
-
-
 def main(run_dir: str) -> Path:
     path = Path(run_dir)
-    write_json_atomic(path / "results.json", results_model.stored(collect(path)))
+    files.write_json_atomic(path / "results.json", results_model.stored(collect(path)))
     return path / "results.json"

@@ -8,7 +8,7 @@ read any run. Every run has its app hosts (results_model: schema 3 and the upgra
 
 from __future__ import annotations
 
-from bench import results_model, verdict
+from bench import results_model, throughput, verdict
 
 
 def app_hosts(results: dict) -> list[str]:
@@ -65,7 +65,7 @@ def machine(one: dict) -> str:
 def side_by_side(fleet: list[dict], order: list[str]) -> list[dict]:
     """Per worker type and sweep endpoint, each app host's throughput at the sweep's highest concurrency that every
     host ran validly (or its own highest, marked), per core of that host, and its p99."""
-    per_host = {one["app_host"]: verdict.sweep_rows(one["results"]) for one in fleet}
+    per_host = {one["app_host"]: throughput.sweep_rows(one["results"]) for one in fleet}
     cores = {one["app_host"]: verdict.app_cores(one.get("hosts", {})) for one in fleet}
     keys = dict.fromkeys((r["worker"], r["endpoint"]) for rows in per_host.values() for r in rows)
     out = []

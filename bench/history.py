@@ -10,13 +10,12 @@ complete runs are baselines.
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import catalog, fleet, plan, results_model, verdict
+from bench import catalog, fleet, plan, results_model, throughput, verdict
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -141,7 +140,7 @@ def figures(results: dict) -> list[Figure]:
     known = set(catalog.load().names)
     records = [r for r in results["results"] if r["worker"] in known]
     configs = {r["worker"]: config_key(r) for r in records}
-    for row in verdict.sweep_rows(records):
+    for row in throughput.sweep_rows(records):
         for name in ("rps", "p99_s"):
             if row[name] is not None:
                 out.append(Figure(row["worker"], configs[row["worker"]], "sweep", None, row["endpoint"],
@@ -231,15 +230,3 @@ def headline(results: dict) -> str:
         best = max(rps, key=lambda kv: int(kv[0].rsplit("=", 1)[1]))[1] if rps else None
         parts.append(f"{worker} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "") if eff else worker)
     return ", ".join(parts)
-
-
-def keep_raw(runs: list[dict], keep: int) -> list[Path]:
-    """Delete raw/ of all but the newest `keep` runs (results.json and report.md are always kept)."""
-    removed = []
-    dirs = list(dict.fromkeys(run["dir"] for run in runs))  # a run of several app hosts has one entry per host
-    for folder in dirs[: max(len(dirs) - keep, 0)]:
-        raw = folder / "raw"
-        if raw.is_dir():
-            shutil.rmtree(raw)
-            removed.append(raw)
-    return removed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import catalog, charts, collect, fleet, history, plan, resources, results_model, summary, verdict
+from bench import catalog, charts, collect, fleet, history, plan, resources, results_model, summary, throughput, verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -44,7 +44,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     cat = results_model.catalog_of(results)  # the run's own: theory as it was when the run was made
     cores = verdict.app_cores(results["hosts"])
     probes = verdict.probe_rows(results["results"], cores, cat)
-    sweeps = verdict.sweep_rows(results["results"], cat)
+    sweeps = throughput.sweep_rows(results["results"], cat)
     chart_files: dict[str, str] = {}
     if make_charts:
         for task in ("io", "cpu"):
@@ -69,7 +69,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         if w not in failed
         and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker"] == w)
     ]  # fmt: skip
-    fidelity = verdict.fidelity(probes, sweeps, order)
+    fidelity = throughput.fidelity(probes, sweeps, order)
     verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"]))
     return {
         "r": results,

@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from bench import collect, lock, preflight, results_model
+from bench import files, lock, preflight, results_model
 
 LOCK_NAME = ".bench.lock"
 PHASES = ("validate", "lab", "preflight", "deploy", "load", "report")
@@ -39,7 +39,7 @@ def open_run(run_dir: Path, run: dict) -> Path:
     (run_dir / "raw").mkdir(parents=True, exist_ok=True)
     for host in run.get("pairs") or {}:
         (run_dir / "raw" / host).mkdir(exist_ok=True)
-    collect.write_json_atomic(run_dir / "run.json", run)
+    files.write_json_atomic(run_dir / "run.json", run)
     return run_dir / "run.json"
 
 
@@ -99,8 +99,8 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
     lock back. The lock is given back even when collecting fails: the raw output stays for `collect-report`."""
     raw = run_dir / "raw"
     try:
-        collect.write_json_atomic(raw / "phases.json", marks)
-        collect.write_json_atomic(raw / "context.json", context)
+        files.write_json_atomic(raw / "phases.json", marks)
+        files.write_json_atomic(raw / "context.json", context)
         lines = report(run_dir)
         results = results_model.load(run_dir / "results.json")
         if not results["verify_only"]:  # a verification is not a run's report

@@ -102,7 +102,7 @@ def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str])
 
 
 def fidelity_line(f: dict, unbounded: int) -> str:
-    """One worker type's fidelity (verdict.fidelity) in words: only the parts this run measured."""
+    """One worker type's fidelity (throughput.fidelity) in words: only the parts this run measured."""
     parts = []
     if f["probe_error"] is not None:
         io = f" (IO {f['probe_error_io'] * 100:.1f} %)" if f["probe_error_io"] is not None else ""

@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import FIXTURES
 
-from bench import catalog, plan, report, results_model, stats
+from bench import catalog, files, plan, report, results_model, stats
 
 CAT = catalog.load()
 EIGHT = FIXTURES / "results" / "quick-eight.json"
@@ -43,7 +43,7 @@ def test_each_knob_has_values_and_a_label_and_every_set_names_types():
         assert knob["values"] and "{}" in knob["label"], name
     # worker=classic names what the original experiment's run (a real quick run of the five) loaded, in its order,
     # and a run of those types is labelled by the set's name
-    five = report.collect.read_json(QUICK_ALL)["workers_tested"]
+    five = files.read_json(QUICK_ALL)["workers_tested"]
     assert plan.parse_types("classic", CAT) == five == list(CAT.sets["classic"])
     assert plan.run_label(five, CAT) == "classic" and plan.run_label(five[:4], CAT) == "+".join(five[:4])
 
@@ -56,13 +56,13 @@ def test_a_type_the_catalog_does_not_know_has_no_theory():
 def test_the_fixed_run_covers_the_catalog_as_written():
     """The eight types of this catalog are all in the fixed run (a type added later skips its rendering test until the
     fixture is refreshed; this count says when that happened)."""
-    tested = report.collect.read_json(EIGHT)["workers_tested"]
+    tested = files.read_json(EIGHT)["workers_tested"]
     assert len(tested) == 8 and set(tested) <= set(CAT.names), tested
 
 
 @pytest.mark.parametrize("name", CAT.names)
 def test_the_report_renders_each_types_rows_from_a_real_run(name, tmp_path):
-    results = report.collect.read_json(EIGHT)
+    results = files.read_json(EIGHT)
     if name not in results["workers_tested"]:  # a type added since: refresh the fixture from a run of worker=all
         pytest.skip(f"{name} is not in {EIGHT.name}: copy reports/<run>/results.json of a quick worker=all run there")
     text = report.render(results, tmp_path, make_charts=False)

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 from conftest import FIXTURES
 
-from bench import collect, wrk
+from bench import collect, files, wrk
 
 BASE = {"worker": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
         "gunicorn_version": "27.0.1", "connection": "close", "unit_s": None, "repeat": 1, "discard": False}  # fmt: skip
@@ -116,7 +116,7 @@ def test_a_failed_write_keeps_the_previous_results(run_dir, monkeypatch):
     def broken_dump(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(collect.json, "dump", broken_dump)
+    monkeypatch.setattr(files.json, "dump", broken_dump)
     with pytest.raises(OSError, match="disk full"):
         collect.main(str(run_dir))
     assert (run_dir / "results.json").read_text() == before

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from conftest import FIXTURES, fixture_json
 
-from bench import collect, compare, fleet, history, index, report, results_model
+from bench import collect, compare, files, fleet, history, index, keep, report, results_model
 
 FLEET = FIXTURES / "results/fleet-two-hosts.json"
 
@@ -86,7 +86,7 @@ def test_the_history_holds_one_entry_per_host_and_compares_the_same_machine_only
         d = tmp_path / f"run{i}"
         (d / "raw").mkdir(parents=True)
         (d / "run.json").write_text("{}")
-        collect.write_json_atomic(d / "results.json", run)
+        files.write_json_atomic(d / "results.json", run)
     runs = history.load_runs(tmp_path)
     assert [(r["dir"].name, r["data"]["app_host"]) for r in runs][:2] == [("run0", "app1"), ("run0", "app2")]
     app1, app2 = (r["data"] for r in runs[:2])
@@ -100,7 +100,7 @@ def test_the_history_holds_one_entry_per_host_and_compares_the_same_machine_only
     found = found[0]
     assert found["regression"] and found["config"].startswith("gevent ") and found["change"] == pytest.approx(-0.4)
     # raw/ is per run folder, not per host entry: keeping 1 keeps the newest folder's (its 2 entries would keep 2)
-    assert history.keep_raw(runs, 1) == [tmp_path / f"run{i}" / "raw" for i in range(3)]
+    assert keep.keep_raw(runs, 1) == [tmp_path / f"run{i}" / "raw" for i in range(3)]
 
 
 def test_the_index_has_a_row_per_app_host_and_its_machine(tmp_path):
@@ -136,8 +136,8 @@ def test_compare_pairs_runs_host_by_host(tmp_path, results):
     other["app_hosts"]["app3"] = other["app_hosts"].pop("app2")
     for rec in other["results"]:
         rec["app_host"] = rec["app_host"].replace("app2", "app3")
-    collect.write_json_atomic(tmp_path / "a" / "results.json", other)
-    collect.write_json_atomic(tmp_path / "b" / "results.json", results)
+    files.write_json_atomic(tmp_path / "a" / "results.json", other)
+    files.write_json_atomic(tmp_path / "b" / "results.json", results)
     text = compare.main(str(tmp_path / "a"), str(tmp_path / "b"))
     assert text.count("\n# ") + text.startswith("# ") == 1 and " (app1)\n" in text.splitlines()[0] + "\n"
     assert "- app3: only in A" in text and "- app2: only in B" in text and "**Not comparable**" not in text
@@ -147,7 +147,7 @@ def test_a_host_whose_type_failed_is_named_at_the_top_and_its_section_says_why(t
     failure = fixture_json("journal/gthread.failure.json") | {"app_host": "app2"}
     results["failures"] = [failure]
     results["app_hosts"]["app2"]["complete"] = results["complete"] = False
-    collect.write_json_atomic(tmp_path / "results.json", results)
+    files.write_json_atomic(tmp_path / "results.json", results)
     text = report.main(str(tmp_path)).read_text()
     assert re.search(r"- \*\*app1\*\* \(.*\) loaded by load1: complete\.", text)
     assert re.search(r"- \*\*app2\*\* \(.*\) loaded by load2: \*\*incomplete\*\*: gthread failed \(see its", text)
@@ -187,7 +187,7 @@ def test_each_index_row_counts_its_own_app_hosts_changes(tmp_path, results):
         d = tmp_path / run["run_id"]
         d.mkdir()
         (d / "run.json").write_text("{}")
-        collect.write_json_atomic(d / "results.json", run)
+        files.write_json_atomic(d / "results.json", run)
     runs = history.load_runs(tmp_path)
     earlier = [r["data"] for r in runs if r["dir"].name != "20261120T000003Z-demo"]
     newest = tmp_path / "20261120T000003Z-demo"

@@ -13,7 +13,7 @@ import sys
 import pytest
 from conftest import ROOT, fixture_json
 
-from bench import fleet, history, index, lock, results_model, timing
+from bench import fleet, history, index, keep, lock, results_model, timing
 
 # The history reads runs as the results model gives them (bench/results_model.py: these files are upgraded).
 # A real quick run of the five types, each probe timed by the app too:
@@ -188,7 +188,7 @@ def test_trends_show_the_newest_runs_only_while_the_table_lists_them_all(tmp_pat
 
 def test_retention_keeps_results_and_reports_of_every_run(tmp_path):
     dirs = [write_run(tmp_path, run) for run in series([1.0] * 5)]
-    removed = history.keep_raw(history.load_runs(tmp_path), keep=2)
+    removed = keep.keep_raw(history.load_runs(tmp_path), keep=2)
     assert removed == [d / "raw" for d in dirs[:3]]
     assert all((d / "results.json").exists() and (d / "report.md").exists() for d in dirs)
     assert all((d / "raw").exists() for d in dirs[3:])
@@ -363,8 +363,8 @@ def test_only_folders_with_a_run_json_are_runs_and_latest_is_not_one_more(tmp_pa
 
 def test_retention_keeps_every_raw_folder_when_there_are_fewer_runs_than_kept(tmp_path):
     dirs = [write_run(tmp_path, run) for run in series([1.0] * 3)]
-    assert history.keep_raw(history.load_runs(tmp_path), keep=3) == []
-    assert history.keep_raw(history.load_runs(tmp_path), keep=10) == []
+    assert keep.keep_raw(history.load_runs(tmp_path), keep=3) == []
+    assert keep.keep_raw(history.load_runs(tmp_path), keep=10) == []
     assert all((d / "raw").exists() for d in dirs)
 
 

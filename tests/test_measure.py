@@ -10,7 +10,7 @@ import shutil
 import pytest
 from conftest import FIXTURES
 
-from bench import collect, report, resources, scenarios, verdict, wrk
+from bench import collect, files, report, resources, scenarios, throughput, wrk
 
 WRK = FIXTURES / "wrk"
 RES = FIXTURES / "resources"
@@ -163,13 +163,13 @@ def test_phase_timings_are_in_results_and_the_report_footer(two_hosts):
     results = collect.collect(two_hosts)
     assert list(results["phases_s"]) == ["validate", "lab", "preflight", "deploy", "load"]
     assert all(v >= 0 for v in results["phases_s"].values()) and results["phases_s"]["load"] > 10
-    collect.write_json_atomic(two_hosts / "results.json", results)
+    files.write_json_atomic(two_hosts / "results.json", results)
     text = report.main(str(two_hosts)).read_text()
     assert "Phases: validate " in text and ", load " in text
 
 
 def test_the_report_shows_resources_fidelity_and_the_per_run_table(two_hosts):
-    collect.write_json_atomic(two_hosts / "results.json", collect.collect(two_hosts))
+    files.write_json_atomic(two_hosts / "results.json", collect.collect(two_hosts))
     text = report.main(str(two_hosts)).read_text()
     row = next(line for line in text.splitlines() if line.startswith("| gevent | 4 |"))
     assert " MiB |" in row and row.count("%") >= 3
@@ -186,7 +186,7 @@ def test_fidelity_takes_the_worst_probe_and_the_highest_io_point():
                "efficiency": 0.98}]  # fmt: skip
     sweeps.append({"worker": "w", "endpoint": "/io", "concurrency": 8, "io_limit_rps": 20.0, "rps": 17.0,
                    "efficiency": 0.85})  # fmt: skip
-    (f,) = verdict.fidelity(probes, sweeps, ["w"])
+    (f,) = throughput.fidelity(probes, sweeps, ["w"])
     (io,) = f["io"]
     assert (f["probe_error"], f["probe_error_io"], io["limit"]) == (0.12, 0.01, 20.0)
     assert (io["best_efficiency"], io["best_concurrency"]) == (0.98, 4), "best where c >= capacity"
@@ -197,13 +197,13 @@ def test_fidelity_takes_the_worst_probe_and_the_highest_io_point():
 def test_fidelity_of_a_type_whose_capacity_no_c_reaches_is_said_to_be_below_saturation(two_hosts):
     sweeps = [{"worker": "gevent", "endpoint": "/io", "concurrency": c, "io_limit_rps": c / 0.1, "io_capacity": 1000,
                "rps": rps, "efficiency": rps / (c / 0.1)} for c, rps in ((1, 9.6), (4, 39.0), (10, 93.0))]  # fmt: skip
-    ((f,),) = [x["io"] for x in verdict.fidelity([], sweeps, ["gevent"])]
+    ((f,),) = [x["io"] for x in throughput.fidelity([], sweeps, ["gevent"])]
     assert not f["saturated"] and (f["best_concurrency"], f["capacity"], f["best_limit"]) == (4, 1000, 40.0)
     sync = [{**s, "worker": "sync", "io_capacity": 1, "io_limit_rps": 10.0, "efficiency": s["rps"] / 10.0}
             for s in sweeps[:1]]  # fmt: skip
-    ((g,),) = [x["io"] for x in verdict.fidelity([], sync, ["sync"])]
+    ((g,),) = [x["io"] for x in throughput.fidelity([], sync, ["sync"])]
     assert g["saturated"] and g["best_concurrency"] == 1
-    collect.write_json_atomic(two_hosts / "results.json", collect.collect(two_hosts))
+    files.write_json_atomic(two_hosts / "results.json", collect.collect(two_hosts))
     text = report.main(str(two_hosts)).read_text()
     line = next(x for x in text.splitlines() if x.startswith("- **gevent**: probes (requests at once)"))
     assert "below saturation (its capacity, 1000, is above every c run), at best," in line

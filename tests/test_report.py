@@ -9,7 +9,7 @@ import shutil
 import pytest
 from conftest import QUICK_ALL, ROOT, fixture_json
 
-from bench import report, verdict
+from bench import report, throughput
 
 RESULTS = fixture_json("results/quick-all.json")
 TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]
@@ -88,7 +88,7 @@ def test_an_invalid_run_is_listed_and_not_averaged_in(tmp_path):
     results = fixture_json("results/quick-all.json")
     sweep = next(r for r in results["results"] if r["scenario"] == "sweep" and r["worker"] == "gevent")
     sweep.update(valid=False, invalid_reason="siege aborted after 1024 socket failures (x)")
-    rows = verdict.sweep_rows(results["results"])
+    rows = throughput.sweep_rows(results["results"])
     row = next(r for r in rows if (r["worker"], r["endpoint"], r["concurrency"]) ==
                ("gevent", sweep["endpoint"], sweep["concurrency"]))  # fmt: skip
     assert row["valid"] == 0 and row["rps"] is None
@@ -99,9 +99,9 @@ def test_an_invalid_run_is_listed_and_not_averaged_in(tmp_path):
 def test_noisy_repeats_are_flagged():
     base = next(r for r in RESULTS["results"] if r["scenario"] == "sweep")
     runs = [{**base, "repeat": i, "rps": rps} for i, rps in enumerate([100.0, 100.0, 140.0], start=1)]
-    row = verdict.sweep_rows(runs)[0]
+    row = throughput.sweep_rows(runs)[0]
     assert row["noisy"] and row["rps"] == 100.0 and (row["rps_min"], row["rps_max"]) == (100.0, 140.0)
-    quiet = verdict.sweep_rows([{**base, "repeat": i, "rps": 100.0 + i} for i in range(3)])[0]
+    quiet = throughput.sweep_rows([{**base, "repeat": i, "rps": 100.0 + i} for i in range(3)])[0]
     assert not quiet["noisy"]
 
 

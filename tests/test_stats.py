@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import stats
+from bench import sentences, stats
 
 
 def test_percentile_interpolates_like_numpy():
@@ -111,7 +111,7 @@ def test_effective_concurrency_theory_is_capped_by_cores_and_processes_for_cpu()
     ],
 )
 def test_ladder_sentence(times, unit, sentence):
-    assert stats.ladder_sentence(times, unit).startswith(sentence)
+    assert sentences.ladder_sentence(times, unit).startswith(sentence)
 
 
 @pytest.mark.parametrize(
@@ -130,12 +130,12 @@ def test_ladder_sentence(times, unit, sentence):
     ],
 )  # fmt: skip
 def test_burst_sentence_from_the_servers_clock(wait, service, unit, times, sentence):
-    assert stats.burst_sentence(wait, service, unit, times).startswith(sentence)
+    assert sentences.burst_sentence(wait, service, unit, times).startswith(sentence)
 
 
 @pytest.mark.parametrize(("n", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (22, "22nd")])
 def test_ordinal(n, text):
-    assert stats.ordinal(n) == text
+    assert sentences.ordinal(n) == text
 
 
 # --- edges and whole sentences: each of these fails if one comparison, constant or index of bench/stats.py changes --
@@ -186,17 +186,17 @@ def test_effective_concurrency_of_times_below_sieges_clock_is_unknown():
     ],
 )  # fmt: skip
 def test_ladder_sentence_in_full(times, unit, sentence):
-    assert stats.ladder_sentence(times, unit) == sentence
+    assert sentences.ladder_sentence(times, unit) == sentence
 
 
 def test_ladder_sentence_thresholds():
     """A response of 1.5 units or more has waited; a burst whose first answer came at N - 0.5 units or later was
     answered all together."""
-    assert stats.ladder_sentence([1.0, 1.5], 1.0).startswith("1 request was served at once")
-    assert stats.ladder_sentence([1.0, 1.49], 1.0).startswith("all 2 requests were served at once")
-    assert stats.ladder_sentence([1.5, 1.5], 1.0).startswith("the 2 requests were worked on one after another")
-    assert stats.ladder_sentence([1.5, 1.6, 3.0], 1.0).startswith("no request finished in one unit of work")
-    assert stats.ladder_sentence([1.49, 2.4, 3.0], 1.0).startswith("1 request was served at once")
+    assert sentences.ladder_sentence([1.0, 1.5], 1.0).startswith("1 request was served at once")
+    assert sentences.ladder_sentence([1.0, 1.49], 1.0).startswith("all 2 requests were served at once")
+    assert sentences.ladder_sentence([1.5, 1.5], 1.0).startswith("the 2 requests were worked on one after another")
+    assert sentences.ladder_sentence([1.5, 1.6, 3.0], 1.0).startswith("no request finished in one unit of work")
+    assert sentences.ladder_sentence([1.49, 2.4, 3.0], 1.0).startswith("1 request was served at once")
 
 
 @pytest.mark.parametrize(
@@ -240,10 +240,10 @@ def test_ladder_sentence_thresholds():
     ],
 )  # fmt: skip
 def test_burst_sentence_in_full(wait, service, unit, times, sentence):
-    assert stats.burst_sentence(wait, service, unit, times) == sentence
+    assert sentences.burst_sentence(wait, service, unit, times) == sentence
 
 
 @pytest.mark.parametrize(("n", "text"), [(12, "12th"), (13, "13th"), (21, "21st"), (101, "101st"), (111, "111th"),
                                          (112, "112th"), (113, "113th"), (121, "121st"), (123, "123rd")])  # fmt: skip
 def test_ordinal_teens_of_every_hundred(n, text):
-    assert stats.ordinal(n) == text
+    assert sentences.ordinal(n) == text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, fixture_json
 
-from bench import catalog, collect, compare, fleet, history, report, results_model
+from bench import catalog, collect, compare, files, fleet, history, report, results_model
 
 FINISHED = "2026-11-27T00:41:00Z"  # what the older collects of tests/fixtures/upgrade were given
 SAMPLES = sorted(ROOT.glob("reports/sample*/results.json"))
@@ -50,7 +50,7 @@ def fresh(tmp_path: Path, layout: str = "plain") -> dict:
         paired(FIXTURES / "two-load-hosts", run)
     else:
         shutil.copytree(FIXTURES / "two-load-hosts", run)
-    collect.write_json_atomic(run / "results.json", results_model.stored(collect.collect(run, finished=FINISHED)))
+    files.write_json_atomic(run / "results.json", results_model.stored(collect.collect(run, finished=FINISHED)))
     return json.loads((run / "results.json").read_text())
 
 
@@ -213,7 +213,7 @@ def test_the_history_lines_up_older_and_current_files(tmp_path):
         d = tmp_path / run["run_id"]
         d.mkdir()
         (d / "run.json").write_text(json.dumps({"run_id": run["run_id"], "started": run["started"]}))
-        collect.write_json_atomic(d / "results.json", run)
+        files.write_json_atomic(d / "results.json", run)
     on_disk = [json.loads((tmp_path / f"run{n}" / "results.json").read_text()) for n in range(4)]
     assert [(f["schema"], "instances" in f) for f in on_disk] == [(1, False)] * 3 + [(3, True)]
     runs = history.load_runs(tmp_path)

@@ -11,7 +11,7 @@ import statistics
 import pytest
 from conftest import FIXTURES
 
-from bench import history, report, results_model, summary, timing, verdict
+from bench import history, report, results_model, summary, throughput, timing, verdict
 
 # read as production reads any results.json: the current model (bench/results_model.py)
 RUN = results_model.current(json.loads((FIXTURES / "results/server-timed-all.json").read_text()))
@@ -121,7 +121,7 @@ def test_a_mislabelled_configuration_is_not_as_expected():
     assert io["expected"] == pytest.approx(10 / 3) and io["measured"] == pytest.approx(2.0, rel=0.02)
     assert io["error"] == pytest.approx(0.4, abs=0.01)
     assert not io["as_expected"] and not cpu["as_expected"]
-    text = summary.paragraph(verdict.verdicts(rows(lied)), rows(lied), verdict.sweep_rows(lied["results"]), TYPES)
+    text = summary.paragraph(verdict.verdicts(rows(lied)), rows(lied), throughput.sweep_rows(lied["results"]), TYPES)
     assert "gthread on io is **not as expected**: 2.00 at once against a theory of 3.33" in text[-1]
 
 
@@ -185,7 +185,7 @@ def test_a_core_shared_with_other_work_makes_the_burst_doubtful():
     assert row["utilisation"] == pytest.approx(0.7, abs=0.01)
     assert "other work on the machine: these times are doubtful" in row["finding"]
     assert row["as_expected"]  # the queue was still as theory says
-    lines = summary.paragraph(verdict.verdicts(rows(shared)), rows(shared), verdict.sweep_rows(shared["results"]),
+    lines = summary.paragraph(verdict.verdicts(rows(shared)), rows(shared), throughput.sweep_rows(shared["results"]),
                               TYPES)  # fmt: skip
     assert "gevent's CPU burst of 10 had its core only 70% busy" in lines[-1]
 
@@ -195,7 +195,7 @@ def test_a_core_shared_with_other_work_makes_the_burst_doubtful():
 
 def test_the_first_paragraph_answers_from_this_runs_figures():
     probes = rows(RUN)
-    lines = summary.paragraph(verdict.verdicts(probes), probes, verdict.sweep_rows(RUN["results"]), TYPES)
+    lines = summary.paragraph(verdict.verdicts(probes), probes, throughput.sweep_rows(RUN["results"]), TYPES)
     hello, io, cpu, doubtful = lines  # in the app's order of scenarios (the matrix's)
     assert io.startswith("**IO-bound work** (`/ioTask?ms=100`, c=10): gevent served the most, 93.5 requests/s")
     assert "the requests worked on at once: gevent 10; eventlet 9.9; gthread 2; sync and tornado 1." in io
@@ -381,7 +381,7 @@ def test_without_the_services_cpu_readings_there_is_no_finding():
     assert row["cpu_consumed_s"] is row["cores_busy"] is row["utilisation"] is row["cpu_efficiency"] is None
     assert row["cpu_per_request_s"] is row["cpu_inflation"] is row["finding"] is None
     assert verdict.cpu_overhead(row) is None
-    lines = summary.paragraph(verdict.verdicts(rows(legacy)), rows(legacy), verdict.sweep_rows(legacy["results"]),
+    lines = summary.paragraph(verdict.verdicts(rows(legacy)), rows(legacy), throughput.sweep_rows(legacy["results"]),
                               TYPES)  # fmt: skip
     assert "CPU the service spent per request" not in lines[1]
 
@@ -576,19 +576,19 @@ def sweep(results: dict, worker: str, endpoint: str, c: int) -> dict:
 
 def sweep_row(results: list[dict], worker: str, endpoint: str, c: int) -> dict:
     key = (worker, endpoint, c)
-    return next(s for s in verdict.sweep_rows(results) if (s["worker"], s["endpoint"], s["concurrency"]) == key)
+    return next(s for s in throughput.sweep_rows(results) if (s["worker"], s["endpoint"], s["concurrency"]) == key)
 
 
 def test_the_io_limit_is_min_of_c_and_capacity_over_the_io_time():
     """/ioTask?ms=100: 10 requests/s per slot; sync and tornado hold 1, gthread 2 threads, gevent 1000 connections."""
-    limits = {(s["worker"], s["concurrency"]): s["io_limit_rps"] for s in verdict.sweep_rows(RUN["results"])
+    limits = {(s["worker"], s["concurrency"]): s["io_limit_rps"] for s in throughput.sweep_rows(RUN["results"])
               if s["endpoint"] == "/ioTask?ms=100"}  # fmt: skip
     assert limits == {("sync", 1): 10, ("sync", 10): 10, ("gthread", 1): 10, ("gthread", 10): 20, ("gevent", 1): 10,
                       ("gevent", 10): 100, ("eventlet", 1): 10, ("eventlet", 10): 100, ("tornado", 1): 10,
                       ("tornado", 10): 10}  # fmt: skip
     gevent = sweep_row(RUN["results"], "gevent", "/ioTask?ms=100", 10)
     assert gevent["rps"] == 93.53 and gevent["efficiency"] == pytest.approx(0.9353) and gevent["io_capacity"] == 1000
-    not_io = [s for s in verdict.sweep_rows(RUN["results"]) if s["task"] != "io"]
+    not_io = [s for s in throughput.sweep_rows(RUN["results"]) if s["task"] != "io"]
     assert len(not_io) == 20, "each type's / and /cpuTask sweeps at c=1 and c=10"
     for s in not_io:
         assert s["io_limit_rps"] is s["io_capacity"] is s["efficiency"] is None
@@ -625,7 +625,7 @@ def test_repeats_give_the_median_the_spread_and_the_worst_of_each():
         r["app_resources"].update(master_cpu_pct=0.0, workers_cpu_pct=cpu, master_rss_mb=10.0, workers_rss_mb=rss)
         r["load_resources"]["cpu_pct"] = load
         runs.append(r)
-    s = verdict.sweep_rows(runs)[0]
+    s = throughput.sweep_rows(runs)[0]
     assert (s["rps"], s["rps_min"], s["rps_max"], s["repeats"], s["valid"]) == (20.0, 18.0, 22.0, 3, 3)
     assert s["cv"] == 0.1 and not s["noisy"]  # exactly 10 %: noisy is *more* than 10 %
     assert (s["p50_s"], s["p99_s"], s["max_s"]) == (pytest.approx(0.2), pytest.approx(0.7), 4.0)
@@ -634,14 +634,14 @@ def test_repeats_give_the_median_the_spread_and_the_worst_of_each():
     assert s["efficiency"] == pytest.approx(20.0 / 20.0)
     # an invalid repeat counts in failures and reasons, not in the medians
     runs[2].update(valid=False, invalid_reason="siege aborted (x)")
-    s = verdict.sweep_rows(runs)[0]
+    s = throughput.sweep_rows(runs)[0]
     assert (s["rps"], s["rps_max"], s["valid"], s["max_s"], s["server_cpu_pct"]) == (19.0, 20.0, 2, 3.0, 2.5)
     assert s["cv"] == pytest.approx(0.0744, abs=1e-4) and not s["noisy"]
     assert (s["failed"], s["invalid_reasons"], s["repeats"]) == (3, ["siege aborted (x)"], 3)
     # every repeat invalid: nothing to report but the failures
     for r in runs:
         r.update(valid=False, invalid_reason="siege aborted (x)")
-    s = verdict.sweep_rows(runs)[0]
+    s = throughput.sweep_rows(runs)[0]
     assert s["rps"] is s["efficiency"] is s["cv"] is s["max_s"] is s["server_cpu_pct"] is s["load_cpu_pct"] is None
     assert s["io_limit_rps"] == 20.0 and not s["noisy"]
 
@@ -650,7 +650,7 @@ def test_repeats_give_the_median_the_spread_and_the_worst_of_each():
 def test_the_spread_of_slow_or_dead_points(rps, cv):
     """A point that served nothing has no spread (no division by zero); one under 1 request/s has one."""
     base = sweep(RUN, "sync", "/cpuTask?n=650000", 10)
-    s = verdict.sweep_rows([{**base, "repeat": i, "rps": x} for i, x in enumerate(rps, start=1)])[0]
+    s = throughput.sweep_rows([{**base, "repeat": i, "rps": x} for i, x in enumerate(rps, start=1)])[0]
     assert s["cv"] == (None if cv is None else pytest.approx(cv, abs=1e-4))
     assert s["noisy"] == (cv is not None)
 
@@ -661,13 +661,13 @@ def test_a_record_from_before_wrk_was_run_by_siege():
     for record in old["results"]:
         record.pop("tool", None)
     record = sweep(results_model.current(old), "sync", "/", 10)
-    assert verdict.sweep_rows([record])[0]["tool"] == "siege"
-    assert verdict.sweep_rows([{**record, "tool": "wrk"}])[0]["tool"] == "wrk"
+    assert throughput.sweep_rows([record])[0]["tool"] == "siege"
+    assert throughput.sweep_rows([{**record, "tool": "wrk"}])[0]["tool"] == "wrk"
 
 
 def test_fidelity_of_the_real_run():
-    probes, sweeps = rows(RUN), verdict.sweep_rows(RUN["results"])
-    found = {f["worker"]: f for f in verdict.fidelity(probes, sweeps, [*TYPES, "absent"])}
+    probes, sweeps = rows(RUN), throughput.sweep_rows(RUN["results"])
+    found = {f["worker"]: f for f in throughput.fidelity(probes, sweeps, [*TYPES, "absent"])}
     io = {w: f["io"][0] for w, f in found.items() if f["io"]}
     for worker in TYPES:
         bursts = [p for p in probes if p["worker"] == worker and p["concurrency"] > 1]
@@ -744,7 +744,7 @@ def test_of_two_endpoints_of_one_task_probed_as_large_the_first_is_the_verdict()
 def test_a_sweep_without_availability_has_none():
     """wrk reports no availability: a point run by wrk alone has none, not an error."""
     base = sweep(RUN, "gevent", "/", 10)
-    s = verdict.sweep_rows([{**base, "tool": "wrk", "availability": None, "repeat": i} for i in (1, 2)])[0]
+    s = throughput.sweep_rows([{**base, "tool": "wrk", "availability": None, "repeat": i} for i in (1, 2)])[0]
     assert s["availability"] is None and s["tool"] == "wrk"
 
 
