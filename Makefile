@@ -53,7 +53,7 @@ test-lab: setup
 
 # Mutation testing of the bench/ modules named in only_mutate against the non-lab tests
 # (pyproject.toml [tool.mutmut]; mutmut pinned in requirements-dev.txt). Not part of `make test`. MUTANTS narrows it,
-# e.g. MUTANTS='bench.history*'. The last progress line is the score (checked/all, 🎉 killed, 🙁 survived); survivors follow.
+# e.g. MUTANTS='bench.trends.history*'. The last progress line is the score (checked/all, 🎉 killed, 🙁 survived); survivors follow.
 MUTANTS ?=
 mutate: setup
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -18,12 +18,18 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench import collect, files, fleet, history, keep, lock, preflight, results_model, run, terminal
+from bench import files
+from bench.control import lock, preflight, run
+from bench.model import fleet, results_model
+from bench.parse import collect
+from bench.render import terminal
+from bench.trends import history, keep
 
 
 def _reporting():
     """Jinja2 and matplotlib take a second to import: only the commands that render pay for it."""
-    from bench import compare, index, report  # noqa: PLC0415 -- see the docstring
+    from bench.render import report  # noqa: PLC0415 -- see the docstring
+    from bench.trends import compare, index  # noqa: PLC0415 -- see the docstring
 
     return compare, index, report
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import BIN, ROOT, run
 
-from bench import fleet
+from bench.model import fleet
 
 
 def run_dir_of(output: str) -> Path:
@@ -22,7 +22,7 @@ def run_dir_of(output: str) -> Path:
 
 
 def one_host(run_dir: Path) -> dict:
-    """results.json of a run (in run_dir) with one app host, as that host's view (bench/fleet.py): its versions,
+    """results.json of a run (in run_dir) with one app host, as that host's view (bench/model/fleet.py): its versions,
     processes and verification where a run of one host had them before several were possible."""
     views = fleet.views(json.loads((run_dir / "results.json").read_text()))
     assert len(views) == 1, [v.get("app_host") for v in views]

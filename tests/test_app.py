@@ -11,7 +11,7 @@ import apps
 import pytest
 from conftest import ROOT
 
-from bench import app as app_spec
+from bench.model import app as app_spec
 
 
 @pytest.fixture(params=apps.INTERFACES)

@@ -1,4 +1,4 @@
-"""An app as data (bench/app.py): the demo app's own file, every field of a user's app, and each bad input refused
+"""An app as data (bench/model/app.py): the demo app's own file, every field of a user's app, and each bad input refused
 with the field named."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bench import app, catalog, scenarios
+from bench.model import app, catalog, scenarios
 
 DEMO = ROOT / "app/demo.bench.yml"
 
@@ -51,7 +51,7 @@ def test_the_demo_app_is_a_file_like_any_other():
     assert (demo.ready_path, demo.ready_status) == ("/healthz", 200)
     # every worker type of the catalog can serve it: it has an entry for both interfaces
     demo.check_worker_types(list(catalog.load().names))
-    # what the playbooks run of it per profile: bench/scenarios.py's choice, on the app as the playbooks get it
+    # what the playbooks run of it per profile: bench/model/scenarios.py's choice, on the app as the playbooks get it
     scs = demo.as_vars()["scenarios"]
     assert [s["path"] for s in scenarios.endpoints_for(scs, "probe", "quick")] == ["/ioTask", "/cpuTask"]
     assert [s["path"] for s in scenarios.endpoints_for(scs, "sweep", "quick")] == ["/", "/ioTask?ms=100",

@@ -14,7 +14,8 @@ import yaml
 from conftest import BIN, ROOT, demo_app, lab_is_possible, playbook
 from labtools import one_host, run_dir_of
 
-from bench import catalog, charts
+from bench.model import catalog
+from bench.render import charts
 
 pytestmark = [
     pytest.mark.lab,
@@ -29,7 +30,8 @@ CONCURRENT_IO = [n for n in TYPES if catalog.load().type(n).theory["io"] in ("co
 # (its bursts but c=2, the same calibration) with a quarter of its IO unit and under half of its CPU unit (n=3,000,000
 # of 6,500,000: long against the GIL's 5 ms switch interval, which lowers gthread's CPU count at once; at n=2,000,000
 # it measured 1.90 for 2 once in three runs), and its sweep of /ioTask?ms=100 alone, 2 s a run (siege's minimum, see
-# bench/scenarios.py). What the tests below read of the sweep stays: c=1 and c=10, the c=1 run right after the c=10
+# bench/model/scenarios.py). What the tests below read of the sweep stays: c=1 and c=10, the c=1 run right after the
+# c=10
 # warm-up.
 QUICK = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())["load_profiles"]["quick"]
 IO_UNIT_S = 0.25

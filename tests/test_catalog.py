@@ -9,7 +9,10 @@ import re
 import pytest
 from conftest import FIXTURES
 
-from bench import catalog, files, plan, report, results_model, stats
+from bench import files
+from bench.analyse import stats
+from bench.model import catalog, plan, results_model
+from bench.render import report
 
 CAT = catalog.load()
 EIGHT = FIXTURES / "results" / "quick-eight.json"

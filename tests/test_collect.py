@@ -9,7 +9,8 @@ import tarfile
 import pytest
 from conftest import FIXTURES
 
-from bench import collect, files, wrk
+from bench import files
+from bench.parse import collect, wrk
 
 BASE = {"worker": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
         "gunicorn_version": "27.0.1", "connection": "close", "unit_s": None, "repeat": 1, "discard": False}  # fmt: skip

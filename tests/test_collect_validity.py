@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES
 from test_collect import BASE, MATRIX
 
-from bench import collect, siege
+from bench.parse import collect, siege
 
 LOCAL = FIXTURES / "local"
 FLAKY_ERROR = "socket: read error Connection reset by peer sock.c:635: Connection reset by peer"

@@ -10,7 +10,7 @@ import pytest
 from conftest import lab_is_possible, playbook
 from labtools import ansible, app_address, recap
 
-from bench import catalog
+from bench.model import catalog
 
 pytestmark = [
     pytest.mark.lab,

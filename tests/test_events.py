@@ -10,7 +10,9 @@ import shutil
 import pytest
 from conftest import FIXTURES, QUICK_ALL, fixture_json
 
-from bench import collect, events, preflight, report
+from bench.control import preflight
+from bench.parse import collect, events
+from bench.render import report
 
 JOURNALS = FIXTURES / "journal"
 RESULTS = fixture_json("results/quick-all.json")

@@ -18,7 +18,7 @@ import pytest
 from conftest import BIN, FAULTS_APP, ROOT, lab_is_possible, playbook
 from labtools import ansible, gunicorn_pids, lab_host_init, one_host, processes, run_dir_of, siege_running, wait_for
 
-from bench import lock
+from bench.control import lock
 
 pytestmark = [
     pytest.mark.lab,
@@ -202,7 +202,7 @@ def test_a_hung_server_makes_the_scenario_invalid_not_averaged(faulty):
                  if r["worker"] == "sync" and r["scenario"] == "probe" and r["concurrency"] == 2)  # fmt: skip
     assert not probe["valid"]
     # siege never gives up on a server that accepted and does not answer (it blocks in read(); its socket timeout
-    # does not end that): only `timeout` bounds the run, and the reason says it did (bench/siege.py).
+    # does not end that): only `timeout` bounds the run, and the reason says it did (bench/parse/siege.py).
     assert re.search(r"did not finish in time and was (stopped|killed) by timeout", probe["invalid_reason"]), probe
     assert "| sync | `/ioTask` | 2 | invalid:" in faulty["report"]
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import FIXTURES, ROOT, load_module, playbook
 
-from bench import host_context, lab_running, unreachable
+from bench.control import host_context, lab_running, unreachable
 
 filters = load_module("plugins/filter/bench.py")
 lab_plan = load_module("roles/lab/library/lab_plan.py")

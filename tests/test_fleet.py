@@ -15,7 +15,8 @@ from conftest import ROOT, demo_app, lab_is_possible, lab_up, playbook
 from conftest import run as command
 from labtools import ansible, run_dir_of
 
-from bench import fleet, verdict
+from bench.analyse import verdict
+from bench.model import fleet
 
 pytestmark = [
     pytest.mark.lab,

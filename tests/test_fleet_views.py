@@ -1,5 +1,5 @@
 """A run of two app hosts (tests/fixtures/results/fleet-two-hosts.json: tests/test_fleet.py's pairs on the lab, app1
-Debian 12 on one core, app2 Debian 13 on two, stock), split into each host's view (bench/fleet.py) and read by the
+Debian 12 on one core, app2 Debian 13 on two, stock), split into each host's view (bench/model/fleet.py) and read by the
 report, the history and the index as runs of one host each."""
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ import shutil
 import pytest
 from conftest import FIXTURES, fixture_json
 
-from bench import collect, compare, files, fleet, history, index, keep, report, results_model
+from bench import files
+from bench.model import fleet, results_model
+from bench.parse import collect
+from bench.render import report
+from bench.trends import compare, history, index, keep
 
 FLEET = FIXTURES / "results/fleet-two-hosts.json"
 

@@ -1,4 +1,4 @@
-"""Worker type and knob validation (bench/plan.py over worker_types.yml), run on the controller before any host is
+"""Worker type and knob validation (bench/model/plan.py over worker_types.yml), run on the controller before any host is
 touched."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bench import app, catalog, plan
+from bench.model import app, catalog, plan
 
 CLASSIC = ["sync", "gthread", "gevent", "eventlet", "tornado"]
 EIGHT = [*CLASSIC, "gevent_pywsgi", "asgi", "uvicorn"]

@@ -13,9 +13,12 @@ import sys
 import pytest
 from conftest import ROOT, fixture_json
 
-from bench import fleet, history, index, keep, lock, results_model, timing
+from bench.control import lock
+from bench.model import fleet, results_model
+from bench.parse import timing
+from bench.trends import history, index, keep
 
-# The history reads runs as the results model gives them (bench/results_model.py: these files are upgraded).
+# The history reads runs as the results model gives them (bench/model/results_model.py: these files are upgraded).
 # A real quick run of the five types, each probe timed by the app too:
 BASE = results_model.current(fixture_json("results/quick-all.json"))
 # An older run (2026-11-26, before the app timed its own requests): siege's times alone.

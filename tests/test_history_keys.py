@@ -7,7 +7,8 @@ import json
 
 from conftest import FIXTURES
 
-from bench import fleet, history, index
+from bench.model import fleet
+from bench.trends import history, index
 
 (SERVER_RUN,) = fleet.views(json.loads((FIXTURES / "results/server-timed-all.json").read_text()))  # its one host's
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, fixture_json
 
-from bench import collect, history, index
+from bench.parse import collect
+from bench.trends import history, index
 
 # the sample run committed before the catalog's eight types (reports/sample then): 5 types, 14 runs each, complete
 SAMPLE = json.loads((ROOT / "tests/fixtures/results/sample-five-20261127.json").read_text())

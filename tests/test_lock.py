@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bench import lock
+from bench.control import lock
 
 ROUNDS = 10
 

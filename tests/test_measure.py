@@ -10,7 +10,11 @@ import shutil
 import pytest
 from conftest import FIXTURES
 
-from bench import collect, files, report, resources, scenarios, throughput, wrk
+from bench import files
+from bench.analyse import throughput
+from bench.model import scenarios
+from bench.parse import collect, resources, wrk
+from bench.render import report
 
 WRK = FIXTURES / "wrk"
 RES = FIXTURES / "resources"

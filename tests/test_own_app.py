@@ -15,7 +15,8 @@ import yaml
 from conftest import ROOT, demo_app, lab_is_possible, playbook
 from labtools import ansible, one_host, run_dir_of
 
-from bench import catalog, history
+from bench.model import catalog
+from bench.trends import history
 
 pytestmark = [
     pytest.mark.lab,

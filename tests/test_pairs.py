@@ -1,10 +1,10 @@
-"""Which load hosts load which app host, and in which round (bench/pairs.py)."""
+"""Which load hosts load which app host, and in which round (bench/model/pairs.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.pairs import PairError, describe, pairs
+from bench.model.pairs import PairError, describe, pairs
 
 
 def loads(found: dict) -> dict:

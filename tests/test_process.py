@@ -12,7 +12,7 @@ import pytest
 from conftest import PROBES_APP, ROOT, lab_is_possible, playbook
 from labtools import ansible, app_address, one_host
 
-from bench import verdict
+from bench.analyse import verdict
 
 pytestmark = [
     pytest.mark.lab,

@@ -132,7 +132,7 @@ ON_HOSTS = [
     (BENCH, [*app(requirements=["Flask==0.0.1", "marshmallow"]), "-e", "worker=sync"],
      r"bench_app notes cannot be installed on Python 3\.\d+ \(x86_64\): worker sync: Flask==0\.0\.1: no version "
      r"that fits \(there are: .*\)\. Nothing was changed on any host", None),
-    # each app host's load hosts (bench/pairs.py), decided from the inventory before any host changes
+    # each app host's load hosts (bench/model/pairs.py), decided from the inventory before any host changes
     (BENCH, ["-e", '{"bench_load_hosts": ["load9"]}'],
      r"app host app1: bench_load_hosts names load9, not in the load group \(its hosts: load1\)", None),
     (BENCH, ["-e", "load_install_siege=false"],

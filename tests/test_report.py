@@ -9,7 +9,8 @@ import shutil
 import pytest
 from conftest import QUICK_ALL, ROOT, fixture_json
 
-from bench import report, throughput
+from bench.analyse import throughput
+from bench.render import report
 
 RESULTS = fixture_json("results/quick-all.json")
 TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]

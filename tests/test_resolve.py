@@ -1,4 +1,4 @@
-"""Resolving a worker type's lock with an app's requirements (bench/resolve.py), with pip's real resolver against a
+"""Resolving a worker type's lock with an app's requirements (bench/deps/resolve.py), with pip's real resolver against a
 local folder of wheels made here (no index is reached): pins, a direct conflict, one deep in the dependencies, a
 package with no wheel for the hosts, a version that does not exist."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, run
 
-from bench import resolve
+from bench.deps import resolve
 
 TAG = resolve.Tag("3.11", "x86_64")
 

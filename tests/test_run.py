@@ -13,7 +13,8 @@ import pytest
 from conftest import FIXTURES, ROOT, fixture_json
 from test_collect import MATRIX
 
-from bench import history, lock, run
+from bench.control import lock, run
+from bench.trends import history
 
 RUN = {"run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc",
        "profile": "quick", "worker": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX}  # fmt: skip

@@ -10,7 +10,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from conftest import ROOT
 
-from bench import history
+from bench.trends import history
 
 BENCH_RUN = ROOT / "roles/bench_run"
 DEFAULTS = yaml.safe_load((BENCH_RUN / "defaults/main.yml").read_text())
@@ -64,7 +64,7 @@ def test_the_plays_that_read_the_options_list_the_role():
 
 
 def test_the_command_line_of_bench_finish_agrees_with_the_roles_defaults():
-    # bench/__main__.py repeats --keep-raw's default; bench/history.py's DEFAULT is the thresholds'
+    # bench/__main__.py repeats --keep-raw's default; bench/trends/history.py's DEFAULT is the thresholds'
     main = (ROOT / "bench/__main__.py").read_text()
     assert re.search(r'"--keep-raw", type=int, default=(\d+)', main).group(1) == str(DEFAULTS["bench_keep_raw_runs"])
     given = history.DEFAULT

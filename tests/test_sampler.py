@@ -1,6 +1,6 @@
 """The app host's sampler (roles/bench_app/files/bench_sampler.py) read against real processes of this machine: a
 process's CPU is its user and its system time, as the kernel counts them, and what it writes is what
-bench/resources.py reads."""
+bench/parse/resources.py reads."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time
 import pytest
 from conftest import load_module
 
-from bench import resources
+from bench.parse import resources
 
 sampler = load_module("roles/bench_app/files/bench_sampler.py")
 
@@ -68,7 +68,7 @@ def test_a_process_gone_is_none():
 
 def test_a_unit_sampled_twice_gives_the_cpu_resources_reads(burnt, tmp_path):
     """The sampler's lines for a cgroup whose cgroup.procs names the child (a folder of this test's own: the sampler
-    reads nothing else of a cgroup), read back by bench/resources.py: the CPU the child spent between the two
+    reads nothing else of a cgroup), read back by bench/parse/resources.py: the CPU the child spent between the two
     samples. It is idle between them: 0 % of a core, its RSS the same; then it spends again."""
     pid, _, _, clk = burnt
     (tmp_path / "cgroup.procs").write_text(f"{pid}\n")

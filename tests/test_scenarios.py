@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bench import app, plan, scenarios
+from bench.model import app, plan, scenarios
 
 LOAD = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())
 DEMO = app.load_file(app.DEMO_FILE, base=ROOT)

@@ -18,7 +18,7 @@ import bench_entry
 import flask_app
 import server_timing
 
-from bench import timing
+from bench.parse import timing
 
 CGROUP = FIXTURES / "cgroup"
 

@@ -8,7 +8,7 @@ import ast
 
 from conftest import ROOT, load_module
 
-from bench import siege, timing, wrk
+from bench.parse import siege, timing, wrk
 
 driver = load_module("roles/load/files/siege_driver.py")
 server_timing = load_module("roles/gunicorn/files/server_timing.py")

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import FIXTURES
 
-from bench import siege
+from bench.parse import siege
 
 SIEGE = FIXTURES / "siege"
 

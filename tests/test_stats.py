@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import sentences, stats
+from bench.analyse import sentences, stats
 
 
 def test_percentile_interpolates_like_numpy():
@@ -138,7 +138,7 @@ def test_ordinal(n, text):
     assert sentences.ordinal(n) == text
 
 
-# --- edges and whole sentences: each of these fails if one comparison, constant or index of bench/stats.py changes --
+# --- edges and whole sentences: each fails if one comparison, constant or index of bench/analyse/stats.py changes ---
 
 
 def test_percentile_bounds_are_inclusive():

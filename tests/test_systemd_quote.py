@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from bench import systemd
+from bench.control import systemd
 
 
 def test_plain_words_stay_as_they_are():

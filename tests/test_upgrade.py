@@ -1,4 +1,5 @@
-"""results.json's model (bench/results_model.py, schema 3) and the one upgrade of every older file to it: each committed
+"""results.json's model (bench/model/results_model.py, schema 3) and the one upgrade of every older file to it: each
+committed
 sample and fixture upgrades; a file of schema 1, of schema 2 and one without a schema, collected by older harnesses
 from tests/fixtures/two-load-hosts (tests/fixtures/upgrade), upgrade to what today's collect writes from the same
 folder; a current file upgrades to itself; a newer one is refused; the report of an upgraded file is the report of the
@@ -14,7 +15,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, fixture_json
 
-from bench import catalog, collect, compare, files, fleet, history, report, results_model
+from bench import files
+from bench.model import catalog, fleet, results_model
+from bench.parse import collect
+from bench.render import report
+from bench.trends import compare, history
 
 FINISHED = "2026-11-27T00:41:00Z"  # what the older collects of tests/fixtures/upgrade were given
 SAMPLES = sorted(ROOT.glob("reports/sample*/results.json"))

@@ -11,9 +11,13 @@ import statistics
 import pytest
 from conftest import FIXTURES
 
-from bench import history, report, results_model, summary, throughput, timing, verdict
+from bench.analyse import throughput, verdict
+from bench.model import results_model
+from bench.parse import timing
+from bench.render import report, summary
+from bench.trends import history
 
-# read as production reads any results.json: the current model (bench/results_model.py)
+# read as production reads any results.json: the current model (bench/model/results_model.py)
 RUN = results_model.current(json.loads((FIXTURES / "results/server-timed-all.json").read_text()))
 JOURNAL = (FIXTURES / "journal/gthread-probes.json").read_text()
 TYPES = ["sync", "gthread", "gevent", "eventlet", "tornado"]

@@ -1,4 +1,5 @@
-"""Each virtualenv's lock and wheels, made on the controller (bench/wheels.py, the bench_lock action): with pip's real
+"""Each virtualenv's lock and wheels, made on the controller (bench/deps/wheels.py, the bench_lock action): with pip's
+real
 resolver and downloader against a local folder of wheels made here (no index is reached)."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import pytest
 from conftest import ROOT
 from test_resolve import wheel
 
-from bench import app, plan, resolve, wheels
+from bench.deps import resolve, wheels
+from bench.model import app, plan
 
 TAG = resolve.Tag("3.11", "x86_64")
 

@@ -1,5 +1,6 @@
 """bench_lock: the lock and wheels of each instance of the plan for one app host's Python and architecture, made on
-the controller (bench/wheels.py) before anything changes on any host; documented in plugins/modules/bench_lock.py."""
+the controller (bench/deps/wheels.py) before anything changes on any host; documented in
+plugins/modules/bench_lock.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ansible.plugins.action import ActionBase
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import resolve, wheels
+from bench.deps import resolve, wheels
 
 ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},

@@ -1,5 +1,5 @@
 """gunicorn_plan: resolve the worker types and knobs into the instances to deploy, in the controller's own process
-(it touches no host). The logic is bench/plan.py, over the catalog worker_types.yml; the documentation is
+(it touches no host). The logic is bench/model/plan.py, over the catalog worker_types.yml; the documentation is
 plugins/modules/gunicorn_plan.py."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from ansible.plugins.action import ActionBase
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import app as app_mod
-from bench import plan
+from bench.model import app as app_mod
+from bench.model import plan
 
 ARGUMENT_SPEC = {
     "worker": {"type": "raw", "required": True},

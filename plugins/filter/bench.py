@@ -9,11 +9,13 @@ from ansible.errors import AnsibleFilterError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import host_context, lab_running, pairs, resolve, scenarios, systemd, unreachable
+from bench.control import host_context, lab_running, systemd, unreachable
+from bench.deps import resolve
+from bench.model import pairs, scenarios
 
 
 def bench_matrix(instances, probes, sweep, **kwargs):
-    """Every siege run of the benchmark, numbered: see bench/scenarios.py."""
+    """Every siege run of the benchmark, numbered: see bench/model/scenarios.py."""
     try:
         return scenarios.build_matrix(list(instances), dict(probes), dict(sweep), **kwargs)
     except scenarios.ScenarioError as exc:
@@ -21,7 +23,7 @@ def bench_matrix(instances, probes, sweep, **kwargs):
 
 
 def systemd_command_line(argv):
-    """A list of arguments as the value of a unit's ExecStart=: see bench/systemd.py."""
+    """A list of arguments as the value of a unit's ExecStart=: see bench/control/systemd.py."""
     try:
         return systemd.command_line(list(argv))
     except ValueError as exc:
@@ -30,12 +32,13 @@ def systemd_command_line(argv):
 
 def bench_pip_platforms(arch):
     """pip's --platform values for an app host's architecture (every manylinux level a Debian 12 host runs, and
-    linux): see bench/resolve.py, the one list."""
+    linux): see bench/deps/resolve.py, the one list."""
     return [f"{level}_{arch}" for level in resolve.MANYLINUX]
 
 
 def bench_pairs(app_hosts, load_hosts, hostvars):
-    """Each app host's load hosts and round (its host variable bench_load_hosts, or the rule): see bench/pairs.py."""
+    """Each app host's load hosts and round (its host variable bench_load_hosts, or the rule):
+    see bench/model/pairs.py."""
     chosen = {h: hostvars[h].get("bench_load_hosts") for h in app_hosts if "bench_load_hosts" in hostvars[h]}
     try:
         return pairs.pairs(list(app_hosts), list(load_hosts), chosen)
@@ -49,12 +52,13 @@ def bench_pairs_lines(found):
 
 
 def _host_vars(names, hostvars) -> dict[str, dict]:
-    """The variables bench/host_context.py reads, of each host named (hostvars is Ansible's lazy mapping)."""
+    """The variables bench/control/host_context.py reads, of each host named (hostvars is Ansible's lazy mapping)."""
     return {h: {k: hostvars[h][k] for k in host_context.HOST_KEYS if k in hostvars[h]} for h in dict.fromkeys(names)}
 
 
 def bench_report_context(groups, hostvars):
-    """raw/context.json's hosts and apps, from the hosts' facts and what their turns kept: see bench/host_context.py."""
+    """raw/context.json's hosts and apps, from the hosts' facts and what their turns kept:
+    see bench/control/host_context.py."""
     app_hosts, load_hosts = list(groups.get("app", [])), list(groups.get("load", []))
     return host_context.report_context(app_hosts, load_hosts, _host_vars(app_hosts + load_hosts, hostvars))
 
@@ -71,17 +75,20 @@ def bench_run_id(started, label, verify_only=False):
 
 
 def bench_load_lost(registered, load_hosts):
-    """{lost, host, msg}: the load host that stopped answering, from the load steps' results (bench/unreachable.py)."""
+    """{lost, host, msg}: the load host that stopped answering, from the load steps' results
+    (bench/control/unreachable.py)."""
     return unreachable.lost_load_host(list(registered), list(load_hosts))
 
 
 def lab_pgrep_pattern(lab_name):
-    """pgrep's pattern for the lab's nspawn processes that does not match its own shell: see bench/lab_running.py."""
+    """pgrep's pattern for the lab's nspawn processes that does not match its own shell:
+    see bench/control/lab_running.py."""
     return lab_running.pgrep_pattern(str(lab_name))
 
 
 def lab_against_plan(nspawns, hosts):
-    """{here, elsewhere, as_planned}: the lab's running nspawn processes against its plan (bench/lab_running.py)."""
+    """{here, elsewhere, as_planned}: the lab's running nspawn processes against its plan
+    (bench/control/lab_running.py)."""
     return lab_running.running(list(nspawns), list(hosts))
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Documentation only: plugins/action/bench_lock.py runs the task in the controller's process (bench/wheels.py)."""
+"""Documentation only: plugins/action/bench_lock.py runs the task in the controller's process (bench/deps/wheels.py)."""
 
 DOCUMENTATION = r"""
 module: bench_lock

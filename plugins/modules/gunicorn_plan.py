@@ -1,5 +1,6 @@
 #!/usr/bin/python
-"""Documentation only: plugins/action/gunicorn_plan.py runs the task in the controller's process (bench/plan.py)."""
+"""Documentation only: plugins/action/gunicorn_plan.py runs the task in the controller's process
+(bench/model/plan.py)."""
 
 DOCUMENTATION = r"""
 module: gunicorn_plan
@@ -9,7 +10,9 @@ description:
   - Worker types, their defaults, the knobs each reads and the gunicorn releases they exist in come from
     worker_types.yml. Each refusal names the variable and what would be valid.
 options:
-  app: {type: raw, description: "The app (a bench_app mapping, bench/app.py); null for the demo, app/demo.bench.yml."}
+  app:
+    type: raw
+    description: "The app (a bench_app mapping, bench/model/app.py); null for the demo, app/demo.bench.yml."
   worker:
     type: raw
     required: true

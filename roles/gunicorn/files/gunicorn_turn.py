@@ -75,7 +75,7 @@ def mismatches(plan: dict, process: dict, *, config_sha256: str | None, app_sums
                entry_in_folder: bool, pins: dict[str, str]) -> list[str]:  # fmt: skip
     """What the process runs that differs from the plan and the host: each a sentence; none when all agree.
 
-    plan: the instance of the plan (bench/plan.py: gunicorn_version, the settings of SETTINGS and OPTIONAL);
+    plan: the instance of the plan (bench/model/plan.py: gunicorn_version, the settings of SETTINGS and OPTIONAL);
     process: the record its worker wrote; config_sha256: the config file on the host now; app_sums: path (relative
     to the app's folder) -> sha256 on the host now, of each file the process says it loaded from there;
     entry_in_folder: whether the app's folder holds the entry's top module; pins: the virtualenv's lock (normalized

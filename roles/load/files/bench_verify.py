@@ -4,7 +4,8 @@ the status each answered against the one it must.
 
 Usage:
   bench_verify.py SCENARIOS.json --base-url URL [--timeout S]
-SCENARIOS: [{"name", "method", "path", "body" (or null), "headers" {...}, "status"}, ...] (bench/app.py's scenarios)
+SCENARIOS: [{"name", "method", "path", "body" (or null), "headers" {...}, "status"}, ...] (bench/model/app.py's
+scenarios)
 Prints one JSON line per scenario: name, method, path, expected, status (null when no answer came), ok, elapsed_s,
 head (the answer's first 300 characters), error (why no answer came). Exits 0 when every scenario answered its
 status, 1 otherwise. Standard library only: load hosts have python3 and nothing else.

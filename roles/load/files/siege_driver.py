@@ -34,7 +34,7 @@ import urllib.error
 import urllib.request
 
 # timeout(1): the command timed out (124), or had to be killed (128 + 9; -9 when --kill-after kills timeout's own
-# process group, timeout included). The same as bench/siege.py's (this file runs alone on the load hosts).
+# process group, timeout included). The same as bench/parse/siege.py's (this file runs alone on the load hosts).
 TIMEOUT_EXIT = (124, 137, -9)
 PROBE_HEADER = "X-Bench-Probe"  # the app's server_timing.py logs requests that carry it
 

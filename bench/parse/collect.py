@@ -1,4 +1,4 @@
-"""Turn a run folder's raw load-generator output into results.json (schema 3: bench/results_model.py): one record
+"""Turn a run folder's raw load-generator output into results.json (schema 3: bench/model/results_model.py): one record
 per run of the matrix, written atomically.
 
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, app, scenario matrix, the app hosts and their load
@@ -7,10 +7,10 @@ how it answered the verification) and, per app host (its folder under raw/: resu
 matrix and per load host, <load host>/NAME.out, .err, .meta.json and .cpu.json (an app host's folder may hold one load
 host's NAME.* itself), merged into one record tagged with its app host and naming its instance. A run with no raw
 output is recorded as invalid ("no output"), never dropped. Per worker type, TYPE.journal.json (its unit's journal
-during the load) gives the service's faults and the app's own timing of each probe request (bench/timing.py; a probe
-record's `server`), TYPE.samples.jsonl what its processes spent, and TYPE.failure.json why a type was not loaded;
-raw/phases.json gives the phase timings. Each app host's part (load hosts, versions, processes, verification) is under
-`app_hosts`; bench/fleet.py gives one app host's view.
+during the load) gives the service's faults and the app's own timing of each probe request (bench/parse/timing.py;
+a probe record's `server`), TYPE.samples.jsonl what its processes spent, and TYPE.failure.json why a type was not
+loaded; raw/phases.json gives the phase timings. Each app host's part (load hosts, versions, processes,
+verification) is under `app_hosts`; bench/model/fleet.py gives one app host's view.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, files, resources, results_model, siege, stats, timing, wrk
+from bench import files
+from bench.analyse import stats
+from bench.model import results_model
+from bench.parse import events, resources, siege, timing, wrk
 
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 

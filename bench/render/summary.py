@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import statistics
 
-from bench import verdict
-from bench.verdict import BUSY_CORE, NOISY_CV
+from bench.analyse import verdict
+from bench.analyse.verdict import BUSY_CORE, NOISY_CV
 
 SIEGE_CLOCK_S = 0.01  # siege times each request in clock ticks
 KINDS = {"io": "IO-bound", "cpu": "CPU-bound"}  # a scenario's `task`: the work one request asks for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from bench import catalog
+from bench.model import catalog
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

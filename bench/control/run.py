@@ -12,7 +12,9 @@ import os
 import time
 from pathlib import Path
 
-from bench import files, lock, preflight, results_model
+from bench import files
+from bench.control import lock, preflight
+from bench.model import results_model
 
 LOCK_NAME = ".bench.lock"
 PHASES = ("validate", "lab", "preflight", "deploy", "load", "report")

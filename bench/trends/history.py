@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import catalog, fleet, plan, results_model, throughput, verdict
+from bench.analyse import throughput, verdict
+from bench.model import catalog, fleet, plan, results_model
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -60,7 +61,8 @@ def load_runs(reports: Path) -> list[dict]:
         data = results_model.load(results) if reported else results_model.plan_of(plan)
         if data["verify_only"]:
             continue  # a verification without load (verify_only=true): no figures, no place in the history
-        # a run of several app hosts is one entry per app host (bench/fleet.py), each in its own host type's history
+        # a run of several app hosts is one entry per app host (bench/model/fleet.py), each in its own host type's
+        # history
         for one in fleet.views(data) if reported else [data]:
             complete = reported and one["complete"] is True
             runs.append({"dir": d, "reported": reported, "complete": complete, "data": one})
@@ -68,7 +70,8 @@ def load_runs(reports: Path) -> list[dict]:
 
 
 def host_type(results: dict) -> str:
-    """The app host's CPU model and cores (of one app host's view: bench/fleet.py), as the index and compare show it."""
+    """The app host's CPU model and cores (of one app host's view: bench/model/fleet.py), as the index and compare
+    show it."""
     return fleet.host_type(results) if fleet.app_facts(results) else "unknown"
 
 
@@ -135,7 +138,7 @@ def figures(results: dict) -> list[Figure]:
 
     Records of a worker type worker_types.yml no longer has (removed since, or added on a branch whose run landed in
     the same reports folder) give no figures: their theory is gone, and no run made now can be compared with them.
-    (The verdict's theory, bench/stats.py, reads today's catalog, not the run's: results_model.catalog_of.)"""
+    (The verdict's theory, bench/analyse/stats.py, reads today's catalog, not the run's: results_model.catalog_of.)"""
     out: list[Figure] = []
     known = set(catalog.load().names)
     records = [r for r in results["results"] if r["worker"] in known]
@@ -176,7 +179,8 @@ def app_packages(results: dict) -> list[str]:
 
 
 def comparable(run: dict, other: dict) -> bool:
-    """Runs (of one app host each: bench/fleet.py) whose numbers may be lined up: the same app, profile and machine
+    """Runs (of one app host each: bench/model/fleet.py) whose numbers may be lined up: the same app, profile and
+    machine
     (machine_key)."""
     return (run["profile"] == other["profile"] and same_machine(run, other)
             and app_name(run) == app_name(other))  # fmt: skip

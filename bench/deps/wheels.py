@@ -1,6 +1,6 @@
 """The lock of one virtualenv (one app under one worker type, for one Python and architecture of the app hosts) and
 its wheels in the controller's wheelhouse, made once and reused: the worker type's locked packages, the pins its
-knobs add and the app's own requirements, resolved together (bench/resolve.py); then every pinned wheel downloaded
+knobs add and the app's own requirements, resolved together (bench/deps/resolve.py); then every pinned wheel downloaded
 (no dependencies: the lock has them all), and the app itself as a wheel when it comes as one (or as an sdist, built
 here into a pure-Python wheel). A lock is named by a hash of everything that went into it, so a change of any input
 makes a new one and an unchanged run resolves nothing."""
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from bench import catalog, resolve
+from bench.deps import resolve
+from bench.model import catalog
 
 # pip runs here to build the app's wheel and to fetch pip itself: its refusals name this controller's Python and machine
 CONTROLLER = resolve.Tag(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
@@ -134,6 +135,6 @@ def lock(instance: dict, app: dict, tag: resolve.Tag, *, cache: Path, index_args
     if proc.returncode != 0:
         raise resolve.ResolveError(f"worker {worker}: {resolve.explain(proc.stderr, tag)}")
     header = (f"# {app['name']} under {worker} for {tag.name}: {lock_file.name} and the app's requirements "
-              f"({', '.join(wanted) or 'none'}), resolved by bench/wheels.py\n")  # fmt: skip
+              f"({', '.join(wanted) or 'none'}), resolved by bench/deps/wheels.py\n")  # fmt: skip
     _atomic_write(out, header + "".join(p.line() + "\n" for p in pins))
     return answer | {"changed": True}

@@ -1,11 +1,12 @@
 """A side-by-side Markdown comparison of two runs: python -m bench compare RUN_A RUN_B [-o diff.md]. Runs of several
-app hosts are compared host by host (bench/fleet.py's views, matched by app host name)."""
+app hosts are compared host by host (bench/model/fleet.py's views, matched by app host name)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench import fleet, history, results_model
+from bench.model import fleet, results_model
+from bench.trends import history
 
 
 def compare(a: dict, b: dict) -> str:

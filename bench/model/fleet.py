@@ -8,7 +8,8 @@ read any run. Every run has its app hosts (results_model: schema 3 and the upgra
 
 from __future__ import annotations
 
-from bench import results_model, throughput, verdict
+from bench.analyse import throughput, verdict
+from bench.model import results_model
 
 
 def app_hosts(results: dict) -> list[str]:

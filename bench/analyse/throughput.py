@@ -6,8 +6,9 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from bench import catalog, stats
-from bench.verdict import NOISY_CV
+from bench.analyse import stats
+from bench.analyse.verdict import NOISY_CV
+from bench.model import catalog
 
 
 def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[dict]:

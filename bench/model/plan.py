@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from bench import app as app_mod
-from bench import catalog as catalog_mod
+from bench.model import app as app_mod
+from bench.model import catalog as catalog_mod
 
 WORKERS_MAX = 64
 VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")

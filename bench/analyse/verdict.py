@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import statistics
 
-from bench import catalog, sentences, stats
+from bench.analyse import sentences, stats
+from bench.model import catalog
 
 # Measured must be within this of theory. With the server's clock (the app logs each probe request), how many
 # requests were in the app at once is exact for IO and CPU alike: the machine's other work slows every request and

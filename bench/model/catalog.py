@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # bench/model/catalog.py -> the repository
 CATALOG_PATH = ROOT / "worker_types.yml"
 LOCKS_DIR = ROOT / "app" / "requirements"
 BOUNDS = ("workers", "threads", "connections", "unbounded")

@@ -1,6 +1,6 @@
 """The model of a run's results (results.json, schema 3), the one place that knows the older files, and the one way in.
 
-Schema 3 (bench/collect.py writes it; every reader reads it through load() or current(), never the file itself):
+Schema 3 (bench/parse/collect.py writes it; every reader reads it through load() or current(), never the file itself):
 
   schema             3
   run_id, started, finished, git_commit, profile, ansible_core, verify_only
@@ -18,7 +18,7 @@ Schema 3 (bench/collect.py writes it; every reader reads it through load() or cu
   results            one record per run of the matrix: its `instance` (a name in `instances`), its `app_host`, what
                      it asked (scenario, endpoint, method, path, status, concurrency, ...) and what was measured
 
-In memory (load(), current(), and the views of bench/fleet.py) each record also carries its instance's settings
+In memory (load(), current(), and the views of bench/model/fleet.py) each record also carries its instance's settings
 (worker, workers, threads, ...): the verdict and the report read them off the record. The file stores them once.
 
 upgrade() turns any older results.json into schema 3: files without a schema, schema 1 and schema 2 (whose number
@@ -33,14 +33,16 @@ from pathlib import Path
 
 import yaml
 
-from bench import catalog
+from bench.model import catalog
 
 SCHEMA = 3
 OLDER = (None, 1, 2)  # what upgrade() takes: None is a file written before results.json named its schema
-# A record's instance settings: what the plan (bench/plan.py, the matrix of bench/scenarios.py) gave the instance.
+# A record's instance settings: what the plan (bench/model/plan.py, the matrix of bench/model/scenarios.py) gave
+# the instance.
 INSTANCE_FIELDS = ("worker", "worker_class", "app", "gunicorn_version", "workers", "threads", "worker_connections",
                    "http_parser", "asgi_loop")  # fmt: skip
-# An app host's part of the run (app_hosts.<host>); bench/fleet.py's view of the host takes them in place of the run's.
+# An app host's part of the run (app_hosts.<host>); bench/model/fleet.py's view of the host takes them in place of
+# the run's.
 PER_APP_HOST = ("load_hosts", "round", "verify", "versions", "processes", "time_in_siege_s", "settle_s", "complete")
 CATALOG_RECORDED = "recorded by the run (worker_types.yml as it was collected)"
 CATALOG_UPGRADED = "upgraded from today's worker_types.yml (the file recorded no catalog)"
@@ -80,7 +82,7 @@ def catalog_entries(names, path: Path = catalog.CATALOG_PATH) -> dict:
 
 
 def catalog_of(results: dict) -> catalog.Catalog:
-    """The catalog a run used (its `catalog`), as bench/catalog.py gives today's."""
+    """The catalog a run used (its `catalog`), as bench/model/catalog.py gives today's."""
     entries = results["catalog"]
     return catalog.parse({"sets": {}, "knobs": entries["knobs"], "types": entries["types"]})
 
@@ -89,7 +91,7 @@ def catalog_of(results: dict) -> catalog.Catalog:
 
 
 def instance_name(app: str, worker: str) -> str:
-    """The systemd instance of an app under a worker type, as bench/app.py names it: <app>-<type>."""
+    """The systemd instance of an app under a worker type, as bench/model/app.py names it: <app>-<type>."""
     return f"{app}-{worker}"
 
 

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench.scenarios import slug
+from bench.model.scenarios import slug
 
 STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9}
 
@@ -138,7 +138,7 @@ def trend_chart(series: dict[str, list[tuple[str, float]]], label: str, path: Pa
 
 
 def hosts_chart(rows: list[dict], hosts: list[str], endpoint: str, path: Path) -> Path | None:
-    """Throughput per core of each app host, side by side for each worker type (bench/fleet.py's rows of one
+    """Throughput per core of each app host, side by side for each worker type (bench/model/fleet.py's rows of one
     endpoint)."""
     rows = [r for r in rows if any(r["hosts"][h]["rps_per_core"] is not None for h in hosts)]
     if not rows:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from bench import events
+from bench.parse import events
 
 LOG_PREFIX = "bench-timing "  # roles/gunicorn/files/server_timing.py writes it
 

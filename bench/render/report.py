@@ -7,7 +7,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import catalog, charts, collect, fleet, history, plan, resources, results_model, summary, throughput, verdict
+from bench.analyse import throughput, verdict
+from bench.model import catalog, fleet, plan, results_model
+from bench.parse import collect, resources
+from bench.render import charts, summary
+from bench.trends import history
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -35,7 +39,8 @@ def shared_cores(hosts: dict) -> bool:
 
 
 def context(results: dict, run_dir: Path, make_charts: bool = True, section: bool = False) -> dict:
-    """What report.md.j2 reads of a run, or of one app host's view of it (bench/fleet.py): with `section`, the part of
+    """What report.md.j2 reads of a run, or of one app host's view of it (bench/model/fleet.py): with `section`, the
+    part of
     a report of several app hosts that is this host's (its headings one level down, its charts named for it)."""
     changes_file = run_dir / "changes.json"  # written by collect-report: none when the run was not compared
     changes = results_model.changes_of(changes_file, results["app_host"]) if changes_file.exists() else None

@@ -14,7 +14,8 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
-from bench import catalog, resolve
+from bench.deps import resolve
+from bench.model import catalog
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
 # package.module:callable, or a factory call: package.module:make_app()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bench.siege import TIMEOUT_EXIT
+from bench.parse.siege import TIMEOUT_EXIT
 
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 DURATION = r"([\d.]+)(us|ms|s|m|h)"

@@ -6,8 +6,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench import charts, collect, history, results_model
-from bench.report import TEMPLATES, fmt
+from bench.model import results_model
+from bench.parse import collect
+from bench.render import charts
+from bench.render.report import TEMPLATES, fmt
+from bench.trends import history
 
 # The trend charts show the newest complete runs only: a year of nightly runs would be unreadable on one axis, and
 # redrawing it all after every run would make each run's report step slower than the last.
