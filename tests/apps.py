@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from conftest import ROOT
+from support import ROOT
 
 sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(ROOT / "roles" / "gunicorn" / "files"))

@@ -1,99 +1,14 @@
-"""Shared helpers: the repository root, its virtualenv's tools, loading Ansible modules from roles, the JSON fixtures,
-and the lab fixture every lab test uses."""
+"""pytest's fixtures and hooks for every test: the lab fixture, the order of the lab's tests, and how make test's two
+workers share them. What tests share otherwise is in support.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support import LAB_TESTS, ROOT, lab_up
 from xdist.scheduler import LoadScopeScheduling
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-QUICK_ALL = FIXTURES / "results/quick-all.json"  # a real results.json: make bench, quick profile, all five types
-
-
-def demo_app(*scenarios: dict) -> str:
-    """`-e` for the demo app (app/demo.bench.yml) with other scenarios: what the lab tests load, in less time."""
-    import yaml  # noqa: PLC0415 -- only the tests that run bench.yml need it
-
-    app = yaml.safe_load((ROOT / "app" / "demo.bench.yml").read_text())["bench_app"]
-    return json.dumps({"bench_app": {**app, "scenarios": list(scenarios)}})
-
-
-# The demo app with the scenarios of the short profiles of tests/fixtures/profiles: faults.yml (an IO burst, an IO
-# sweep) and probes.yml (the IO burst of the original experiment, a sweep of `/`).
-IO_PROBE = {"name": "io", "path": "/ioTask", "task": "io", "unit_s": 1.0, "load": ["probe"]}
-FAULTS_APP = demo_app(IO_PROBE, {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1,
-                                 "load": ["sweep"]})  # fmt: skip
-PROBES_APP = demo_app(IO_PROBE, {"name": "hello", "path": "/"})
-
-
-def fixture_json(relpath: str):
-    """A JSON file of tests/fixtures, parsed (a fresh copy at every call: tests may change it)."""
-    return json.loads((FIXTURES / relpath).read_text())
-
-
-def load_module(relpath: str) -> ModuleType:
-    """Import a Python file of the repo (an Ansible module in a role's library/, say) by path."""
-    path = ROOT / relpath
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def run(cmd: list[str], timeout: float = 600, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
-    """Run a command from the repo root with the venv first on PATH; never raises on a non-zero exit."""
-    full_env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
-    return subprocess.run(
-        cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False, **kw
-    )
-
-
-def playbook(*args: str, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
-    return run([str(BIN / "ansible-playbook"), *args], timeout=timeout, env=env)
-
-
-def lab_is_possible() -> bool:
-    return sys.platform == "linux" and os.geteuid() == 0
-
-
-def snapshot() -> dict:
-    """What the lab can change on this machine: interfaces, namespaces, nspawn processes, mounts, inventory."""
-    links = run(["ip", "-o", "link", "show"]).stdout
-    return {
-        "links": sorted(line.split(":")[1].strip() for line in links.splitlines()),
-        "netns": sorted(run(["ip", "netns", "list"]).stdout.split()),
-        "nspawn": sorted(run(["pgrep", "-x", "systemd-nspawn"]).stdout.split()),
-        "mounts": sorted(line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()),
-        "inventory": (ROOT / "inventory/lab/hosts.yml").exists(),
-    }
-
-
-def lab_leftovers(prefix: str = "bl", bridge: str = "blbr0") -> list[str]:
-    """Anything of the lab still on this machine: namespaces, interfaces, nspawn processes, mounts."""
-    snap = snapshot()
-    left = [f"netns {n}" for n in snap["netns"] if n.startswith(f"{prefix}-")]
-    left += [f"link {n}" for n in snap["links"] if n.startswith(f"{prefix}-") or n.split("@")[0] == bridge]
-    left += [f"nspawn pid {p}" for p in snap["nspawn"]]
-    left += [f"mount {m}" for m in snap["mounts"] if m.startswith(str(ROOT / ".lab")) or m.startswith("/run/netns/bl-")]
-    return left
-
-
-def lab_up(*extra: str) -> subprocess.CompletedProcess:
-    """playbooks/lab.yml (a no-op when the lab is up), which must succeed."""
-    proc = playbook("playbooks/lab.yml", *extra)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    return proc
 
 
 # Per module, not per session: test_lab.py and test_lab_release.py tear the lab down, and a session fixture would leave
@@ -110,24 +25,40 @@ def lab() -> subprocess.CompletedProcess:
 # reach this machine (BESIDE_THE_LAB: about a minute of playbooks refused on the controller). The lab's first files
 # change hosts but measure nothing, so the other worker is done before a benchmark runs. (xdist's own --dist loadgroup
 # cannot group them: pytest 9 no longer reads the node id it rewrites.)
-LAB_FILES = {p.stem for p in Path(__file__).parent.glob("test_*.py") if "pytest.mark.lab" in p.read_text()}
-LAB_FILES.add("test_refusals")
-LAB_FILES.add("test_lab_network")  # not the lab, but its interfaces come and go: never beside lab.yml's checks
+# The lab's tests are the files of tests/lab/ (each carries the `lab` marker: pytest_collection_modifyitems checks it);
+# test_lab_network is not the lab's, but its interfaces come and go: never beside lab.yml's checks.
+LAB_UNIT = {str(LAB_TESTS.relative_to(ROOT)) + "/", "tests/unit/roles/test_lab_network.py"}
 LAB_FIRST = ("test_lab", "test_deploy", "test_refusals")
 BESIDE_THE_LAB = {"test_refusals.py::test_bad_input_is_refused_on_this_machine_before_any_host_is_reached"}
 
 
 def pytest_collection_modifyitems(config, items):
+    """The lab's first files first; and the `lab` marker read as a marker: a test is in tests/lab/ if and only if it
+    carries it (make test-unit and make test-lab select by it, the two workers by the folder), but for the refusals
+    that run beside the lab's tests (BESIDE_THE_LAB: they reach no host)."""
+    marked = {item.nodeid: item.get_closest_marker("lab") is not None for item in items}
+    misplaced = [
+        item.nodeid for item in items
+        if marked[item.nodeid] != Path(item.path).is_relative_to(LAB_TESTS) and not beside_the_lab(item.nodeid)
+    ]  # fmt: skip
+    if misplaced:
+        raise pytest.UsageError(f"lab tests belong in tests/lab/ and only there, with the lab marker: {misplaced[:5]}")
     first = {name: i for i, name in enumerate(LAB_FIRST)}
     items.sort(key=lambda item: first.get(item.module.__name__, len(first)))  # stable: the rest keep their order
+
+
+def beside_the_lab(nodeid: str) -> bool:
+    path, _, name = nodeid.partition("::")
+    return f"{Path(path).name}::{name.split('[', 1)[0]}" in BESIDE_THE_LAB
 
 
 class LabScheduling(LoadScopeScheduling):
     """One work unit for all the lab's tests; one for each other test."""
 
     def _split_scope(self, nodeid: str) -> str:
-        path, _, name = nodeid.partition("::")
-        if Path(path).stem not in LAB_FILES or f"{Path(path).name}::{name.split('[', 1)[0]}" in BESIDE_THE_LAB:
+        path = nodeid.partition("::")[0]
+        in_lab = any(path == unit or (unit.endswith("/") and path.startswith(unit)) for unit in LAB_UNIT)
+        if not in_lab or beside_the_lab(nodeid):
             return nodeid
         return "lab"
 

@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from conftest import BIN, ROOT, run
+from support import BIN, ROOT, run
 
 from bench.model import fleet
 

@@ -1,0 +1,129 @@
+"""Every turn on the process it claims (lab): a worker type's turn in bench.yml loads a fresh process that runs the
+recorded settings and the deployed app, whatever deploy.yml left running; the record each worker writes says what the
+process runs, and readiness refuses a process that runs something else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pytest
+from labtools import ansible, app_address, one_host
+from support import PROBES_APP, ROOT, lab_is_possible, playbook
+
+from bench.analyse import verdict
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+PROBES = ["-e", "@tests/fixtures/profiles/probes.yml", "-e", PROBES_APP]
+
+
+def latest_results() -> dict:
+    return one_host(ROOT / "reports/latest")
+
+
+def gthread_io_burst(results: dict) -> dict:
+    rows = verdict.probe_rows(results["results"], verdict.app_cores(results["hosts"]))
+    return next(r for r in rows if r["worker"] == "gthread" and r["endpoint"] == "/ioTask" and r["concurrency"] == 10)
+
+
+def assert_threads_served_the_burst(results: dict, threads: int) -> None:
+    """10 requests of 1 s of IO on `threads` threads (4: 4, 4 and 2 of them reached the app at 0, 1 and 2 s); the
+    verdict is expected, from what the process itself reported."""
+    assert results["processes"]["gthread"]["threads"] == threads, results["processes"]
+    assert results["processes"]["gthread"]["worker_class"] == "gthread"
+    row = gthread_io_burst(results)
+    assert row["timed_by"] == "server"
+    rounds = [round(w) for w in row["wait_s"]]
+    assert rounds == [i // threads for i in range(10)], row["wait_s"]
+    assert all(abs(s - 1.0) < 0.05 for s in row["service_s"]), row["service_s"]
+    rounds_needed = -(-10 // threads)
+    assert row["expected"] == pytest.approx(10 / rounds_needed)
+    assert row["as_expected"], (row["measured"], row["expected"])
+    assert row["measured"] == pytest.approx(10 / rounds_needed, rel=0.05)
+
+
+def app_url() -> str:
+    return f"{app_address()}:8000"
+
+
+def repo_app_sha() -> str:
+    return hashlib.sha256((ROOT / "app/flask_app.py").read_bytes()).hexdigest()
+
+
+def running(threads: int) -> dict:
+    """The premise of each test: gthread running with `threads` threads and the repository's app, as deploy.yml
+    leaves it. Started as the host has it when that is already so (the test before left it), else deployed. What
+    runs is what the process recorded (/run/gunicorn-demo-gthread/process-<pid>.json), once the app answers."""
+    for attempt in ("start", "deploy"):
+        if attempt == "deploy":
+            proc = playbook("playbooks/deploy.yml", "-e", "worker=gthread", "-e", f"threads={threads}")
+            assert proc.returncode == 0, proc.stdout[-4000:]
+        else:
+            ansible(
+                "app",
+                "-m",
+                "ansible.builtin.command",
+                "-a",
+                "systemctl start gunicorn@demo-gthread.service",
+                check=False,
+            )  # not deployed yet: the deploy below
+        curl = f"curl -s -o /dev/null --max-time 5 --retry 20 --retry-connrefused --retry-delay 1 http://{app_url()}/"
+        ansible("load", "-m", "ansible.builtin.command", "-a", curl, check=False)
+        newest = "cat $(ls -t /run/gunicorn-demo-gthread/process-*.json | head -n 1)"
+        out = ansible("app", "-m", "ansible.builtin.shell", "-a", newest, check=False)["app1"].get("stdout", "")
+        process = json.loads(out) if out.startswith("{") else {}
+        if process.get("threads") == threads and process.get("app_sha256", {}).get("flask_app.py") == repo_app_sha():
+            return process
+    raise AssertionError(f"gthread with {threads} threads and the repository's app is not running: {process}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restored(lab):
+    """After the module, deploy.yml again: the repository's app and config, whatever the tests changed on the host."""
+    yield
+    assert playbook("playbooks/deploy.yml", "-e", "worker=gthread").returncode == 0
+
+
+def test_readiness_refuses_a_process_that_runs_another_config():
+    """A config changed on the host under a running process (no restart): the check names what differs. (First: the
+    next test's premise holds after it, the one before would need a deploy.)"""
+    running(threads=2)
+    ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/demo-gthread.conf.py")
+    instance = {"name": "demo-gthread", "worker": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
+                "worker_connections": 1000, "gunicorn_version": "27.0.1", "entry": "flask_app:app"}  # fmt: skip
+    proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
+    assert proc.returncode != 0
+    wrong = "gunicorn@demo-gthread.service is not running what was deployed: config: the process read sha256 "
+    assert wrong in proc.stdout, proc.stdout[-3000:]
+    again = playbook("tests/fixtures/playbooks/ready.yml", "-e",
+                     json.dumps({"gunicorn_instance": {**instance, "threads": 4}}))  # fmt: skip
+    assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
+
+
+def test_a_changed_setting_is_what_the_turn_loads():
+    running(threads=2)
+    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert_threads_served_the_burst(latest_results(), 4)
+
+
+def test_a_changed_app_is_what_the_turn_loads(tmp_path):
+    """The app's code changed since the process started (same settings): the turn loads the new code (its hash is
+    the one the process reports) and measures it."""
+    running(threads=4)
+    src = tmp_path / "app"
+    shutil.copytree(ROOT / "app", src)
+    changed = (src / "flask_app.py").read_text() + "\n# changed by tests/lab/test_process.py\n"
+    (src / "flask_app.py").write_text(changed)
+    moved = json.dumps({"bench_app": {**json.loads(PROBES_APP)["bench_app"], "src": str(src)}})
+    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES, "-e", moved)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    results = latest_results()
+    loaded = results["processes"]["gthread"]["app_sha256"]["flask_app.py"]
+    assert loaded == hashlib.sha256(changed.encode()).hexdigest()
+    assert_threads_served_the_burst(results, 4)

@@ -1,0 +1,106 @@
+"""The scenario matrix: an app's scenarios (the demo's, app/demo.bench.yml; the notes example's) under the profiles in
+roles/load/defaults/main.yml."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from support import ROOT
+
+from bench.model import app, plan, scenarios
+
+LOAD = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())
+DEMO = app.load_file(app.DEMO_FILE, base=ROOT)
+INSTANCES = plan.plan_instances("classic", app=DEMO)
+
+
+def matrix(profile="quick", instances=INSTANCES, the_app=DEMO, **kw):
+    prof = LOAD["load_profiles"][profile]
+    return scenarios.build_matrix(instances, prof["probes"], prof["sweep"], scenarios=the_app.as_vars()["scenarios"],
+                                  profile=profile, **kw)  # fmt: skip
+
+
+def test_quick_profile_covers_every_type_probe_and_sweep():
+    runs = matrix()
+    per_type = 2 * 4 + 3 * (1 + 2)  # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10)
+    assert len(runs) == 5 * per_type
+    assert [r["index"] for r in runs] == list(range(1, len(runs) + 1))
+    assert runs[0]["label"] == f"[1/{len(runs)}] sync /ioTask c=1 (probe)"
+    assert len({r["name"] for r in runs}) == len(runs)
+    probe = next(r for r in runs if r["worker"] == "gthread" and r["scenario"] == "probe" and r["concurrency"] == 4)
+    assert probe["reps"] == 1 and probe["threads"] == 2 and probe["time_s"] is None
+    assert next(r for r in runs if r["concurrency"] == 1 and r["scenario"] == "probe")["reps"] == 3
+    warmups = [r for r in runs if r["scenario"] == "warmup"]
+    assert all(w["discard"] and w["time_s"] == 1 for w in warmups) and len(warmups) == 15
+    assert {r["connection"] for r in runs} == {"close"}
+    assert next(r for r in runs if r["worker"] == "eventlet")["gunicorn_version"] == "25.3.0"
+    assert {r["instance"] for r in runs if r["worker"] == "sync"} == {"demo-sync"}
+    assert {r["app"] for r in runs} == {"demo"}
+    assert {r["endpoint"] for r in runs if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask?n=650000"}
+    assert {r["endpoint"] for r in matrix("full") if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask"}
+
+
+def test_an_apps_own_scenarios_carry_their_request_and_status_into_each_run():
+    notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
+    runs = matrix("quick", plan.plan_instances("gthread", app=notes), notes)
+    create = next(r for r in runs if r["scenario_name"] == "create" and r["scenario"] == "sweep")
+    assert create["method"] == "POST" and create["path"] == "/notes" and create["status"] == 201
+    assert create["endpoint"] == "POST /notes" and create["name"].startswith("gthread-sweep-POST-notes-c")
+    assert create["body"] == '{"text":"a note written under load","tags":["bench"]}'
+    assert create["headers"] == {"Content-Type": "application/json"} and create["instance"] == "notes-gthread"
+    stats = [r for r in runs if r["scenario_name"] == "stats"]
+    assert {r["scenario"] for r in stats} == {"probe", "sweep", "warmup"} and {r["task"] for r in stats} == {"cpu"}
+    assert not [r for r in runs if r["scenario_name"] == "bad_limit"], "bad_limit is in the full profile only"
+    full = matrix("full", plan.plan_instances("gthread", app=notes), notes)
+    assert [r for r in full if r["scenario_name"] == "bad_limit"]
+
+
+def test_full_profile_repeats_sweep_points():
+    runs = matrix("full", INSTANCES[:1])
+    sweep = [r for r in runs if r["scenario"] == "sweep"]
+    assert len(sweep) == 3 * 6 * 3
+    assert {r["repeat"] for r in sweep} == {1, 2, 3}
+    assert all(r["timeout_s"] == 10 + 30 for r in sweep)
+
+
+def test_connection_per_worker_type():
+    runs = matrix(connection_by_worker={"gevent": "keep-alive"})
+    assert {r["worker"]: r["connection"] for r in runs}["gevent"] == "keep-alive"
+    assert {r["worker"]: r["connection"] for r in runs}["sync"] == "close"
+
+
+@pytest.mark.parametrize(
+    ("probes", "sweep", "kw", "message"),
+    [
+        ({"concurrency": []}, None, {}, r"load_probes.concurrency=\[\]"),
+        ({"concurrency": [0]}, None, {}, "load_probes.concurrency: 0 is not a whole number"),
+        ({"concurrency": ["x"]}, None, {}, "'x' is not a whole number"),
+        (None, {"time_s": 0}, {}, "load_sweep.time_s=0"),
+        (None, {"time_s": 1}, {}, "load_sweep.time_s=1: siege needs at least 2 s"),
+        (None, {"repeats": "many"}, {}, "load_sweep.repeats='many'"),
+        (None, None, {"connection_by_worker": {"sync": "pipelined"}}, "load_connection_by_worker.sync='pipelined'"),
+    ],
+)
+def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, message):
+    prof = LOAD["load_profiles"]["quick"]
+    with pytest.raises(scenarios.ScenarioError, match=message):
+        scenarios.build_matrix(
+            INSTANCES,
+            {**prof["probes"], **(probes or {})},
+            {**prof["sweep"], **(sweep or {})},
+            scenarios=DEMO.as_vars()["scenarios"],
+            profile="quick",
+            **kw,
+        )
+
+
+def test_slug():
+    assert scenarios.slug("/") == "root"
+    assert scenarios.slug("/ioTask?ms=100") == "ioTask-ms-100"
+
+
+def test_wrk_keeps_time_to_the_second_and_runs_one_second_sweeps():
+    prof = LOAD["load_profiles"]["quick"]
+    runs = scenarios.build_matrix(INSTANCES, prof["probes"], {**prof["sweep"], "time_s": 1}, sweep_tool="wrk",
+                                  scenarios=DEMO.as_vars()["scenarios"], profile="quick")  # fmt: skip
+    assert {r["time_s"] for r in runs if r["scenario"] == "sweep"} == {1}

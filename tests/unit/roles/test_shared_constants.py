@@ -1,0 +1,44 @@
+"""Constants written twice, once in a file that runs alone on a host (roles/*/files: standard library only, no bench/)
+and once on the controller (bench/) or in a template: each pair must agree, or the two sides stop understanding
+each other without any error."""
+
+from __future__ import annotations
+
+import ast
+
+from support import ROOT, load_module
+
+from bench.parse import siege, timing, wrk
+
+driver = load_module("roles/load/files/siege_driver.py")
+server_timing = load_module("roles/gunicorn/files/server_timing.py")
+
+
+def constants(relpath: str) -> dict[str, object]:
+    """The module-level constants of a host file, read without importing it (bench_entry.py imports its neighbours)."""
+    tree = ast.parse((ROOT / relpath).read_text())
+    return {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()}  # fmt: skip
+
+
+entry = constants("roles/gunicorn/files/bench_entry.py")
+
+
+def test_the_apps_timing_lines_are_the_ones_the_controller_reads():
+    assert server_timing.LOG_PREFIX == timing.LOG_PREFIX == "bench-timing "
+
+
+def test_the_driver_and_the_parsers_agree_on_what_a_timeout_exit_is():
+    assert driver.TIMEOUT_EXIT == siege.TIMEOUT_EXIT == wrk.TIMEOUT_EXIT == (124, 137, -9)
+
+
+def test_the_probe_marker_the_driver_sends_is_the_one_the_app_looks_for():
+    assert driver.PROBE_HEADER == "X-Bench-Probe"
+    assert "HTTP_" + driver.PROBE_HEADER.upper().replace("-", "_") == server_timing.MARKER_ENVIRON, "WSGI's name"
+    assert driver.PROBE_HEADER.lower().encode() == server_timing.MARKER_HEADER, "ASGI's name"
+
+
+def test_the_entry_variables_the_config_sets_are_the_ones_the_entry_reads():
+    config = (ROOT / "roles/gunicorn/templates/etc/gunicorn/instance.conf.py.j2").read_text()
+    assert entry == {"ENTRY_ENV": "BENCH_APP_ENTRY", "INTERFACE_ENV": "BENCH_APP_INTERFACE"}
+    assert f"'{entry['ENTRY_ENV']}': item.entry" in config and f"'{entry['INTERFACE_ENV']}': item.interface" in config

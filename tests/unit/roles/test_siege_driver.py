@@ -1,0 +1,195 @@
+"""The load hosts' driver: the load generator of a run is a named field of its record, not a place in its command."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+
+import jinja2
+import pytest
+import yaml
+from support import ROOT, load_module
+
+driver = load_module("roles/load/files/siege_driver.py")
+
+PLAN = {"base_url": "http://10.203.0.2:8000", "rc_dir": "/etc/bench", "socket_timeout_s": 30}
+SWEEP = {"name": "sweep-c4", "endpoint": "/ioTask?ms=100", "path": "/ioTask?ms=100", "connection": "close",
+         "concurrency": 4, "time_s": 3}  # fmt: skip
+
+
+@pytest.mark.parametrize(("asked", "tool"), [(None, "siege"), ("siege", "siege"), ("wrk", "wrk")])
+def test_the_tool_named_is_the_one_the_command_runs(asked, tool):
+    run = {**SWEEP, "timeout_s": 30, **({"tool": asked} if asked else {})}
+    cmd = driver.command(PLAN, run)
+    assert driver.tool_of(run) == tool
+    assert cmd[:4] == ["timeout", "--kill-after=5", "30", tool]
+    assert cmd[-1] == PLAN["base_url"] + "/ioTask?ms=100"
+
+
+def test_a_run_prints_and_records_its_tool_by_name(tmp_path, monkeypatch, capsys):
+    """The command itself is replaced by `true`: no load generator, no app."""
+    plan = {**PLAN, "out_dir": str(tmp_path / "out"), "archive": str(tmp_path / "raw.tar.gz")}
+    plan["runs"] = [{**SWEEP, "reps": 1, "time_s": None, "timeout_s": 30, "tool": "wrk", "label": "[1/1] sync / c=4"}]
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(plan))
+    monkeypatch.setattr(driver, "command", lambda plan, run: ["true"])
+    assert driver.main([str(plan_file), "run", "sweep-c4", "--base-url", "http://10.203.0.2:8000/"]) == 0
+    assert capsys.readouterr().out.startswith("[1/1] sync / c=4: wrk exit 0 after ")
+    meta = json.loads((tmp_path / "out/sweep-c4.meta.json").read_text())
+    assert (meta["tool"], meta["cmd"], meta["rc"], meta["concurrency"]) == ("wrk", ["true"], 0, 4)
+
+
+CREATE = {"name": "gthread-sweep-POST-notes-c4-r1", "endpoint": "POST /notes", "path": "/notes", "method": "POST",
+          "body": '{"text":"a ]] note","tags":["bench"]}', "headers": {"Content-Type": "application/json",
+          "X-Tenant": "bench"}, "connection": "close", "concurrency": 4, "time_s": 3, "timeout_s": 33}  # fmt: skip
+
+
+def test_siege_sends_a_scenarios_method_body_and_headers_in_its_url_format():
+    cmd = driver.command(PLAN, CREATE)
+    assert cmd[-1] == 'http://10.203.0.2:8000/notes POST {"text":"a ]] note","tags":["bench"]}'
+    assert cmd[cmd.index("-T") + 1] == "application/json" and cmd[cmd.index("-H") + 1] == "X-Tenant: bench"
+    delete = driver.command(PLAN, {**CREATE, "method": "DELETE", "body": None, "headers": {}})
+    assert delete[-1] == "http://10.203.0.2:8000/notes DELETE" and "-T" not in delete
+    assert driver.command(PLAN, {**SWEEP, "timeout_s": 30})[-1] == "http://10.203.0.2:8000/ioTask?ms=100", "plain GET"
+
+
+def test_wrk_gets_a_lua_script_that_sets_the_method_body_and_headers(tmp_path):
+    cmd = driver.command({**PLAN, "out_dir": str(tmp_path)}, {**CREATE, "tool": "wrk"})
+    script = cmd[cmd.index("-s") + 1]
+    assert script == str(tmp_path / f"{CREATE['name']}.lua") and cmd[-1] == "http://10.203.0.2:8000/notes"
+    lua = (tmp_path / f"{CREATE['name']}.lua").read_text()
+    # the body holds "]]": the long string's level goes up until its closing bracket cannot appear inside
+    assert 'wrk.body = [=[\n{"text":"a ]] note","tags":["bench"]}]=]' in lua
+    assert "wrk.method = [[\nPOST]]" in lua and "wrk.headers[ [[\nX-Tenant]] ] = [[\nbench]]" in lua
+    plain = driver.command({**PLAN, "out_dir": str(tmp_path)}, {**SWEEP, "tool": "wrk", "timeout_s": 30})
+    assert "-s" not in plain, "a plain GET needs no script"
+
+
+# --- the headers a run sends: Connection: close to wrk when the run asks for it, the probe marker on probes only ---
+
+PROBE = {"name": "sync-probe-ioTask-c4", "scenario": "probe", "endpoint": "/ioTask", "path": "/ioTask",
+         "connection": "close", "concurrency": 4, "reps": 1, "time_s": None, "timeout_s": 30}  # fmt: skip
+
+
+def headers(cmd: list[str]) -> list[str]:
+    return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-H"]
+
+
+def test_wrk_sends_connection_close_when_the_run_asks_for_it_and_siege_reads_its_rc_file():
+    close = driver.command(PLAN, {**SWEEP, "tool": "wrk", "timeout_s": 30})
+    assert headers(close) == ["Connection: close"]
+    assert close[close.index("-H") : close.index("-H") + 2] == ["-H", "Connection: close"]
+    assert headers(driver.command(PLAN, {**SWEEP, "tool": "wrk", "connection": "keep-alive", "timeout_s": 30})) == []
+    # siege takes the connection from its rc file (roles/load/templates/siegerc.j2: `connection = ...`)
+    siege_close = driver.command(PLAN, {**SWEEP, "timeout_s": 30})
+    assert siege_close[siege_close.index("-R") + 1] == "/etc/bench/close.siegerc" and headers(siege_close) == []
+    keep = driver.command(PLAN, {**SWEEP, "connection": "keep-alive", "timeout_s": 30})
+    assert keep[keep.index("-R") + 1] == "/etc/bench/keep-alive.siegerc"
+
+
+def test_probes_carry_the_probe_marker_and_sweeps_none():
+    assert headers(driver.command(PLAN, PROBE)) == ["X-Bench-Probe: sync-probe-ioTask-c4"]
+    assert headers(driver.command(PLAN, {**SWEEP, "scenario": "sweep", "timeout_s": 30})) == []
+    assert headers(driver.command(PLAN, {**SWEEP, "scenario": "warmup", "timeout_s": 30})) == []
+    wrk = driver.command(PLAN, {**SWEEP, "scenario": "sweep", "tool": "wrk", "connection": "keep-alive",
+                                "timeout_s": 30})  # fmt: skip
+    assert "X-Bench-Probe" not in " ".join(wrk)
+    # a probe of a scenario with headers of its own sends both, the marker first
+    probe = driver.command(PLAN, {**CREATE, "scenario": "probe", "name": "notes-probe-POST-c2", "reps": 1})
+    assert headers(probe) == ["X-Bench-Probe: notes-probe-POST-c2", "X-Tenant: bench"]
+
+
+# --- the same, sent for real: siege and wrk (where this machine has them) against a server that records requests ----
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers 200 to anything, after keeping its method, path, headers and body (on the server: seen)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        self.server.seen.append((self.command, self.path, dict(self.headers), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"ok\n")
+
+    do_GET = do_POST = answer
+
+
+@pytest.fixture
+def recorder():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.daemon_threads = True
+    server.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def drive(tmp_path, server, run: dict) -> list[tuple]:
+    """One run of a plan through the driver's own main(), as a load host runs it; the requests the server saw."""
+    tmp_path.mkdir(exist_ok=True)
+    template = (ROOT / "roles/load/templates/siegerc.j2").read_text()
+    defaults = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())
+    rc = jinja2.Template(template).render(ansible_managed="test", load_connection=run["connection"], **defaults)
+    (tmp_path / f"{run['connection']}.siegerc").write_text(rc)
+    plan = {"out_dir": str(tmp_path / "out"), "archive": str(tmp_path / "raw.tar.gz"), "rc_dir": str(tmp_path),
+            "socket_timeout_s": 5, "ready_path": "/healthz", "runs": [run]}  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    assert driver.main([str(tmp_path / "plan.json"), "run", run["name"], "--base-url", url]) == 0
+    meta = json.loads((tmp_path / "out" / f"{run['name']}.meta.json").read_text())
+    assert meta["rc"] == 0, (tmp_path / "out" / f"{run['name']}.err").read_text()
+    return [s for s in server.seen if s[1] != "/healthz"]  # the driver's own wait for an idle server aside
+
+
+needs = {tool: pytest.mark.skipif(shutil.which(tool) is None, reason=f"{tool} is not installed here")
+         for tool in ("siege", "wrk")}  # fmt: skip
+
+
+@needs["siege"]
+def test_siege_sends_the_probe_marker_with_every_request_of_a_probe(tmp_path, recorder):
+    burst = {**PROBE, "endpoint": "/ioTask?ms=1", "path": "/ioTask?ms=1", "concurrency": 2, "timeout_s": 20}
+    seen = drive(tmp_path, recorder, burst)
+    assert [(method, path, h.get("X-Bench-Probe")) for method, path, h, _ in seen] == [
+        ("GET", "/ioTask?ms=1", "sync-probe-ioTask-c4")
+    ] * 2
+
+
+@needs["siege"]
+def test_siege_sends_no_marker_with_a_sweep(tmp_path, recorder):
+    sweep = {**SWEEP, "endpoint": "/", "path": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20}
+    seen = drive(tmp_path, recorder, sweep)
+    assert len(seen) > 10 and not [h for _, _, h, _ in seen if "X-Bench-Probe" in h]
+
+
+@needs["wrk"]
+def test_wrk_sends_connection_close_when_asked(tmp_path, recorder):
+    run = {**SWEEP, "name": "wrk-close", "tool": "wrk", "endpoint": "/", "path": "/", "concurrency": 1, "time_s": 1,
+           "timeout_s": 20}  # fmt: skip
+    closed = drive(tmp_path / "close", recorder, run)
+    assert closed and {h.get("Connection") for _, _, h, _ in closed} == {"close"}
+    recorder.seen.clear()
+    kept = drive(tmp_path / "keep", recorder, {**run, "connection": "keep-alive"})
+    assert kept and {h.get("Connection") for _, _, h, _ in kept} == {None}
+    assert not [h for _, _, h, _ in closed + kept if "X-Bench-Probe" in h], "a sweep: no probe marker"
+
+
+@needs["wrk"]
+def test_wrk_sends_a_scenarios_method_body_and_headers(tmp_path, recorder):
+    run = {**CREATE, "tool": "wrk", "concurrency": 1, "time_s": 1, "timeout_s": 20}
+    seen = drive(tmp_path, recorder, run)
+    assert seen and {(m, p, h.get("Content-Type"), h.get("X-Tenant"), b) for m, p, h, b in seen} == {
+        ("POST", "/notes", "application/json", "bench", CREATE["body"])
+    }
