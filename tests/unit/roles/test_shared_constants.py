@@ -10,7 +10,7 @@ from support import ROOT, load_module
 
 from bench.parse import siege, timing, wrk
 
-driver = load_module("roles/load/files/siege_driver.py")
+driver = load_module("roles/load/files/load_driver.py")
 server_timing = load_module("roles/gunicorn/files/server_timing.py")
 
 

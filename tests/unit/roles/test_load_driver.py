@@ -12,7 +12,7 @@ import pytest
 import yaml
 from support import ROOT, load_module
 
-driver = load_module("roles/load/files/siege_driver.py")
+driver = load_module("roles/load/files/load_driver.py")
 
 PLAN = {"base_url": "http://10.203.0.2:8000", "rc_dir": "/etc/bench", "socket_timeout_s": 30}
 SWEEP = {"name": "sweep-c4", "endpoint": "/ioTask?ms=100", "path": "/ioTask?ms=100", "connection": "close",

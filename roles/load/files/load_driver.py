@@ -3,10 +3,10 @@
 Parses nothing.
 
 Usage:
-  siege_driver.py PLAN.json run NAME --base-url URL [--pack] [--start-at EPOCH] [--host-index I --hosts N]
+  load_driver.py PLAN.json run NAME --base-url URL [--pack] [--start-at EPOCH] [--host-index I --hosts N]
       run one run of the plan against URL (http://app:port; then pack, when asked); with several load hosts,
       each starts at the same agreed time and takes its share of the run's concurrency
-  siege_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
+  load_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
 The URL of a run is --base-url + path; its siege rc file is rc_dir/<connection>.siegerc.
