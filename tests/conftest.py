@@ -3,12 +3,20 @@ workers share them. What tests share otherwise is in support.py."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from support import LAB_TESTS, ROOT, lab_up
+from support import FIXTURES, LAB_TESTS, ROOT, lab_up
 from xdist.scheduler import LoadScopeScheduling
+
+
+@pytest.fixture
+def two_hosts(tmp_path) -> Path:
+    """A copy of a real run folder of one app host loaded by two load hosts (tests/fixtures/two-load-hosts)."""
+    shutil.copytree(FIXTURES / "two-load-hosts", tmp_path / "run")
+    return tmp_path / "run"
 
 
 # Per module, not per session: test_lab.py and test_lab_release.py tear the lab down, and a session fixture would leave

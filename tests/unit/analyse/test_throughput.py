@@ -3,9 +3,6 @@ worst probe error against theory; on made-up rows and on a real run from two loa
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
 from support import FIXTURES
 
 from bench import files
@@ -13,14 +10,7 @@ from bench.analyse import throughput
 from bench.parse import collect
 from bench.render import report
 
-WRK = FIXTURES / "wrk"
 RES = FIXTURES / "resources"
-
-
-@pytest.fixture
-def two_hosts(tmp_path):
-    shutil.copytree(FIXTURES / "two-load-hosts", tmp_path / "run")
-    return tmp_path / "run"
 
 
 def test_fidelity_takes_the_worst_probe_and_the_highest_io_point():

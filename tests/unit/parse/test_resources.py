@@ -12,7 +12,6 @@ from support import FIXTURES
 
 from bench.parse import collect, resources
 
-WRK = FIXTURES / "wrk"
 RES = FIXTURES / "resources"
 
 

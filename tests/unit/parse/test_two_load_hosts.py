@@ -3,8 +3,6 @@ in results.json and the report's footer, and the report's resources and per-run 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from support import FIXTURES
 
@@ -12,17 +10,10 @@ from bench import files
 from bench.parse import collect
 from bench.render import report
 
-WRK = FIXTURES / "wrk"
 RES = FIXTURES / "resources"
 
 
 # --- a run on two load hosts, merged ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def two_hosts(tmp_path):
-    shutil.copytree(FIXTURES / "two-load-hosts", tmp_path / "run")
-    return tmp_path / "run"
 
 
 def test_two_load_hosts_are_merged_into_one_record_and_kept_per_host(two_hosts):
