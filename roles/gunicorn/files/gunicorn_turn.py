@@ -6,8 +6,9 @@ round trip): optionally stop every other running instance; start (or restart) gu
 answers its ready path with its ready status (systemd's READY=1 comes when gunicorn has bound, before its workers
 have loaded the app); read the record its worker wrote once it had loaded the app (the config's post_worker_init:
 /run/gunicorn-NAME/process-<pid>.json); hold it against the plan, the config file on the host and the app's code;
-optionally start a sampler unit beside it, or stop it again. Prints one JSON object on stdout (`ok`, `process`,
-`mismatches`, `seconds`, and the unit's journal since the start when something failed) and exits 1 when not ok.
+optionally start a sampler unit beside it, or stop it again. Prints one JSON object on stdout (`ok`, `changed`: whether
+it started, restarted or stopped a unit, `process`, `mismatches`, `seconds`, and the unit's journal since the start
+when something failed) and exits 1 when not ok.
 
 The app's code is checked where it lives. When the app's folder (the config's chdir) holds the entry's top module,
 the process must have loaded it from there, and every module of the folder it loaded must have the sha256 of the
@@ -198,7 +199,10 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
         stopped = systemctl("stop", *others)
         if stopped.returncode != 0:
             raise TurnFailed(f"could not stop {', '.join(others)}: {stopped.stderr.strip()}")
+        result["changed"] = True
     action = "restart" if args.state == "restarted" else "start"
+    was_running = systemctl("is-active", "--quiet", unit).returncode == 0
+    result["changed"] = result["changed"] or action == "restart" or not was_running
     done = systemctl(action, unit)
     if done.returncode != 0:
         raise TurnFailed(f"systemctl {action} {unit} failed: {done.stderr.strip()}")
@@ -235,6 +239,7 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
             raise TurnFailed(f"could not start {sampler}: {run.stderr.strip()}")
     if args.stop_after:
         systemctl("stop", unit)
+        result["changed"] = True  # it runs no more, whether it ran before or was started to be checked
     result["seconds"]["turn"] = round(time.monotonic() - t0, 3)
 
 
@@ -254,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--journal-lines", type=int, default=40)
     args = parser.parse_args(argv)
     plan = json.loads(args.plan)
-    result: dict = {"ok": False, "instance": plan["name"], "started": time.time(), "process": {}, "mismatches": []}
+    result: dict = {"ok": False, "changed": False, "instance": plan["name"], "started": time.time(), "process": {},
+                    "mismatches": []}  # fmt: skip
     try:
         turn(args, plan, result)
         result["ok"] = True

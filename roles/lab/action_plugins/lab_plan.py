@@ -40,6 +40,13 @@ options:
   base_id_of:
     type: str
     description: "What a base root is built from, as JSON with @SUITE@ for its release: its SHA-1 is the base id."
+  prebuild_suites:
+    type: list
+    elements: str
+    default: []
+    description:
+      - "Releases whose base root is built (and kept current) though no host runs them now: make bench builds
+        trixie's once, so that the tests of a lab of unlike hosts find it ready."
   host_settings:
     type: dict
     default: {}
@@ -321,7 +328,7 @@ def paths(plan: dict, roots_dir: str, hosts_dir: str) -> dict:
     return plan
 
 
-def bases(plan: dict, roots_dir: str, base_id_of: str) -> dict:
+def bases(plan: dict, roots_dir: str, base_id_of: str, prebuild: list[str] | tuple[str, ...] = ()) -> dict:
     """Per release, the base id wanted (the role's lab_base_id) and the one cached in roots_dir/<release>/.lab-base-id
     ('' when none): plan["bases"], and plan["stale"], the releases of the plan whose base root must be built."""
     found = {}
@@ -331,8 +338,14 @@ def bases(plan: dict, roots_dir: str, base_id_of: str) -> dict:
         except OSError:
             current = ""
         found[suite] = {"wanted": base_id(base_id_of, suite), "current": current}
-    stale = [suite for suite in plan["suites"] if found[suite]["wanted"] != found[suite]["current"]]
-    return plan | {"bases": found, "stale": stale}
+    unknown = [suite for suite in prebuild if suite not in SUITES]
+    if unknown:
+        raise PlanError(f"lab_prebuild_suites: {', '.join(unknown)}: use releases of {', '.join(SUITES)}")
+    wanted = list(dict.fromkeys([*plan["suites"], *prebuild]))
+    stale = [suite for suite in wanted if found[suite]["wanted"] != found[suite]["current"]]
+    # the hosts run on these: a rebuild of one of them powers its hosts off first (a prebuilt release's does not)
+    stale_used = [suite for suite in stale if suite in plan["suites"]]
+    return plan | {"bases": found, "stale": stale, "stale_used": stale_used}
 
 
 ADDRS = ["ip", "-j", "addr"]
@@ -347,7 +360,7 @@ class ActionModule(ActionBase):
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             plan = paths(plan_here(args), args["roots_dir"], args["hosts_dir"])
-            plan = bases(plan, args["roots_dir"], args["base_id_of"])
+            plan = bases(plan, args["roots_dir"], args["base_id_of"], args["prebuild_suites"])
         except PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result

@@ -20,7 +20,7 @@ def test_the_arguments_checked_are_the_documented_options():
     options = yaml.safe_load(lab_plan.DOCUMENTATION)["options"]
     assert set(lab_plan.ARGUMENT_SPEC) == set(options) == {
         "name", "bridge", "subnet", "app_hosts", "load_hosts", "cpu_pinning", "suite", "host_settings",
-        "roots_dir", "hosts_dir", "base_id_of"
+        "prebuild_suites", "roots_dir", "hosts_dir", "base_id_of"
     }  # fmt: skip
     assert lab_plan.ARGUMENT_SPEC["cpu_pinning"] == {"type": "bool", "default": True}
     assert lab_plan.ARGUMENT_SPEC["app_hosts"] == {"type": "int", "required": True}

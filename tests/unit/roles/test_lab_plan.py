@@ -137,3 +137,24 @@ def test_hosts_of_mixed_releases_cores_and_stock_images():
 def test_host_settings_that_cannot_work_are_refused_naming_them(settings, refusal):
     with pytest.raises(lab_plan.PlanError, match=refusal):
         plan(settings=settings)
+
+
+def test_a_release_no_host_runs_is_built_when_asked_to_be_prebuilt(tmp_path):
+    """make bench prebuilds trixie's base root (lab_prebuild_suites): stale while missing, but its build powers off
+    no host (stale_used); once built with the wanted id, nothing is stale."""
+    plugin = load_module("roles/lab/action_plugins/lab_plan.py")
+    planned = {"suites": ["bookworm"], "hosts": []}
+    of = '{"recipe": "@SUITE@"}'
+    (tmp_path / "bookworm").mkdir()
+    (tmp_path / "bookworm/.lab-base-id").write_text(plugin.base_id(of, "bookworm") + "\n")
+    assert plugin.bases(planned, str(tmp_path), of)["stale"] == []
+    found = plugin.bases(planned, str(tmp_path), of, ["trixie"])
+    assert (found["stale"], found["stale_used"]) == (["trixie"], [])
+    (tmp_path / "trixie").mkdir()
+    (tmp_path / "trixie/.lab-base-id").write_text(plugin.base_id(of, "trixie") + "\n")
+    assert plugin.bases(planned, str(tmp_path), of, ["trixie"])["stale"] == []
+    (tmp_path / "bookworm/.lab-base-id").write_text("an older build\n")
+    found = plugin.bases(planned, str(tmp_path), of, ["trixie"])
+    assert (found["stale"], found["stale_used"]) == (["bookworm"], ["bookworm"])
+    with pytest.raises(plugin.PlanError, match="lab_prebuild_suites: sid: use releases of bookworm, trixie"):
+        plugin.bases(planned, str(tmp_path), of, ["sid"])
