@@ -2,7 +2,7 @@
 
 App host: raw/<app host>/TYPE.samples.jsonl, written by bench_sampler.py on the app host every 0.5 s: the processes of
 the gunicorn unit (pid, ppid, CPU ticks, RSS). The master is the process whose parent is not in the unit; the others are
-its workers. Load host: NAME.cpu.json beside each siege run's output, written by siege_driver.py: the host's busy CPU
+its workers. Load host: NAME.cpu.json beside each siege run's output, written by load_driver.py: the host's busy CPU
 time and siege's own, sampled during the run.
 """
 
