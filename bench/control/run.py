@@ -1,6 +1,6 @@
 """The controller's side of a run, in as few steps as possible: each playbook task costs about half a second.
 
-begin   (validate.yml)  the reports folder can take the run, exists, and this run holds the lock
+begin   (begin.yml)     the reports folder can take the run, exists, and this run holds the lock
 open    (bench_load.yml) the run folder and run.json, once the hosts passed their preflight
 finish  (report.yml)    phases.json and context.json, then results, report and index, reports/latest, the lock
 """

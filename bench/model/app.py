@@ -28,6 +28,11 @@ FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "r
 SCENARIO_FIELDS = ("name", "method", "path", "body", "headers", "status", "task", "unit_s", "load", "profiles")
 
 
+def instance_name(app: str, worker: str) -> str:
+    """The systemd instance of an app under one worker type: gunicorn@<app>-<type> (app names have no '-')."""
+    return f"{app}-{worker}"
+
+
 class AppError(ValueError):
     """The app's description is wrong; the message names the field (bench_app.<field>) and what would be valid."""
 
@@ -77,11 +82,7 @@ class App:
         return interface in self.entries
 
     def instance_name(self, worker: str) -> str:
-        """The systemd instance of this app under one worker type: gunicorn@<app>-<type> (app names have no '-')."""
-        return f"{self.name}-{worker}"
-
-    def scenarios_for(self, profile: str, load: str) -> list[Scenario]:
-        return [s for s in self.scenarios if load in s.load and (s.profiles is None or profile in s.profiles)]
+        return instance_name(self.name, worker)
 
     @property
     def distribution(self) -> str | None:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 import yaml
 
-from bench.model import catalog
+from bench.model import catalog, plan
+from bench.model.app import instance_name
 
 SCHEMA = 3
 OLDER = (None, 1, 2)  # what upgrade() takes: None is a file written before results.json named its schema
@@ -88,11 +90,6 @@ def catalog_of(results: dict) -> catalog.Catalog:
 
 
 # --- records and their instances --------------------------------------------------------------------------------------
-
-
-def instance_name(app: str, worker: str) -> str:
-    """The systemd instance of an app under a worker type, as bench/model/app.py names it: <app>-<type>."""
-    return f"{app}-{worker}"
 
 
 def instance_of(results: dict, record: dict) -> dict:
@@ -241,9 +238,9 @@ def _from_older(data: dict) -> dict:
         "complete": all(p["complete"] for p in parts.values()) and data.get("complete", True) is not False,
         "failures": [f | tag for f in data.get("failures") or []],
         "events": [e | tag for e in data.get("events") or []],
-        "results": [{k: v for k, v in rec.items() if k not in INSTANCE_FIELDS} for rec in records],
+        "results": records,
     }
-    return in_order(out)
+    return in_order(stored(out))
 
 
 def in_order(results: dict) -> dict:
@@ -261,7 +258,20 @@ def load(path: Path | str) -> dict:
     return current(json.loads(Path(path).read_text()))
 
 
+# how changes.json named a configuration before the report had one label for it ("gevent w1 t1 c1000")
+OLD_CONFIG_RE = re.compile(r"(?P<worker>\S+) w(?P<workers>\d+) t(?P<threads>\d+) c(?P<worker_connections>\d+)")
+
+
 def changes_of(path: Path, app_host: str) -> list[dict]:
-    """One app host's changes in a run's changes.json (what collect-report found against the earlier runs); a change
-    that names no app host was written before changes named theirs, by a run of one app host: that host's."""
-    return [c for c in json.loads(Path(path).read_text()) if c.get("app_host", app_host) == app_host]
+    """One app host's changes in a run's changes.json (what collect-report found against the earlier runs), each
+    configuration labelled as the rest of the report labels it. A change that names no app host was written before
+    changes named theirs, by a run of one app host: that host's."""
+    out = []
+    for written in json.loads(Path(path).read_text()):
+        if written.get("app_host", app_host) != app_host:
+            continue
+        if m := OLD_CONFIG_RE.fullmatch(written.get("config", "")):
+            setting = {k: (v if k == "worker" else int(v)) for k, v in m.groupdict().items()}
+            written = {**written, "config": f"{setting['worker']} {plan.config_label(setting)}"}  # noqa: PLW2901
+        out.append(written)
+    return out

@@ -40,8 +40,8 @@ def shared_cores(hosts: dict) -> bool:
 
 def context(results: dict, run_dir: Path, make_charts: bool = True, section: bool = False) -> dict:
     """What report.md.j2 reads of a run, or of one app host's view of it (bench/model/fleet.py): with `section`, the
-    part of
-    a report of several app hosts that is this host's (its headings one level down, its charts named for it)."""
+    part of a report of several app hosts that is this host's (its headings one level down, its charts named for
+    it)."""
     changes_file = run_dir / "changes.json"  # written by collect-report: none when the run was not compared
     changes = results_model.changes_of(changes_file, results["app_host"]) if changes_file.exists() else None
     prefix = f"{results['app_host']}-" if section else ""
@@ -98,7 +98,11 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "not_run": not_run,
         "fidelity": [summary.fidelity_line(f, catalog.UNBOUNDED) for f in fidelity],
         "fidelity_targets": [
-            *(["probe error within 5 %"] if any(f["probe_error"] is not None for f in fidelity) else []),
+            *(
+                [f"probe error within {verdict.TOLERANCE['io'] * 100:.0f} %"]
+                if any(f["probe_error"] is not None for f in fidelity)
+                else []
+            ),
             *(["IO saturation throughput at least 95 % of the limit"] if any(f["io"] for f in fidelity) else []),
         ],
         "probe_units": summary.probe_units(probes),
@@ -116,7 +120,6 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "version_columns": cat.version_columns(order, history.app_packages(results)),
         "app": results["app"],
         "verify": results["verify"],
-        "unbounded": catalog.UNBOUNDED,
         "section": section,
         "h": "#" if section else "",
         "machine": fleet.machine(results),

@@ -63,15 +63,15 @@ def scenario_sentence(rows: list[dict], order: list[str]) -> str:
     top_c = max(s["concurrency"] for s in rows)
     rows = sorted((s for s in rows if s["concurrency"] == top_c),
                   key=lambda s: (-s["rps"], order.index(s["worker"]) if s["worker"] in order else 0))  # fmt: skip
-    best, first = rows[0], rows[0]
-    label = scenario_label(first)
-    kind = f"{KINDS[first['task']]}, " if first.get("scenario_name") and first.get("task") in KINDS else ""
+    best = rows[0]
+    named = best.get("scenario_name")  # as the app names it; a kind of work or an endpoint starts the sentence
+    label = scenario_label(best) if named else scenario_label(best)[0].upper() + scenario_label(best)[1:]
+    kind = f"{KINDS[best['task']]}, " if named and best.get("task") in KINDS else ""
     others = [f"{s['worker']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
               for s in rows[1:]]  # fmt: skip
     return (
-        f"**{label if first.get('scenario_name') else label[0].upper() + label[1:]}** ({kind}`{first['endpoint']}`, "
-        f"c={top_c}): {best['worker']} served the "
-        f"most, {best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
+        f"**{label}** ({kind}`{best['endpoint']}`, c={top_c}): {best['worker']} served the most, "
+        f"{best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
         + (f"; then {', '.join(others)}" if others else "")
         + "."
     )
@@ -83,7 +83,7 @@ def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str])
     kind, or stand alone when the app sweeps none of it."""
     valid = [s for s in sweeps if s["rps"] is not None]
     endpoints = sorted(dict.fromkeys(s["endpoint"] for s in valid),
-                       key=lambda e: min(s.get("first_index", 0) for s in valid if s["endpoint"] == e))  # fmt: skip
+                       key=lambda e: min(s["first_index"] for s in valid if s["endpoint"] == e))  # fmt: skip
     lines, told = [], set()
     for endpoint in endpoints:
         rows = [s for s in valid if s["endpoint"] == endpoint]

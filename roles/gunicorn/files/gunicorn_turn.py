@@ -53,15 +53,10 @@ def lock_pins(text: str) -> dict[str, str]:
     return pins
 
 
-def entry_module(entry: str) -> str:
-    """The top-level module of an entry point (`package.module:callable` or `module:factory()`)."""
-    return entry.split(":", 1)[0].strip().split(".", 1)[0]
-
-
 def folder_holds(app_dir: str, module: str) -> bool:
-    return os.path.isfile(os.path.join(app_dir, module + ".py")) or os.path.isfile(
-        os.path.join(app_dir, module, "__init__.py")
-    )
+    """Whether the app's folder holds a top-level module (module.py or a package); an unnamed one it never holds."""
+    return bool(module) and (os.path.isfile(os.path.join(app_dir, module + ".py"))
+                             or os.path.isfile(os.path.join(app_dir, module, "__init__.py")))  # fmt: skip
 
 
 def sha256(path: str) -> str | None:
@@ -222,7 +217,8 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
         plan, process,
         config_sha256=sha256(CONFIG.format(name=name)),
         app_sums={path: sha256(os.path.join(args.app_dir, path)) for path in process.get("app_sha256") or {}},
-        entry_in_folder=folder_holds(args.app_dir, entry_module(plan["entry"])),
+        # the entry's top module as the worker named it (the config's post_worker_init: one rule, where it is imported)
+        entry_in_folder=folder_holds(args.app_dir, (process.get("entry") or {}).get("module") or ""),
         pins=lock_pins(read_text(args.lock)),
     )  # fmt: skip
     if result["mismatches"]:
@@ -245,7 +241,7 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--plan", required=True, help="the instance's plan, JSON: name, entry, gunicorn, settings")
+    parser.add_argument("--plan", required=True, help="the instance's plan, JSON: name, gunicorn_version, settings")
     parser.add_argument("--app-dir", required=True, help="the app's folder (the config's chdir)")
     parser.add_argument("--lock", help="the virtualenv's lock (its requirements file)")
     parser.add_argument("--ready-url", required=True)

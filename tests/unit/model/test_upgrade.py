@@ -233,3 +233,13 @@ def test_changes_that_name_no_app_host_are_the_one_app_hosts(tmp_path):
     path = tmp_path / "changes.json"
     path.write_text(json.dumps([{"metric": "rps"}, {"metric": "p99_s", "app_host": "app2"}]))
     assert results_model.changes_of(path, "app1") == [{"metric": "rps"}]
+
+
+def test_a_change_written_before_one_config_label_reads_as_the_report_labels_it(tmp_path):
+    """reports/sample's changes.json says "gevent w1 t1 c1000"; its report says "gevent 1w×1000c" everywhere."""
+    (tmp_path / "changes.json").write_text(json.dumps([
+        {"config": "gevent w1 t1 c1000", "app_host": "app1"}, {"config": "gthread w1 t2 c1000"},
+        {"config": "sync 1w", "app_host": "app1"}, {"config": "sync w1 t1 c1000", "app_host": "app2"},
+    ]))  # fmt: skip
+    got = results_model.changes_of(tmp_path / "changes.json", "app1")
+    assert [c["config"] for c in got] == ["gevent 1w×1000c", "gthread 1w×2t", "sync 1w"]
