@@ -6,6 +6,11 @@ Usage:
   load_driver.py PLAN.json run NAME --base-url URL [--pack] [--start-at EPOCH] [--host-index I --hosts N]
       run one run of the plan against URL (http://app:port; then pack, when asked); with several load hosts,
       each starts at the same agreed time and takes its share of the run's concurrency
+  load_driver.py PLAN.json turn --base-url URL [--verify SCENARIOS.json] [--verify-timeout S] [--verify-only]
+      a worker type's turn in one call (one SSH round trip, not one per run): request each scenario once and check
+      its status (bench_verify.py, beside this file; one JSON line each), then, unless --verify-only, run every run
+      of the plan in turn and pack. A scenario that answered another status, or nothing, ends it there: exit 3,
+      nothing loaded
   load_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
@@ -37,6 +42,7 @@ import urllib.request
 # process group, timeout included). The same as bench/parse/siege.py's (this file runs alone on the load hosts).
 TIMEOUT_EXIT = (124, 137, -9)
 PROBE_HEADER = "X-Bench-Probe"  # the app's server_timing.py logs requests that carry it
+VERIFY_FAILED = 3  # turn's exit status when a scenario did not answer its status (nothing was loaded)
 
 
 def tool_of(run: dict) -> str:
@@ -216,16 +222,46 @@ def share(concurrency: int, index: int, hosts: int) -> int:
     return concurrency // hosts + (1 if index < concurrency % hosts else 0)
 
 
+def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: int = 0, hosts: int = 1) -> str:
+    """Run one run of the plan (this host's share of its concurrency); the line that says how it went."""
+    run = {**run, "concurrency": share(int(run["concurrency"]), host_index, hosts)}
+    ready = plan.get("ready_path", "/healthz")
+    settled_s = settle(plan["base_url"], float(run["timeout_s"]), ready) if run.get("time_s") else None
+    if start_at:
+        time.sleep(max(0.0, start_at - time.time()))
+    label = run.get("label", run["name"])
+    if run["concurrency"] == 0:  # fewer connections than load hosts: this one sits the run out
+        return f"{label}: nothing for this host ({host_index + 1} of {hosts})"
+    meta = execute(plan, run, settled_s)
+    return f"{label}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s"
+
+
+def verified(plan: dict, scenarios_file: str, timeout_s: float) -> bool:
+    """One request per scenario (bench_verify.py beside this file), a JSON line each; whether all answered right."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bench_verify  # noqa: PLC0415 (a file of its own on the load host, beside this one)
+
+    with open(scenarios_file, encoding="utf-8") as fh:
+        scenarios = json.load(fh)
+    rows = [bench_verify.verify(plan["base_url"], scenario, timeout_s) for scenario in scenarios]
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    return all(row["ok"] for row in rows)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("plan")
-    parser.add_argument("action", choices=["run", "pack"])
+    parser.add_argument("action", choices=["run", "turn", "pack"])
     parser.add_argument("name", nargs="?")
-    parser.add_argument("--base-url", help="the app host: http://ADDRESS:PORT (run)")
+    parser.add_argument("--base-url", help="the app host: http://ADDRESS:PORT (run, turn)")
     parser.add_argument("--pack", action="store_true", help="pack the output folder after the run")
     parser.add_argument("--start-at", type=float, help="wait until this epoch time to start (several load hosts)")
     parser.add_argument("--host-index", type=int, default=0, help="this load host's place among --hosts")
     parser.add_argument("--hosts", type=int, default=1, help="load hosts sharing each run's concurrency")
+    parser.add_argument("--verify", metavar="SCENARIOS", help="the app's scenarios, each requested once first (turn)")
+    parser.add_argument("--verify-timeout", type=float, default=10.0, help="seconds an answer may take (turn)")
+    parser.add_argument("--verify-only", action="store_true", help="verify, and load nothing (turn)")
     args = parser.parse_args(argv)
     with open(args.plan, encoding="utf-8") as fh:
         plan = json.load(fh)
@@ -234,24 +270,22 @@ def main(argv: list[str]) -> int:
         pack(plan["out_dir"], plan["archive"])
         print(plan["archive"])
         return 0
+    if not args.base_url:
+        parser.error(f"{args.action} needs --base-url")
+    plan = {**plan, "base_url": args.base_url.rstrip("/")}
+    if args.action == "turn":
+        if args.verify and not verified(plan, args.verify, args.verify_timeout):
+            return VERIFY_FAILED
+        if not args.verify_only:
+            for run in plan["runs"]:
+                print(one_run(plan, run), flush=True)
+            pack(plan["out_dir"], plan["archive"])
+        return 0
     run = next((r for r in plan["runs"] if r["name"] == args.name), None)
     if run is None:
         print(f"no run named {args.name!r} in {args.plan}", file=sys.stderr)
         return 2
-    if not args.base_url:
-        parser.error("run needs --base-url")
-    plan = {**plan, "base_url": args.base_url.rstrip("/")}
-    run = {**run, "concurrency": share(int(run["concurrency"]), args.host_index, args.hosts)}
-    ready = plan.get("ready_path", "/healthz")
-    settled_s = settle(plan["base_url"], float(run["timeout_s"]), ready) if run.get("time_s") else None
-    if args.start_at:
-        time.sleep(max(0.0, args.start_at - time.time()))
-    label = run.get("label", run["name"])
-    if run["concurrency"] == 0:  # fewer connections than load hosts: this one sits the run out
-        print(f"{label}: nothing for this host ({args.host_index + 1} of {args.hosts})")
-    else:
-        meta = execute(plan, run, settled_s)
-        print(f"{label}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s")
+    print(one_run(plan, run, args.start_at, args.host_index, args.hosts))
     if args.pack:
         pack(plan["out_dir"], plan["archive"])
     return 0

@@ -42,9 +42,9 @@ def test_nothing_lost_when_every_step_reached_its_hosts_or_none_ran():
     assert lost(NOT_REGISTERED, NOT_REGISTERED, REGISTERED["load_shared_done"], NOT_REGISTERED)["lost"] is False
 
 
-def test_a_run_on_the_one_load_host_names_no_host_the_first_load_host_is_lost():
-    found = lost(REGISTERED["load_siege_runs"], NOT_REGISTERED, NOT_REGISTERED, NOT_REGISTERED)
-    assert REGISTERED["load_siege_runs"]["results"][0]["item"]["name"] == "probe-io-c1"  # the loop went over runs
+def test_the_turn_on_the_one_load_host_names_no_host_the_first_load_host_is_lost():
+    found = lost(REGISTERED["load_turn"], NOT_REGISTERED, NOT_REGISTERED, NOT_REGISTERED)
+    assert "results" not in REGISTERED["load_turn"]  # one task, no loop: its own result is the one unreachable
     ssh = "ssh: connect to host 192.0.2.3 port 22: No route to host"
     assert found == {"lost": True, "host": "load1", "msg": f"Task failed: Failed to connect to the host via ssh: {ssh}"}
 
@@ -66,8 +66,8 @@ def test_a_job_lost_while_waited_for_names_the_host_its_job_ran_on():
 
 
 def test_the_first_unreachable_result_in_step_order_is_the_one_named():
-    found = lost(REGISTERED["load_siege_runs"], NOT_REGISTERED, NOT_REGISTERED, REGISTERED["load_fetched"])
-    assert found["msg"].startswith("Task failed: Failed to connect")  # the runs' step, not the fetch's
+    found = lost(REGISTERED["load_turn"], NOT_REGISTERED, NOT_REGISTERED, REGISTERED["load_fetched"])
+    assert found["msg"].startswith("Task failed: Failed to connect")  # the turn's step, not the fetch's
     assert unreachable.lost_load_host([], [])["host"] is None
 
 
@@ -220,7 +220,7 @@ def test_the_playbooks_expressions_give_the_same_through_ansible(tmp_path):
         {"name": "Expressions", "hosts": "localhost", "gather_facts": False, "tasks": [
             {"ansible.builtin.copy": {"dest": str(out), "mode": "0644", "content": "{{ found | to_json }}"},
              "vars": {"bench_phases": {"report": 1.0}, "bench_failed": failed,
-                      "load_hosts": ["load1"], "load_siege_runs": "{{ given.registered.load_siege_runs }}",
+                      "load_hosts": ["load1"], "load_turn": "{{ given.registered.load_turn }}",
                       "load_fetched": "{{ given.registered.load_fetched }}", "load_lost_found": load_lost,
                       "lab_nspawns": "{{ given.nspawns }}", "lab_plan_result": {"plan": {"hosts": "{{ given.plan }}"}},
                       "lab_running": lab_task["vars"]["lab_running"],

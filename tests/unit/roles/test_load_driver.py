@@ -193,3 +193,52 @@ def test_wrk_sends_a_scenarios_method_body_and_headers(tmp_path, recorder):
     assert seen and {(m, p, h.get("Content-Type"), h.get("X-Tenant"), b) for m, p, h, b in seen} == {
         ("POST", "/notes", "application/json", "bench", CREATE["body"])
     }
+
+
+# --- a worker type's turn in one call: verify, then every run in turn, then pack -----------------------------------
+
+
+def turn_plan(tmp_path, monkeypatch, server) -> tuple[list[str], list[str]]:
+    """A plan of two runs whose command is `true` (no load generator), the scenarios file, and the runs started."""
+    plan = {**PLAN, "out_dir": str(tmp_path / "out"), "archive": str(tmp_path / "raw.tar.gz"), "ready_path": "/ready",
+            "runs": [{**PROBE, "name": "probe-c1", "reps": 1, "timeout_s": 10, "label": "probe c=1"},
+                     {**SWEEP, "name": "sweep-c4", "timeout_s": 10, "label": "sweep c=4"}]}  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    started = []
+    monkeypatch.setattr(driver, "command", lambda plan, run: started.append(run["name"]) or ["true"])
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    argv = [str(tmp_path / "plan.json"), "turn", "--base-url", url, "--verify", str(tmp_path / "scenarios.json")]
+    return argv, started
+
+
+def scenarios(tmp_path, *statuses) -> None:
+    rows = [{"name": f"s{n}", "method": "GET", "path": f"/s{n}", "status": status} for n, status in enumerate(statuses)]
+    (tmp_path / "scenarios.json").write_text(json.dumps(rows))
+
+
+def test_a_turn_verifies_each_scenario_then_runs_every_run_in_order_and_packs(tmp_path, monkeypatch, recorder, capsys):
+    argv, started = turn_plan(tmp_path, monkeypatch, recorder)
+    scenarios(tmp_path, 200, 200)
+    assert driver.main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["ok"] for line in out[:2]] == [True, True]
+    assert [line.split(":")[0] for line in out[2:]] == ["probe c=1", "sweep c=4"]
+    assert started == ["probe-c1", "sweep-c4"]
+    assert [s[1] for s in recorder.seen] == ["/s0", "/s1", "/ready"], "verified first; the sweep waited for /ready"
+    assert (tmp_path / "raw.tar.gz").stat().st_size > 0
+
+
+def test_a_scenario_that_answers_another_status_ends_the_turn_before_any_load(tmp_path, monkeypatch, recorder, capsys):
+    argv, started = turn_plan(tmp_path, monkeypatch, recorder)
+    scenarios(tmp_path, 200, 404)  # the recorder answers 200 to anything
+    assert driver.main(argv) == driver.VERIFY_FAILED == 3
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["name"], r["status"], r["ok"]) for r in rows] == [("s0", 200, True), ("s1", 200, False)]
+    assert started == [] and not (tmp_path / "raw.tar.gz").exists()
+
+
+def test_a_verify_only_turn_loads_nothing(tmp_path, monkeypatch, recorder, capsys):
+    argv, started = turn_plan(tmp_path, monkeypatch, recorder)
+    scenarios(tmp_path, 200)
+    assert driver.main([*argv, "--verify-only"]) == 0
+    assert started == [] and len(capsys.readouterr().out.splitlines()) == 1
