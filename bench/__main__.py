@@ -6,7 +6,7 @@ python -m bench index REPORTS_DIR                                     reports/in
 python -m bench compare RUN_A RUN_B [-o FILE]                         side-by-side Markdown of two runs
 python -m bench begin REPORTS_DIR [--min-free-mb N] [--wait S]        check the reports folder, make it, take the lock
 python -m bench open-run RUN_DIR < run.json                           the run folder and its run.json
-python -m bench finish RUN_DIR [thresholds] < {"marks", "context"}     phases, context, collect-report, latest, unlock
+python -m bench finish RUN_DIR [thresholds] < {"context"}     phases, context, collect-report, latest, unlock
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench import files
-from bench.control import lock, preflight, run
+from bench.control import lock, phases, preflight, run
 from bench.model import fleet, results_model
 from bench.parse import collect
 from bench.render import terminal
@@ -123,7 +123,8 @@ def cmd_open_run(args) -> int:
 
 def cmd_finish(args) -> int:
     given = stdin_json("finish")
-    lines = run.finish(Path(args.run_dir), given.get("marks", {}), given.get("context", {}),
+    marks = phases.read(lock.owner_pid())  # noted by the playbook's task_timer callback, the run's one timer
+    lines = run.finish(Path(args.run_dir), marks, given.get("context", {}),
                        lambda run_dir: collect_report_lines(args, run_dir))  # fmt: skip
     print("\n".join(lines))
     return 0

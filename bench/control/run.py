@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 from bench import files
-from bench.control import lock, preflight
+from bench.control import lock, phases, preflight
 from bench.model import results_model
 
 LOCK_NAME = ".bench.lock"
-PHASES = ("validate", "lab", "preflight", "deploy", "load", "report")
 
 
 class Refused(Exception):
@@ -57,7 +56,7 @@ def point_latest(run_dir: Path) -> Path:
 
 def phases_line(marks: dict[str, float], end: float) -> str:
     """'validate 2.3 s, lab 2.5 s, …' from the marks taken when each phase began."""
-    order = [p for p in PHASES if p in marks]
+    order = [p for p in phases.PHASES if p in marks]
     ends = [marks[p] for p in order[1:]] + [end]
     return ", ".join(f"{p} {e - marks[p]:.1f} s" for p, e in zip(order, ends, strict=True))
 
@@ -111,6 +110,8 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
         with contextlib.suppress(OSError):
             lock.release(run_dir.parent / LOCK_NAME, lock.owner_pid())
     end = time.time()
+    if not marks:  # a playbook run without the task_timer callback (an ansible.cfg of its own) timed no phase
+        return [*lines, "Phases: not timed (the task_timer callback of ansible.cfg was not enabled)"]
     lines.append(f"Phases: {phases_line(marks, end)}")
     per_type = per_type_cost_s(marks, end, results)
     lines.append(overhead_line(marks, end, results["time_in_siege_s"], results["settle_s"], per_type))

@@ -13,7 +13,7 @@ import pytest
 from builders import MATRIX
 from support import FIXTURES, ROOT, fixture_json
 
-from bench.control import lock, run
+from bench.control import lock, phases, run
 from bench.trends import history
 
 RUN = {"run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc",
@@ -76,12 +76,22 @@ def opened(tmp_path):
     return run_dir
 
 
-def test_finish_writes_everything_points_latest_and_prints_phases_and_overhead(opened):
+@pytest.fixture
+def marked():
+    """The phases a playbook's task_timer callback would have noted for the process that runs `bench finish` (here
+    the test's: no ansible-playbook above it)."""
+    for phase, at in MARKS.items():
+        phases.note(os.getpid(), phase, at)
+    yield MARKS
+    phases.forget(os.getpid())
+
+
+def test_finish_writes_everything_points_latest_and_prints_phases_and_overhead(opened, marked):
     real = fixture_json("results/quick-all.json")  # hosts and versions of a real run
     context = {"hosts": real["hosts"], "versions": {"sync": real["versions"]["sync"]}}
     reports = opened.parent
     (reports / ".bench.lock").write_text(f"{os.getpid()} x\n")  # held by the caller (here, the test)
-    done = bench("finish", str(opened), stdin=json.dumps({"marks": MARKS, "context": context}))
+    done = bench("finish", str(opened), stdin=json.dumps({"context": context}))
     assert done.returncode == 0, done.stderr
     assert json.loads((opened / "raw" / "phases.json").read_text()) == MARKS
     assert json.loads((opened / "raw" / "context.json").read_text()) == context
@@ -141,7 +151,7 @@ def test_a_turns_cost_is_its_hosts_load_phase_less_its_load_generator_over_its_t
     assert run.per_type_cost_s(marks, 70.0, {**results, "workers_tested": []}) is None, "nothing loaded"
 
 
-def test_a_verify_only_run_is_reported_but_never_becomes_latest(tmp_path):
+def test_a_verify_only_run_is_reported_but_never_becomes_latest(tmp_path, marked):
     """verify_only=true: every scenario answered once per type, nothing loaded. `finish` prints the verification and
     gives the lock back; reports/latest keeps pointing at the last run that was loaded, and the history skips it."""
     reports = tmp_path / "reports"
@@ -153,7 +163,7 @@ def test_a_verify_only_run_is_reported_but_never_becomes_latest(tmp_path):
     real = fixture_json("results/fleet-two-hosts.json")  # the verification rows of a real run, its gthread's
     context = {"hosts": real["hosts"], "verify": {"sync": real["app_hosts"]["app1"]["verify"]["gthread"]}}
     (reports / ".bench.lock").write_text(f"{os.getpid()} x\n")
-    done = bench("finish", str(verify_dir), stdin=json.dumps({"marks": MARKS, "context": context}))
+    done = bench("finish", str(verify_dir), stdin=json.dumps({"context": context}))
     assert done.returncode == 0, done.stderr
     assert os.readlink(reports / "latest") == earlier.name, "latest still names the last loaded run"
     assert "Latest: " not in done.stdout
