@@ -122,7 +122,10 @@ def systemctl(*args: str) -> subprocess.CompletedProcess:
 
 
 def others_running(name: str) -> list[str]:
-    out = systemctl("list-units", "--state=active", "--plain", "--no-legend", "gunicorn@*.service").stdout
+    """The other gunicorn@ units that run or are on their way up or down (the previous type's turn asks its instance
+    to quit and does not wait: stopping it here waits until it is gone and its port free)."""
+    out = systemctl("list-units", "--state=active,activating,deactivating,reloading", "--plain", "--no-legend",
+                    "gunicorn@*.service").stdout  # fmt: skip
     return [
         line.split()[0] for line in out.splitlines() if line.split() and line.split()[0] != f"gunicorn@{name}.service"
     ]
