@@ -33,20 +33,26 @@ def effective_concurrency(response_times: Sequence[float], unit_s: float, n: int
 
 
 def capacity(
-    worker: str, workers: int, threads: int, worker_connections: int, *, cat: catalog.Catalog | None = None
+    worker_type: str, workers: int, threads: int, worker_connections: int, *, cat: catalog.Catalog | None = None
 ) -> int:
     """Simultaneous requests a worker configuration can hold: its IO bound in the catalog (the run's, else today's
     worker_types.yml)."""
-    return slots(worker, "io", workers, threads, worker_connections, cat=cat)
+    return slots(worker_type, "io", workers, threads, worker_connections, cat=cat)
 
 
 def slots(
-    worker: str, task: str, workers: int, threads: int, worker_connections: int, *, cat: catalog.Catalog | None = None
+    worker_type: str,
+    task: str,
+    workers: int,
+    threads: int,
+    worker_connections: int,
+    *,
+    cat: catalog.Catalog | None = None,
 ) -> int:
     """How many requests the app works on at once, by the catalog's theory of the type for that task: on IO its
     capacity; on CPU work a request that blocks a loop (gevent, eventlet, asgi, uvicorn) leaves one per worker, while
     threads still take one each, sharing their process's GIL. A type the catalog does not know is an error."""
-    bound = (cat or catalog.load()).type(worker).theory["cpu" if task == "cpu" else "io"]  # untagged: as io
+    bound = (cat or catalog.load()).type(worker_type).theory["cpu" if task == "cpu" else "io"]  # untagged: as io
     return catalog.slots_of(bound, workers, threads, worker_connections)
 
 
@@ -62,7 +68,7 @@ def ladder(n: int, k: int) -> float:
 
 
 def expected_at_once(
-    worker: str,
+    worker_type: str,
     task: str,
     n: int,
     *,
@@ -76,7 +82,7 @@ def expected_at_once(
     slots), time-averaged. On IO every round lasts one unit, which gives n ÷ ceil(n/k). On CPU work a round of r
     requests that share fewer lanes (cores, GILs) lasts r ÷ lanes units, so the full rounds weigh more: 10 requests
     on 4 threads of one process are rounds of 4, 4 and 2 lasting 4, 4 and 2 units, 3.6 at once (not 3.33)."""
-    k = slots(worker, task, workers, threads, worker_connections, cat=cat)
+    k = slots(worker_type, task, workers, threads, worker_connections, cat=cat)
     lanes = cpu_lanes(workers, cores) if task == "cpu" else k
     rounds = [min(k, n - i) for i in range(0, n, k)]
     durations = [max(r / lanes, 1.0) for r in rounds]
@@ -84,7 +90,7 @@ def expected_at_once(
 
 
 def expected_concurrency(
-    worker: str,
+    worker_type: str,
     task: str,
     concurrency: int,
     *,
@@ -97,7 +103,7 @@ def expected_concurrency(
     """Theory of the effective concurrency (units of work done per unit of time) of a burst: IO waits overlap up to
     the slots, in rounds; CPU work also needs a core and its process's GIL, so it never goes beyond
     min(workers, cores) (more slots than that share the cores: 3 sync workers on 2 cores give 2)."""
-    at_once = ladder(concurrency, slots(worker, task, workers, threads, worker_connections, cat=cat))
+    at_once = ladder(concurrency, slots(worker_type, task, workers, threads, worker_connections, cat=cat))
     if task == "cpu":
         return min(at_once, float(cpu_lanes(workers, cores)))
     return at_once

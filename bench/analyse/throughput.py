@@ -12,13 +12,14 @@ from bench.model import catalog
 
 
 def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[dict]:
-    """Sweep points (endpoint, worker, concurrency) with the median over repeats and their spread."""
+    """Sweep points (a scenario's label, a worker type, a concurrency) with the median over repeats and their
+    spread."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
         if r["scenario"] == "sweep":
-            groups[(r["endpoint"], r["worker"], r["concurrency"])].append(r)
+            groups[(r["label"], r["worker_type"], r["concurrency"])].append(r)
     rows = []
-    for (endpoint, worker, concurrency), runs in groups.items():
+    for (label, worker_type, concurrency), runs in groups.items():
         valid = [r for r in runs if r["valid"]]
 
         def med(key: str, pool: list[dict] = valid) -> float | None:
@@ -29,7 +30,7 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
         cv = statistics.stdev(rps) / statistics.mean(rps) if len(rps) > 1 and statistics.mean(rps) > 0 else None
         first = runs[0]
         unit = first.get("unit_s")
-        cap = stats.capacity(worker, first["workers"], first["threads"], first["worker_connections"], cat=cat)
+        cap = stats.capacity(worker_type, first["workers"], first["threads"], first["worker_connections"], cat=cat)
         # IO waits overlap up to the configuration's capacity: the physical limit is min(c, capacity) / unit
         limit = min(concurrency, cap) / unit if first["task"] == "io" and unit else None
         rps_med = med("rps")
@@ -37,7 +38,7 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
         loads = [r["load_resources"] for r in valid if r.get("load_resources")]
         rows.append(
             {
-                "endpoint": endpoint,
+                "label": label,
                 "task": runs[0]["task"],
                 "scenario_name": first.get("scenario_name"),
                 "first_index": min(r.get("index", 0) for r in runs),  # where the app's scenario came in the matrix
@@ -51,7 +52,7 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
                 "server_rss_mb": max(a["master_rss_mb"] + a["workers_rss_mb"] for a in app) if app else None,
                 "load_cpu_pct": statistics.median(x["cpu_pct"] for x in loads) if loads else None,
                 "load_bound": sorted({r["load_bound"] for r in runs if r.get("load_bound")}),
-                "worker": worker,
+                "worker_type": worker_type,
                 "concurrency": concurrency,
                 "repeats": len(runs),
                 "valid": len(valid),
@@ -69,7 +70,7 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
                 "invalid_reasons": sorted({r["invalid_reason"] for r in runs if r["invalid_reason"]}),
             }
         )
-    return sorted(rows, key=lambda r: (r["endpoint"], r["worker"], r["concurrency"]))
+    return sorted(rows, key=lambda r: (r["label"], r["worker_type"], r["concurrency"]))
 
 
 def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[dict]:
@@ -78,12 +79,13 @@ def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[d
     (min(c, capacity) / unit): its best at saturation (or below it, when c never reaches the capacity), and at its
     highest concurrency. A type with neither has no entry: an app without probes or IO sweeps has nothing here."""
     out = []
-    for worker in order:
-        errors = [p for p in probes if p["worker"] == worker and p["error"] is not None and p["concurrency"] > 1]
-        mine = [s for s in sweeps if s["worker"] == worker and s.get("io_limit_rps") and s["rps"] is not None]
+    for worker_type in order:
+        errors = [p for p in probes
+                  if p["worker_type"] == worker_type and p["error"] is not None and p["concurrency"] > 1]  # fmt: skip
+        mine = [s for s in sweeps if s["worker_type"] == worker_type and s.get("io_limit_rps") and s["rps"] is not None]
         io = []
-        for endpoint in dict.fromkeys(s["endpoint"] for s in mine):
-            points = sorted((s for s in mine if s["endpoint"] == endpoint), key=lambda s: s["concurrency"])
+        for label in dict.fromkeys(s["label"] for s in mine):
+            points = sorted((s for s in mine if s["label"] == label), key=lambda s: s["concurrency"])
             top = points[-1]
             cap = top.get("io_capacity")
             # saturated: c at or above the configuration's capacity, where the limit stops growing with c. gevent's
@@ -95,7 +97,7 @@ def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[d
                 saturated = [s for s in points if s["io_limit_rps"] == max(x["io_limit_rps"] for x in points)]
             best = max(saturated or points, key=lambda s: s["efficiency"])
             io.append({
-                "endpoint": endpoint,
+                "label": label,
                 "saturated": bool(saturated),
                 "capacity": cap,
                 "best_efficiency": best["efficiency"],
@@ -109,7 +111,7 @@ def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[d
         if not errors and not io:
             continue
         out.append({
-            "worker": worker,
+            "worker_type": worker_type,
             "probe_error": max((p["error"] for p in errors), default=None),
             "probe_error_io": max((p["error"] for p in errors if p["task"] == "io"), default=None),
             "io": io,

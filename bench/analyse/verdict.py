@@ -27,18 +27,19 @@ def app_cores(hosts: dict) -> int:
 
 
 def calibration(probes: list[dict], probe: dict) -> dict | None:
-    """The c=1 probe of the same worker type and endpoint (several requests, one after another, on an idle worker)."""
+    """The c=1 probe of the same worker type and scenario (its label: several requests, one after another, on an idle
+    worker)."""
     return next(
         (p for p in probes
-         if p["worker"] == probe["worker"] and p["endpoint"] == probe["endpoint"] and p["concurrency"] == 1
+         if p["worker_type"] == probe["worker_type"] and p["label"] == probe["label"] and p["concurrency"] == 1
          and p["valid"] and p["response_times_s"]),
         None,
     )  # fmt: skip
 
 
 def unit_seconds(probes: list[dict], probe: dict) -> float | None:
-    """The work one request of this probe asks for, as siege timed it: the endpoint's unit_s, else the median of
-    the c=1 probe of the same worker (runs without the server's clock)."""
+    """The work one request of this probe asks for, as siege timed it: the scenario's unit_s, else the median of
+    the c=1 probe of the same worker type (runs without the server's clock)."""
     if probe.get("unit_s"):
         return float(probe["unit_s"])
     single = calibration(probes, probe)
@@ -47,7 +48,7 @@ def unit_seconds(probes: list[dict], probe: dict) -> float | None:
 
 def server_unit(probes: list[dict], probe: dict) -> tuple[float, float, tuple[float, float]] | None:
     """One unit of work as the server measured it on an idle worker, from the c=1 probe's requests of the same
-    worker type and endpoint: the median time inside the app, the median CPU time, and the CPU time's range (on a
+    worker type and scenario: the median time inside the app, the median CPU time, and the CPU time's range (on a
     shared machine the same work costs more or less CPU from one request to the next)."""
     single = calibration(probes, probe)
     server = (single or {}).get("server") or {}
@@ -66,12 +67,12 @@ def server_row(p: dict, probes: list[dict], cores: int, cat: catalog.Catalog | N
     if not server.get("service_s") or unit is None or len(server["service_s"]) != n or not p["valid"]:
         return None
     unit_wall, unit_cpu, alone = unit
-    if stats.slots(p["worker"], p["task"], p["workers"], p["threads"], p["worker_connections"], cat=cat) == 1:
+    if stats.slots(p["worker_type"], p["task"], p["workers"], p["threads"], p["worker_connections"], cat=cat) == 1:
         # one request at a time on the worker: each of the burst's requests ran alone too, at the burst's moment
         alone = (min(alone[0], *server["cpu_s"]), max(alone[1], *server["cpu_s"]))
     knobs = {"workers": p["workers"], "threads": p["threads"], "worker_connections": p["worker_connections"]}
     knobs["cat"] = cat
-    expected = stats.expected_at_once(p["worker"], p["task"], p["concurrency"], cores=cores, **knobs)  # c=1: 1
+    expected = stats.expected_at_once(p["worker_type"], p["task"], p["concurrency"], cores=cores, **knobs)  # c=1: 1
     measured = server["at_once"]
     error = stats.relative_error(measured, expected) if measured is not None else None
     lanes = stats.cpu_lanes(p["workers"], cores)
@@ -89,7 +90,7 @@ def server_row(p: dict, probes: list[dict], cores: int, cat: catalog.Catalog | N
         "peak_at_once": server["peak_at_once"],
         "effective": n * unit_wall / span if span > 0 else None,
         "effective_expected": stats.expected_concurrency(
-            p["worker"], p["task"], p["concurrency"], cores=cores, **knobs
+            p["worker_type"], p["task"], p["concurrency"], cores=cores, **knobs
         ),
         "sent_s": server.get("sent_s"),
         "wait_s": server["wait_s"],
@@ -123,7 +124,7 @@ def siege_row(p: dict, probes: list[dict], cores: int, cat: catalog.Catalog | No
     concurrency, N * unit / the slowest response, against theory in rounds."""
     unit = unit_seconds(probes, p)
     expected = stats.expected_concurrency(
-        p["worker"], p["task"], p["concurrency"],
+        p["worker_type"], p["task"], p["concurrency"],
         workers=p["workers"], threads=p["threads"], worker_connections=p["worker_connections"], cores=cores, cat=cat,
     )  # fmt: skip
     times = p["response_times_s"] or []
@@ -179,7 +180,7 @@ def finding(row: dict, cat: catalog.Catalog | None = None) -> str | None:
         return text + ": no overhead beyond that range"
     consumed, own = row["cpu_consumed_s"], row["requests_cpu_s"] or 0.0
     outside = max(consumed - own, 0.0) / consumed
-    threaded = (cat or catalog.load()).type(row["worker"]).theory["cpu"] == "threads" and row["threads"] > 1
+    threaded = (cat or catalog.load()).type(row["worker_type"]).theory["cpu"] == "threads" and row["threads"] > 1
     what = "its threads taking turns on the GIL" if threaded else "the worker"
     return text + (
         f": {overhead:.0%} more than the most one took alone, spent by {what} ({outside:.0%} of the service's CPU went "
@@ -193,7 +194,7 @@ def probe_rows(results: list[dict], cores: int, cat: catalog.Catalog | None = No
     probes = [r for r in results if r["scenario"] == "probe"]
     rows = []
     for p in probes:
-        cap = stats.capacity(p["worker"], p["workers"], p["threads"], p["worker_connections"], cat=cat)
+        cap = stats.capacity(p["worker_type"], p["workers"], p["threads"], p["worker_connections"], cat=cat)
         row = {**p, "capacity": cap}
         row.update(server_row(p, probes, cores, cat) or siege_row(p, probes, cores, cat))
         if not p["valid"]:
@@ -207,7 +208,7 @@ def verdicts(rows: list[dict]) -> list[dict]:
     """One verdict per worker type and task: its largest valid burst (most requests at once)."""
     best: dict[tuple[str, str], dict] = {}
     for row in rows:
-        key = (row["worker"], row["task"])
+        key = (row["worker_type"], row["task"])
         if row["concurrency"] == 1:
             continue
         # a valid burst beats an invalid one; among equals, the largest (an invalid one stays when none is valid)

@@ -66,12 +66,12 @@ def per_type_cost_s(marks: dict[str, float], end: float, results: dict) -> float
     most on it (every pair loads at once), less that host's time in siege or wrk and letting the app finish queued
     requests, over the types it took its turn with (start, check, verify, sample, fetch, stop). None when the run
     loaded nothing or did not mark its load phase."""
-    if "load" not in marks or not results["workers_tested"] or not results["app_hosts"]:
+    if "load" not in marks or not results["worker_types"] or not results["app_hosts"]:
         return None
     load_s = marks.get("report", end) - marks["load"]
-    turns = len(results["workers_tested"])
+    turns = len(results["worker_types"])
     return max(
-        (load_s - (host.get("time_in_siege_s") or 0.0) - (host.get("settle_s") or 0.0)) / turns
+        (load_s - (host.get("time_in_load_s") or 0.0) - (host.get("settle_s") or 0.0)) / turns
         for host in results["app_hosts"].values()
     )
 
@@ -114,5 +114,5 @@ def finish(run_dir: Path, marks: dict[str, float], context: dict, report) -> lis
         return [*lines, "Phases: not timed (the task_timer callback of ansible.cfg was not enabled)"]
     lines.append(f"Phases: {phases_line(marks, end)}")
     per_type = per_type_cost_s(marks, end, results)
-    lines.append(overhead_line(marks, end, results["time_in_siege_s"], results["settle_s"], per_type))
+    lines.append(overhead_line(marks, end, results["time_in_load_s"], results["settle_s"], per_type))
     return lines

@@ -28,9 +28,9 @@ FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "r
 SCENARIO_FIELDS = ("name", "method", "path", "body", "headers", "status", "task", "unit_s", "load", "profiles")
 
 
-def instance_name(app: str, worker: str) -> str:
+def instance_name(app: str, worker_type: str) -> str:
     """The systemd instance of an app under one worker type: gunicorn@<app>-<type> (app names have no '-')."""
-    return f"{app}-{worker}"
+    return f"{app}-{worker_type}"
 
 
 class AppError(ValueError):
@@ -51,13 +51,14 @@ class Scenario:
     profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
 
     @property
-    def endpoint(self) -> str:
+    def label(self) -> str:
         """How the report and the history name it: the path for a GET, else the method and the path."""
         return self.path if self.method == "GET" else f"{self.method} {self.path}"
 
     def as_run(self) -> dict:
-        """What one run of the matrix needs of it."""
-        return {"scenario_name": self.name, "endpoint": self.endpoint, "method": self.method, "path": self.path,
+        """What one run of the matrix needs of it. Its label travels as `endpoint` (the key Ansible's matrix and
+        run.json carry; results_model.plan_of reads it as the record's `label`)."""
+        return {"scenario_name": self.name, "endpoint": self.label, "method": self.method, "path": self.path,
                 "body": self.body, "headers": self.headers, "status": self.status, "task": self.task,
                 "unit_s": self.unit_s}  # fmt: skip
 
@@ -81,8 +82,8 @@ class App:
     def serves(self, interface: str) -> bool:
         return interface in self.entries
 
-    def instance_name(self, worker: str) -> str:
-        return instance_name(self.name, worker)
+    def instance_name(self, worker_type: str) -> str:
+        return instance_name(self.name, worker_type)
 
     @property
     def distribution(self) -> str | None:
@@ -118,17 +119,17 @@ class App:
             ],
         }
 
-    def check_worker_types(self, workers: list[str]) -> None:
+    def check_worker_types(self, worker_types: list[str]) -> None:
         """Refuse worker types whose interface the app has no entry for (an ASGI app on sync, say)."""
         cat = catalog.load()
-        wrong = [w for w in workers if not self.serves(cat.type(w).app)]
+        wrong = [w for w in worker_types if not self.serves(cat.type(w).interface)]
         if wrong:
-            fits = [n for n in cat.names if self.serves(cat.type(n).app)]
+            fits = [n for n in cat.names if self.serves(cat.type(n).interface)]
             have = " and ".join(f"entry.{i}" for i in self.entries)
             raise AppError(
-                f"worker={','.join(workers)}: {', '.join(wrong)} serve{'s' if len(wrong) == 1 else ''} "
-                f"{'/'.join(sorted({cat.type(w).app.upper() for w in wrong}))} apps and bench_app {self.name} has only "
-                f"{have}; use worker types of its interface: {', '.join(fits)}"
+                f"worker={','.join(worker_types)}: {', '.join(wrong)} serve{'s' if len(wrong) == 1 else ''} "
+                f"{'/'.join(sorted({cat.type(w).interface.upper() for w in wrong}))} apps and bench_app {self.name} "
+                f"has only {have}; use worker types of its interface: {', '.join(fits)}"
             )
 
 
@@ -340,11 +341,11 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
     for i, sc in enumerate(raw_scenarios):
         scenarios.append(_scenario(i, sc, {s.name for s in scenarios}, profiles))
         new = scenarios[-1]
-        twin = next((s for s in scenarios[:-1] if s.endpoint == new.endpoint and set(s.load) & set(new.load)
+        twin = next((s for s in scenarios[:-1] if s.label == new.label and set(s.load) & set(new.load)
                      and set(s.profiles or profiles) & set(new.profiles or profiles)), None)  # fmt: skip
         if twin is not None:
             raise AppError(f"bench_app.scenarios[{i}] ({new.name}): the same request as {twin.name} "
-                           f"({twin.endpoint}), loaded the same way in the same profile; give it another path or "
+                           f"({twin.label}), loaded the same way in the same profile; give it another path or "
                            "query")  # fmt: skip
     for profile in profiles:
         if not any("sweep" in s.load and (s.profiles is None or profile in s.profiles) for s in scenarios):

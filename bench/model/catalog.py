@@ -33,7 +33,7 @@ def version_tuple(version: str | None) -> tuple[int, ...]:
 class WorkerType:
     name: str
     worker_class: str
-    app: str
+    interface: str  # of the app it serves: wsgi or asgi
     default_version: str
     since: str | None
     until: str | None
@@ -111,9 +111,13 @@ def parse(data: dict) -> Catalog:
     types: dict[str, WorkerType] = {}
     for name, t in data["types"].items():
         entry = f"types.{name}"
-        _require(entry, t, ("worker_class", "app", "gunicorn", "theory", "explain", "defaults", "knobs", "versions"))
-        if t["app"] not in INTERFACES:
-            raise CatalogError(f"worker_types.yml {entry}.app={t['app']!r}: use one of {', '.join(INTERFACES)}")
+        _require(
+            entry, t, ("worker_class", "interface", "gunicorn", "theory", "explain", "defaults", "knobs", "versions")
+        )
+        if t["interface"] not in INTERFACES:
+            raise CatalogError(
+                f"worker_types.yml {entry}.interface={t['interface']!r}: use one of {', '.join(INTERFACES)}"
+            )
         for task in TASKS:
             if t["theory"].get(task) not in BOUNDS:
                 raise CatalogError(
@@ -131,7 +135,7 @@ def parse(data: dict) -> Catalog:
         types[name] = WorkerType(
             name=name,
             worker_class=str(t["worker_class"]),
-            app=t["app"],
+            interface=t["interface"],
             default_version=str(t["gunicorn"]["default"]),
             since=t["gunicorn"].get("since"),
             until=t["gunicorn"].get("until"),

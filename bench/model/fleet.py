@@ -3,7 +3,7 @@ put the hosts side by side.
 
 A view has the shape of a run with one app host (its records, failures, events, versions, processes, verification, and
 only its own hosts' facts: the app host and its load hosts), so the report, the history and the index read it as they
-read any run. Every run has its app hosts (results_model: schema 3 and the upgrade of older files), one or several.
+read any run. Every run has its app hosts (results_model: schema 4 and the upgrade of older files), one or several.
 """
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ def machine(one: dict) -> str:
 
 
 def side_by_side(fleet: list[dict], order: list[str]) -> list[dict]:
-    """Per worker type and sweep endpoint, each app host's throughput at the sweep's highest concurrency that every
-    host ran validly (or its own highest, marked), per core of that host, and its p99."""
+    """Per worker type and swept scenario (its label), each app host's throughput at the sweep's highest concurrency
+    that every host ran validly (or its own highest, marked), per core of that host, and its p99."""
     per_host = {one["app_host"]: throughput.sweep_rows(one["results"]) for one in fleet}
     cores = {one["app_host"]: verdict.app_cores(one.get("hosts", {})) for one in fleet}
-    keys = dict.fromkeys((r["worker"], r["endpoint"]) for rows in per_host.values() for r in rows)
+    keys = dict.fromkeys((r["worker_type"], r["label"]) for rows in per_host.values() for r in rows)
     out = []
-    for worker, endpoint in sorted(keys, key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1])):
-        valid = {h: {r["concurrency"]: r for r in rows if r["worker"] == worker and r["endpoint"] == endpoint
+    for worker_type, label in sorted(keys, key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1])):
+        valid = {h: {r["concurrency"]: r for r in rows if r["worker_type"] == worker_type and r["label"] == label
                      and r["rps"] is not None} for h, rows in per_host.items()}  # fmt: skip
         common = set.intersection(*(set(v) for v in valid.values())) if valid else set()
         at = max(common) if common else None
@@ -86,5 +86,5 @@ def side_by_side(fleet: list[dict], order: list[str]) -> list[dict]:
                 "p99_s": row["p99_s"] if row else None,
                 "cores": cores[host],
             }
-        out.append({"worker": worker, "endpoint": endpoint, "concurrency": at, "hosts": cells})
+        out.append({"worker_type": worker_type, "label": label, "concurrency": at, "hosts": cells})
     return out

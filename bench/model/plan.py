@@ -31,7 +31,7 @@ def parse_types(worker, cat: catalog_mod.Catalog, interfaces=catalog_mod.INTERFA
     for w in (w.strip() for w in raw.split(",")):
         if not w:
             continue
-        every = [n for n in cat.names if cat.type(n).app in interfaces]
+        every = [n for n in cat.names if cat.type(n).interface in interfaces]
         names += every if w == "all" else list(cat.sets.get(w, (w,)))
     unknown = [w for w in names if w not in cat.types]
     if not names or unknown:
@@ -77,7 +77,9 @@ def readers(cat: catalog_mod.Catalog, knob: str) -> str:
 def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=None, workers=None,
                    cat: catalog_mod.Catalog | None = None, **knobs):  # fmt: skip
     """One entry per worker type to deploy, of one app (the demo unless given), with every knob resolved; raises
-    PlanError (or app.AppError: an app that has no entry for a type's interface)."""
+    PlanError (or app.AppError: an app that has no entry for a type's interface). `worker` is the command line's
+    choice; each entry's `worker`, its worker type, is the key the playbooks and roles read (results_model.plan_of
+    reads it as `worker_type`)."""
     cat = cat or catalog_mod.load()
     app = app or app_mod.given_or_demo(None)
     unknown_knobs = [k for k in knobs if k not in KNOBS]
@@ -128,10 +130,10 @@ def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=N
             "worker": t.name,
             "app": app.name,
             "worker_class": t.worker_class,
-            "interface": t.app,
-            "entry": app.entries[t.app],
-            "app_requirements": list(app.requirements[t.app]),
-            "app_packages": app.packages(t.app),
+            "interface": t.interface,
+            "entry": app.entries[t.interface],
+            "app_requirements": list(app.requirements[t.interface]),
+            "app_packages": app.packages(t.interface),
             "env": dict(app.env),
             "worker_versions": list(t.versions),
             "gunicorn_version": v,
@@ -155,7 +157,7 @@ def run_label(names: list[str], cat: catalog_mod.Catalog | None = None, interfac
     """A run's name for its folder: all (every type that serves the app's interfaces), a set's name (classic), or the
     types joined by '+'."""
     cat = cat or catalog_mod.load()
-    if set(names) == {n for n in cat.names if cat.type(n).app in interfaces}:
+    if set(names) == {n for n in cat.names if cat.type(n).interface in interfaces}:
         return "all"
     for set_name, members in cat.sets.items():
         if set(names) == set(members):
@@ -166,9 +168,9 @@ def run_label(names: list[str], cat: catalog_mod.Catalog | None = None, interfac
 def config_label(record: dict, cat: catalog_mod.Catalog | None = None) -> str:
     """The configuration in a few characters, for the report: 1w×2t (one worker, two threads), 2w, 1w×1000c with
     parser fast. The numbers its theory counts (threads, worker_connections: worker_types.yml theory), then the other
-    knobs it reads when they were set."""
+    knobs it reads when they were set. record: a record or an instance of the model (its worker_type)."""
     cat = cat or catalog_mod.load()
-    t = cat.types.get(record.get("worker") or record.get("name"))
+    t = cat.types.get(record.get("worker_type") or record.get("name"))
     text = f"{record.get('workers', '?')}w"
     if t is None:
         return text

@@ -1,28 +1,32 @@
-"""The model of a run's results (results.json, schema 3), the one place that knows the older files, and the one way in.
+"""The model of a run's results (results.json, schema 4), the one place that knows the older files, and the one way in.
 
-Schema 3 (bench/parse/collect.py writes it; every reader reads it through load() or current(), never the file itself):
+Schema 4 (bench/parse/collect.py writes it; every reader reads it through load() or current(), never the file itself):
 
-  schema             3
+  schema             4
   run_id, started, finished, git_commit, profile, ansible_core, verify_only
-  workers_tested     the worker types loaded, in the run's order
+  worker_types       the worker types loaded, in the run's order
   app                the app loaded (its bench_app, without the scenarios)
   catalog            the entries of worker_types.yml of the types tested, and the knobs they read: {"types", "knobs"},
                      as in the file (catalog_of() makes a bench.catalog.Catalog of them)
   catalog_source     where `catalog` came from: the run (CATALOG_RECORDED) or today's file (CATALOG_UPGRADED)
-  instances          each gunicorn instance of the run, by name, and its planned settings (INSTANCE_FIELDS): once
+  instances          each gunicorn instance of the run, by name, and its planned settings (INSTANCE_FIELDS): once;
+                     `worker_type` is its worker type, `workers` its number of worker processes, `app` the app's name
   hosts              every host's facts (role app or load, CPU, memory, OS, Python)
   app_hosts          each app host's part (PER_APP_HOST): its load hosts, round, verification, versions, processes,
-                     time in the load generator, settle time, whether it is complete
-  time_in_siege_s, settle_s, warmups_discarded, phases_s, complete    the run's (app hosts of one round at once)
-  failures, events   each naming its worker and app_host
+                     time in the load generator (siege or wrk), settle time, whether it is complete
+  time_in_load_s, settle_s, warmups_discarded, phases_s, complete    the run's (app hosts of one round at once)
+  failures, events   each naming its worker_type and app_host
   results            one record per run of the matrix: its `instance` (a name in `instances`), its `app_host`, what
-                     it asked (scenario, endpoint, method, path, status, concurrency, ...) and what was measured
+                     it asked (scenario, its label, method, path, status, concurrency, ...) and what was measured; a
+                     record's `label` is how the report names its scenario (the path of a GET, else the method and
+                     the path), its `path` what was requested
 
 In memory (load(), current(), and the views of bench/model/fleet.py) each record also carries its instance's settings
-(worker, workers, threads, ...): the verdict and the report read them off the record. The file stores them once.
+(worker_type, workers, threads, ...): the verdict and the report read them off the record. The file stores them once.
 
-upgrade() turns any older results.json into schema 3: files without a schema, schema 1 and schema 2 (whose number
-did not say their shape: both were written with and without app_hosts). A file newer than this harness is refused.
+upgrade() turns any older results.json into schema 4: files without a schema, schema 1 and schema 2 (whose number
+did not say their shape: both were written with and without app_hosts), and schema 3 (the same shape under older
+names: RENAMED, CATALOG_RENAMED). A file newer than this harness is refused.
 """
 
 from __future__ import annotations
@@ -37,15 +41,27 @@ import yaml
 from bench.model import catalog, plan
 from bench.model.app import instance_name
 
-SCHEMA = 3
-OLDER = (None, 1, 2)  # what upgrade() takes: None is a file written before results.json named its schema
+SCHEMA = 4
+OLDER = (None, 1, 2, 3)  # what upgrade() takes: None is a file written before results.json named its schema
+# Schema 4's names, by the older name they replace: in the run's part and each app host's, in every record, instance,
+# failure and event. Ansible's plan still speaks the older ones (its matrix rows' `worker` and `endpoint`, a
+# failure.json's `worker`): read through renamed() too; run.json's `worker`, the run's types, is plan_of's
+# `worker_types`.
+RENAMED = {
+    "workers_tested": "worker_types",  # the worker types loaded (`workers` is a number of processes)
+    "time_in_siege_s": "time_in_load_s",  # the time inside the load generator, siege or wrk
+    "worker": "worker_type",  # a worker type's name: sync, gthread, ...
+    "endpoint": "label",  # how the report names a scenario: the path of a GET, else the method and the path
+}
+# ... and in the catalog a run recorded: worker_types.yml's `app` of a type (the interface it serves) is `interface`.
+CATALOG_RENAMED = {"app": "interface"}
 # A record's instance settings: what the plan (bench/model/plan.py, the matrix of bench/model/scenarios.py) gave
-# the instance.
-INSTANCE_FIELDS = ("worker", "worker_class", "app", "gunicorn_version", "workers", "threads", "worker_connections",
-                   "http_parser", "asgi_loop")  # fmt: skip
+# the instance. `app` is the app's name (bench_app.name).
+INSTANCE_FIELDS = ("worker_type", "worker_class", "app", "gunicorn_version", "workers", "threads",
+                   "worker_connections", "http_parser", "asgi_loop")  # fmt: skip
 # An app host's part of the run (app_hosts.<host>); bench/model/fleet.py's view of the host takes them in place of
 # the run's.
-PER_APP_HOST = ("load_hosts", "round", "verify", "versions", "processes", "time_in_siege_s", "settle_s", "complete")
+PER_APP_HOST = ("load_hosts", "round", "verify", "versions", "processes", "time_in_load_s", "settle_s", "complete")
 CATALOG_RECORDED = "recorded by the run (worker_types.yml as it was collected)"
 CATALOG_UPGRADED = "upgraded from today's worker_types.yml (the file recorded no catalog)"
 
@@ -57,13 +73,21 @@ UNNAMED_DEMO = ({"name": "demo"}, None, {})
 RECORD_DEFAULTS = {"scenario_name": None, "tool": "siege", "settle_s": None, "per_host": [], "load_resources": None,
                    "app_resources": None, "load_bound": None}  # fmt: skip
 # Top-level fields of the model, in the order the file holds them.
-ORDER = ("schema", "run_id", "started", "finished", "git_commit", "profile", "ansible_core", "workers_tested", "app",
-         "verify_only", "catalog_source", "catalog", "instances", "hosts", "app_hosts", "time_in_siege_s", "settle_s",
+ORDER = ("schema", "run_id", "started", "finished", "git_commit", "profile", "ansible_core", "worker_types", "app",
+         "verify_only", "catalog_source", "catalog", "instances", "hosts", "app_hosts", "time_in_load_s", "settle_s",
          "warmups_discarded", "phases_s", "complete", "failures", "events", "results")  # fmt: skip
 
 
 class SchemaError(ValueError):
     """A results.json this harness cannot read; the message names the file's schema and what it reads."""
+
+
+def renamed(entry: dict, names: dict = RENAMED) -> dict:
+    """An entry of an older file, or of Ansible's plan, under schema 4's names (RENAMED), in its order. An older name
+    replaces what held the new one: a matrix row's `label` (its line in Ansible's output) gives way to its scenario's
+    label, the row's `endpoint`."""
+    taken = {new for old, new in names.items() if old in entry}
+    return {names.get(k, k): v for k, v in entry.items() if k not in taken}
 
 
 # --- the catalog a run used ------------------------------------------------------------------------------------------
@@ -93,7 +117,7 @@ def catalog_of(results: dict) -> catalog.Catalog:
 
 
 def instance_of(results: dict, record: dict) -> dict:
-    """A record's instance settings (worker, workers, threads, ...), from the run's `instances`."""
+    """A record's instance settings (worker_type, workers, threads, ...), from the run's `instances`."""
     return results["instances"][record["instance"]]
 
 
@@ -118,8 +142,9 @@ def stored(results: dict) -> dict:
 
 def _request(entry: dict) -> dict:
     """What a run asked (of a plan's entry or a record): one planned before bench_app.scenarios has no method nor path,
-    it was a GET of its endpoint; one planned before scenarios named their status had to answer 200."""
-    return {"method": entry.get("method") or "GET", "path": entry.get("path") or entry["endpoint"],
+    it was a GET of its label (then the path itself); one planned before scenarios named their status had to answer
+    200."""
+    return {"method": entry.get("method") or "GET", "path": entry.get("path") or entry["label"],
             "status": entry.get("status") or 200}  # fmt: skip
 
 
@@ -147,18 +172,20 @@ def _load_hosts(hosts: dict) -> list[str]:
 
 
 def plan_of(run: dict, context: dict | None = None) -> dict:
-    """run.json (and raw/context.json) of any run as today's plan: its app; its matrix, each entry complete (its
-    instance, app, tool, method, path and status); its `instances`; and `app_hosts`, per app host its load hosts,
-    round, raw folder under raw/ (`raw`), verification, versions and processes. A run made before several app hosts
-    were possible had one, not named in run.json: the host of role app in its facts, its output in raw/ itself."""
+    """run.json (and raw/context.json) of any run as today's plan, under the model's names: its `worker_types`
+    (run.json's `worker` list); its matrix, each entry complete (its worker_type, label, instance, app, tool, method,
+    path and status; RENAMED reads the names the playbooks write); its `instances`; and `app_hosts`, per app host its
+    load hosts, round, raw folder under raw/ (`raw`), verification, versions and processes. A run made before several
+    app hosts were possible had one, not named in run.json: the host of role app in its facts, its output in raw/
+    itself."""
     context = context or {}
     hosts = context.get("hosts", {})
     app = run.get("app") or DEMO_APP
     matrix = []
-    for entry in run.get("matrix", []):
+    for entry in map(renamed, run.get("matrix", [])):
         e = {"tool": "siege", "scenario_name": None, "http_parser": None, "asgi_loop": None} | entry
         e["app"] = entry.get("app") or app["name"]
-        e["instance"] = entry.get("instance") or instance_name(e["app"], e["worker"])
+        e["instance"] = entry.get("instance") or instance_name(e["app"], e["worker_type"])
         matrix.append(e | _request(entry))
     facts = ("verify", "versions", "processes")
     if run.get("pairs"):
@@ -169,7 +196,8 @@ def plan_of(run: dict, context: dict | None = None) -> dict:
     else:
         one = {"load_hosts": _load_hosts(hosts), "round": 0, "raw": "", **{k: context.get(k) or {} for k in facts}}
         app_hosts = {_legacy_app_host(hosts): one}
-    return {**run, "app": app, "ansible_core": run.get("ansible_core"), "verify_only": bool(run.get("verify_only")),
+    return {**{k: v for k, v in run.items() if k != "worker"}, "worker_types": list(run.get("worker") or []),
+            "app": app, "ansible_core": run.get("ansible_core"), "verify_only": bool(run.get("verify_only")),
             "matrix": matrix, "instances": _instances(matrix, "run.json"), "app_hosts": app_hosts,
             "hosts": hosts}  # fmt: skip
 
@@ -178,7 +206,7 @@ def plan_of(run: dict, context: dict | None = None) -> dict:
 
 
 def upgrade(data: dict) -> dict:
-    """results.json's content of any schema as schema 3 (a schema-3 file as it is); SchemaError for a newer one."""
+    """results.json's content of any schema as schema 4 (a schema-4 file as it is); SchemaError for a newer one."""
     schema = data.get("schema")
     if schema == SCHEMA and type(schema) is int:
         return data
@@ -186,12 +214,34 @@ def upgrade(data: dict) -> dict:
         commit = f" (harness commit {data['git_commit']})" if data.get("git_commit") else ""
         raise SchemaError(
             f"results.json of run {data.get('run_id', '?')}{commit} has schema {schema!r}; this harness reads schema "
-            f"{SCHEMA} and upgrades 1 and 2 (and files without a schema): render it with the harness that wrote it"
+            f"{SCHEMA} and upgrades 1, 2 and 3 (and files without a schema): render it with the harness that wrote it"
         )
     return _from_older(data)
 
 
-def _from_older(data: dict) -> dict:
+def _under_new_names(data: dict) -> dict:
+    """An older file's content under schema 4's names (RENAMED): the run's part and each app host's, every record,
+    instance (stored once since schema 3), failure and event; and the catalog a schema-3 run recorded
+    (CATALOG_RENAMED)."""
+    out = renamed(data)
+    for key in ("results", "failures", "events"):
+        out[key] = [renamed(x) for x in data.get(key) or []]
+    if data.get("app_hosts"):
+        out["app_hosts"] = {h: renamed(p) for h, p in data["app_hosts"].items()}
+    if data.get("instances"):
+        out["instances"] = {n: renamed(i) for n, i in data["instances"].items()}
+    if data.get("catalog"):
+        types = {n: renamed(t, CATALOG_RENAMED) for n, t in data["catalog"]["types"].items()}
+        out["catalog"] = {**data["catalog"], "types": types}
+    return out
+
+
+def _from_older(older: dict) -> dict:
+    """An older file as schema 4, in one pass over it under the new names: a file that stores its instances once
+    (schema 3) read as its records carry them; each older shape's missing parts filled in."""
+    data = _under_new_names(older)
+    if "instances" in data:
+        data = expand(data)
     hosts = data.get("hosts") or {}
     app = DEMO_APP if data.get("app") in UNNAMED_DEMO else data["app"]
     if data.get("app_hosts"):  # several app hosts possible (schema 1 since then, schema 2): each host's part
@@ -200,7 +250,7 @@ def _from_older(data: dict) -> dict:
     else:  # one app host, not named: its part at the top (the host of role app in the facts)
         name = _legacy_app_host(hosts)
         parts = {name: {"load_hosts": _load_hosts(hosts), "round": 0,
-                        **{k: data.get(k) for k in ("verify", "versions", "processes", "time_in_siege_s", "settle_s",
+                        **{k: data.get(k) for k in ("verify", "versions", "processes", "time_in_load_s", "settle_s",
                                                     "complete")}}}  # fmt: skip
         tag = {"app_host": name}
     for part in parts.values():
@@ -215,20 +265,21 @@ def _from_older(data: dict) -> dict:
         for key, value in RECORD_DEFAULTS.items():
             rec.setdefault(key, list(value) if isinstance(value, list) else value)
         rec["app"] = r.get("app") or app["name"]
-        rec["instance"] = r.get("instance") or instance_name(rec["app"], r["worker"])
+        rec["instance"] = r.get("instance") or instance_name(rec["app"], r["worker_type"])
         rec.update(_request(r))
         if rec["scenario"] == "probe":
             rec.setdefault("server", None)
         records.append(rec)
     instances = _instances(records, f"results.json of run {data.get('run_id', '?')}")
+    recorded = data.get("catalog")  # the run's own since schema 3; older files take today's worker_types.yml
     out = {
         **{k: v for k, v in data.items() if k not in ("verify", "versions", "processes")},
         "schema": SCHEMA,
         "ansible_core": data.get("ansible_core"),
         "app": app,
         "verify_only": bool(data.get("verify_only")),
-        "catalog_source": CATALOG_UPGRADED,
-        "catalog": catalog_entries(data["workers_tested"]),
+        "catalog_source": data["catalog_source"] if recorded else CATALOG_UPGRADED,
+        "catalog": recorded or catalog_entries(data["worker_types"]),
         "instances": instances,
         "hosts": hosts,
         "app_hosts": parts,
@@ -259,7 +310,7 @@ def load(path: Path | str) -> dict:
 
 
 # how changes.json named a configuration before the report had one label for it ("gevent w1 t1 c1000")
-OLD_CONFIG_RE = re.compile(r"(?P<worker>\S+) w(?P<workers>\d+) t(?P<threads>\d+) c(?P<worker_connections>\d+)")
+OLD_CONFIG_RE = re.compile(r"(?P<worker_type>\S+) w(?P<workers>\d+) t(?P<threads>\d+) c(?P<worker_connections>\d+)")
 
 
 def changes_of(path: Path, app_host: str) -> list[dict]:
@@ -271,7 +322,7 @@ def changes_of(path: Path, app_host: str) -> list[dict]:
         if written.get("app_host", app_host) != app_host:
             continue
         if m := OLD_CONFIG_RE.fullmatch(written.get("config", "")):
-            setting = {k: (v if k == "worker" else int(v)) for k, v in m.groupdict().items()}
-            written = {**written, "config": f"{setting['worker']} {plan.config_label(setting)}"}  # noqa: PLW2901
+            setting = {k: (v if k == "worker_type" else int(v)) for k, v in m.groupdict().items()}
+            written = {**written, "config": f"{setting['worker_type']} {plan.config_label(setting)}"}  # noqa: PLW2901
         out.append(written)
     return out

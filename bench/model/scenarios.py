@@ -46,7 +46,8 @@ def _whole(name: str, value, low: int = 1, unit: str = "") -> int:
 
 
 def _request(scenario: dict) -> dict:
-    """What a run sends and expects (bench_app.scenarios): the endpoint is how the report names it."""
+    """What a run sends and expects (bench_app.scenarios); `endpoint` is the scenario's label, how the report names it
+    (Scenario.label; results_model.plan_of reads it as `label`)."""
     return {k: scenario.get(k) for k in ("scenario_name", "endpoint", "method", "path", "body", "headers", "status",
                                           "task", "unit_s")}  # fmt: skip
 
@@ -66,7 +67,9 @@ def build_matrix(
 ) -> list[dict]:
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
-    every response time); the sweep and its warm-ups use sweep_tool (siege or wrk)."""
+    every response time); the sweep and its warm-ups use sweep_tool (siege or wrk). Each row's keys are the ones the
+    playbooks and roles read, and run.json keeps: `worker` (its worker type), `label` (its line in Ansible's output)
+    and `endpoint` (its scenario's label); results_model.plan_of reads them under the model's names."""
     if sweep_tool not in ("siege", "wrk"):
         raise ScenarioError(f"load_tool={sweep_tool!r}: use siege or wrk (wrk runs the sweep; probes stay on siege)")
     runs: list[dict] = []
@@ -88,12 +91,12 @@ def build_matrix(
     repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
     connections = connection_by_worker or {}
     for inst in instances:
-        worker = inst["worker"]
-        connection = connections.get(worker, connection_default)
+        worker_type = inst["worker"]
+        connection = connections.get(worker_type, connection_default)
         if connection not in ("close", "keep-alive"):
-            raise ScenarioError(f"load_connection_by_worker.{worker}={connection!r}: use close or keep-alive")
+            raise ScenarioError(f"load_connection_by_worker.{worker_type}={connection!r}: use close or keep-alive")
         common = {
-            "worker": worker,
+            "worker": worker_type,
             "instance": inst["name"],
             "app": inst["app"],
             "worker_class": inst["worker_class"],
@@ -110,18 +113,18 @@ def build_matrix(
                 runs.append({**common, **_request(ep), "scenario": "probe", "concurrency": c,
                              "reps": calibration_reps if c == 1 else 1, "time_s": None,
                              "timeout_s": probe_timeout_s, "repeat": 1, "discard": False, "tool": "siege",
-                             "name": f"{worker}-probe-{slug(ep['endpoint'])}-c{c}"})  # fmt: skip
+                             "name": f"{worker_type}-probe-{slug(ep['endpoint'])}-c{c}"})  # fmt: skip
         for ep in s_eps:
             if warmup_s:
                 runs.append({**common, **_request(ep), "scenario": "warmup", "concurrency": max(s_conc), "reps": None,
                              "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1, "tool": sweep_tool,
-                             "discard": True, "name": f"{worker}-warmup-{slug(ep['endpoint'])}"})  # fmt: skip
+                             "discard": True, "name": f"{worker_type}-warmup-{slug(ep['endpoint'])}"})  # fmt: skip
             for c in s_conc:
                 for r in range(1, repeats + 1):
                     runs.append({**common, **_request(ep), "scenario": "sweep", "concurrency": c, "reps": None,
                                  "time_s": time_s,
                                  "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
-                                 "name": f"{worker}-sweep-{slug(ep['endpoint'])}-c{c}-r{r}"})  # fmt: skip
+                                 "name": f"{worker_type}-sweep-{slug(ep['endpoint'])}-c{c}-r{r}"})  # fmt: skip
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i

@@ -1,4 +1,4 @@
-"""Turn a run folder's raw load-generator output into results.json (schema 3: bench/model/results_model.py): one record
+"""Turn a run folder's raw load-generator output into results.json (schema 4: bench/model/results_model.py): one record
 per run of the matrix, written atomically.
 
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, app, scenario matrix, the app hosts and their load
@@ -10,7 +10,8 @@ output is recorded as invalid ("no output"), never dropped. Per worker type, TYP
 during the load) gives the service's faults and the app's own timing of each probe request (bench/parse/timing.py;
 a probe record's `server`), TYPE.samples.jsonl what its processes spent, and TYPE.failure.json why a type was not
 loaded; raw/phases.json gives the phase timings. Each app host's part (load hosts, versions, processes,
-verification) is under `app_hosts`; bench/model/fleet.py gives one app host's view.
+verification) is under `app_hosts`; bench/model/fleet.py gives one app host's view. What the playbooks wrote (run.json,
+TYPE.failure.json) is read under the model's names (results_model.plan_of, results_model.renamed).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 
 
 # What a record takes from its entry of the plan's matrix (results_model.plan_of): its instance, and what it asked.
-FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "endpoint", "method", "path",
+FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "label", "method", "path",
           "status", "task", "unit_s", "concurrency", "reps", "repeat", "time_s", "tool")  # fmt: skip
 
 PER_HOST = (
@@ -151,8 +152,8 @@ def iso(ts: float | None) -> str | None:
 
 
 def unpack(raw: Path) -> None:
-    """Unpack each fetched archive of an app host's folder once: <worker>@<load host>.tar.gz into <load host>/, and
-    one named for no load host, <worker>.tar.gz, into the folder itself."""
+    """Unpack each fetched archive of an app host's folder once: <worker type>@<load host>.tar.gz into <load host>/,
+    and one named for no load host, <worker type>.tar.gz, into the folder itself."""
     for archive in sorted(raw.glob("*.tar.gz")):
         marker = archive.with_name(f".{archive.name}.unpacked")
         if marker.exists():
@@ -177,38 +178,39 @@ def unpack(raw: Path) -> None:
 
 def collect_host(run: dict, folder: Path, host: str) -> dict:
     """One app host's records (each with its app_host), warm-ups, service events, failures and time in the load
-    generator, from its raw folder."""
+    generator (siege or wrk), from its raw folder; `run` is the plan (results_model.plan_of)."""
     folder.mkdir(parents=True, exist_ok=True)
     unpack(folder)
     tag = {"app_host": host}
     results = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] != "warmup"]
     warmups = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] == "warmup"]
-    for worker in run["worker"]:
-        samples = folder / f"{worker}.samples.jsonl"
+    for worker_type in run["worker_types"]:
+        samples = folder / f"{worker_type}.samples.jsonl"
         clk, found = resources.read_samples(samples.read_text(errors="replace")) if samples.exists() else (100, [])
         for r in results:
-            if r["worker"] == worker:
+            if r["worker_type"] == worker_type:
                 usage = resources.app_usage(clk, found, r["started"], r["finished"]) if r["started"] else None
                 r["app_resources"] = usage
                 r["load_bound"] = resources.load_bound(r)
     service_events = []
-    for worker in run["worker"]:
-        journal = folder / f"{worker}.journal.json"
+    for worker_type in run["worker_types"]:
+        journal = folder / f"{worker_type}.journal.json"
         text = journal.read_text(errors="replace") if journal.exists() else ""
-        service_events += [e | tag for e in events.attach(events.parse(text), worker, results + warmups)]
+        service_events += [e | tag for e in events.attach(events.parse(text), worker_type, results + warmups)]
         bursts = timing.parse_journal(text)  # the app's own clock, for each probe request
         for r in results:
-            if r["worker"] == worker and r["scenario"] == "probe":
+            if r["worker_type"] == worker_type and r["scenario"] == "probe":
                 one_client = r["concurrency"] == 1 and (r["reps"] or 1) > 1
                 r["server"] = timing.burst(bursts[r["name"]], r["started"], one_client) if r["name"] in bursts else None
-    failures = [files.read_json(folder / f"{w}.failure.json") | tag for w in run["worker"]
+    # each as playbooks/tasks/load_worker.yml writes it (its `worker`, a worker type), under the model's names
+    failures = [results_model.renamed(files.read_json(folder / f"{w}.failure.json")) | tag for w in run["worker_types"]
                 if (folder / f"{w}.failure.json").exists()]  # fmt: skip
     load_s = sum(r["finished"] - r["started"] for r in results + warmups if r["started"] is not None)
     return {
         "results": results,
         "events": service_events,
         "failures": failures,
-        "time_in_siege_s": load_s,
+        "time_in_load_s": load_s,
         "settle_s": sum(r.get("settle_s") or 0 for r in results + warmups),
         "warmups": len(warmups),
         "complete": not failures and all(r["invalid_reason"] != NO_OUTPUT for r in results),
@@ -243,27 +245,27 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "git_commit": plan["git_commit"],
         "profile": plan["profile"],
         "ansible_core": plan["ansible_core"],
-        "workers_tested": plan["worker"],
+        "worker_types": plan["worker_types"],
         "app": plan["app"],
         "verify_only": plan["verify_only"],
         "catalog_source": results_model.CATALOG_RECORDED,
-        "catalog": results_model.catalog_entries(plan["worker"]),
+        "catalog": results_model.catalog_entries(plan["worker_types"]),
         "instances": plan["instances"],
         "hosts": plan["hosts"],
         "app_hosts": {
             host: {
                 "load_hosts": part["load_hosts"],
                 "round": part["round"],
-                "verify": {w: rows for w, rows in part["verify"].items() if w in plan["worker"]},
+                "verify": {w: rows for w, rows in part["verify"].items() if w in plan["worker_types"]},
                 "versions": part["versions"],
                 "processes": part["processes"],
-                "time_in_siege_s": round(per_host[host]["time_in_siege_s"], 2),
+                "time_in_load_s": round(per_host[host]["time_in_load_s"], 2),
                 "settle_s": round(per_host[host]["settle_s"], 2),
                 "complete": per_host[host]["complete"],
             }
             for host, part in hosts.items()
         },
-        "time_in_siege_s": round(in_rounds({h: p["time_in_siege_s"] for h, p in per_host.items()}, hosts), 2),
+        "time_in_load_s": round(in_rounds({h: p["time_in_load_s"] for h, p in per_host.items()}, hosts), 2),
         "settle_s": round(in_rounds({h: p["settle_s"] for h, p in per_host.items()}, hosts), 2),
         "warmups_discarded": sum(p["warmups"] for p in per_host.values()),
         "phases_s": phases,

@@ -75,15 +75,16 @@ def parse(text: str) -> list[Event]:
     return events
 
 
-def attach(events: list[Event], worker: str, results: list[dict]) -> list[dict]:
-    """Events as dicts, each naming the siege run of `worker` it happened during (or None: between runs)."""
+def attach(events: list[Event], worker_type: str, results: list[dict]) -> list[dict]:
+    """Events as dicts of one worker type's unit, each naming it and the run of the matrix of that type it happened
+    during (or None: between runs)."""
     out = []
     for e in events:
         during = next(
             (r["name"] for r in results
-             if r["worker"] == worker and r.get("started") is not None
+             if r["worker_type"] == worker_type and r.get("started") is not None
              and r["started"] <= e.time <= (r.get("finished") or r["started"])),
             None,
         )  # fmt: skip
-        out.append({"worker": worker, **asdict(e), "during": during})
+        out.append({"worker_type": worker_type, **asdict(e), "during": during})
     return out

@@ -30,13 +30,13 @@ def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Pa
         return None
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7, 4))
-        for worker in order:
-            mine = [r for r in rows if r["worker"] == worker]
+        for worker_type in order:
+            mine = [r for r in rows if r["worker_type"] == worker_type]
             if not mine:
                 continue
             row = max(mine, key=lambda r: r["concurrency"])
             times = sorted(row["response_times_s"])
-            ax.plot(range(1, len(times) + 1), times, marker="o", label=f"{worker} (c={row['concurrency']})")
+            ax.plot(range(1, len(times) + 1), times, marker="o", label=f"{worker_type} (c={row['concurrency']})")
         unit = next((r["unit"] for r in rows if r["unit"]), None)
         if unit:
             ax.axhline(unit, color="grey", linestyle=":", linewidth=1, label=f"one unit of work ({unit:.2f} s)")
@@ -48,7 +48,7 @@ def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Pa
 
 
 def timeline_chart(rows: list[dict], title: str, path: Path) -> Path | None:
-    """Who waited for whom: one panel per probe burst (rows: one worker type and endpoint, each with the server's
+    """Who waited for whom: one panel per probe burst (rows: one worker type and scenario, each with the server's
     wait_s and service_s in order of arrival), one bar per request, from when the burst was sent: its wait before
     it reached the app, then its time inside the app."""
     rows = sorted((r for r in rows if r.get("service_s")), key=lambda r: r["concurrency"])
@@ -76,47 +76,48 @@ def timeline_chart(rows: list[dict], title: str, path: Path) -> Path | None:
         return save(fig, path)
 
 
-def sweep_chart(rows: list[dict], endpoint: str, order: list[str], path: Path) -> Path | None:
-    """Throughput (median, with min-max) and p50/p99 latency against concurrency, one line per worker type."""
-    rows = [r for r in rows if r["endpoint"] == endpoint and r["rps"] is not None]
+def sweep_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Path | None:
+    """Throughput (median, with min-max) and p50/p99 latency against concurrency of one swept scenario (its label),
+    one line per worker type."""
+    rows = [r for r in rows if r["label"] == label and r["rps"] is not None]
     if not rows:
         return None
     with plt.rc_context(STYLE):
         fig, (rps_ax, lat_ax, cpu_ax) = plt.subplots(1, 3, figsize=(14, 4))
-        for worker in order:
-            mine = sorted((r for r in rows if r["worker"] == worker), key=lambda r: r["concurrency"])
+        for worker_type in order:
+            mine = sorted((r for r in rows if r["worker_type"] == worker_type), key=lambda r: r["concurrency"])
             if not mine:
                 continue
             conc = [r["concurrency"] for r in mine]
-            line = rps_ax.plot(conc, [r["rps"] for r in mine], marker="o", label=worker)[0]
+            line = rps_ax.plot(conc, [r["rps"] for r in mine], marker="o", label=worker_type)[0]
             rps_ax.fill_between(
                 conc, [r["rps_min"] for r in mine], [r["rps_max"] for r in mine], color=line.get_color(), alpha=0.15
             )
             lat_ax.plot(
-                conc, [r["p50_s"] * 1000 for r in mine], marker="o", color=line.get_color(), label=f"{worker} p50"
+                conc, [r["p50_s"] * 1000 for r in mine], marker="o", color=line.get_color(), label=f"{worker_type} p50"
             )
             lat_ax.plot(
                 conc, [r["p99_s"] * 1000 for r in mine], marker="x", linestyle="--", color=line.get_color(),
-                label=f"{worker} p99",
+                label=f"{worker_type} p99",
             )  # fmt: skip
             cpu = [(r["concurrency"], r["server_cpu_pct"], r["server_rss_mb"]) for r in mine
                    if r.get("server_cpu_pct") is not None]  # fmt: skip
             if cpu:
                 cpu_ax.plot([c for c, _, _ in cpu], [v for _, v, _ in cpu], marker="o", color=line.get_color(),
-                            label=f"{worker} ({max(m for _, _, m in cpu):.0f} MiB RSS)")  # fmt: skip
+                            label=f"{worker_type} ({max(m for _, _, m in cpu):.0f} MiB RSS)")  # fmt: skip
         ticks = sorted({r["concurrency"] for r in rows})
         for ax in (rps_ax, lat_ax, cpu_ax):
             ax.set_xscale("log", base=2)
             ax.set_xticks(ticks, [str(t) for t in ticks])
             ax.set_xlabel("concurrent users (siege -c)")
         rps_ax.set_ylabel("requests / s")
-        rps_ax.set_title(f"{endpoint}: throughput")
+        rps_ax.set_title(f"{label}: throughput")
         lat_ax.set_ylabel("response time (ms)")
         cpu_ax.set_ylabel("gunicorn CPU (% of one core, master + workers)")
-        cpu_ax.set_title(f"{endpoint}: what the server spent")
+        cpu_ax.set_title(f"{label}: what the server spent")
         if cpu_ax.lines:
             cpu_ax.legend(fontsize=7)
-        lat_ax.set_title(f"{endpoint}: latency")
+        lat_ax.set_title(f"{label}: latency")
         rps_ax.legend(fontsize=8)
         lat_ax.legend(fontsize=7, ncol=2)
         return save(fig, path)
@@ -137,9 +138,9 @@ def trend_chart(series: dict[str, list[tuple[str, float]]], label: str, path: Pa
         return save(fig, path)
 
 
-def hosts_chart(rows: list[dict], hosts: list[str], endpoint: str, path: Path) -> Path | None:
+def hosts_chart(rows: list[dict], hosts: list[str], label: str, path: Path) -> Path | None:
     """Throughput per core of each app host, side by side for each worker type (bench/model/fleet.py's rows of one
-    endpoint)."""
+    swept scenario, its label)."""
     rows = [r for r in rows if any(r["hosts"][h]["rps_per_core"] is not None for h in hosts)]
     if not rows:
         return None
@@ -150,9 +151,9 @@ def hosts_chart(rows: list[dict], hosts: list[str], endpoint: str, path: Path) -
             values = [r["hosts"][host]["rps_per_core"] or 0 for r in rows]
             ax.bar([x + (i - (len(hosts) - 1) / 2) * width for x in range(len(rows))], values, width,
                    label=f"{host} ({rows[0]['hosts'][host]['cores']} core(s))")  # fmt: skip
-        ax.set_xticks(range(len(rows)), [f"{r['worker']}\nc={r['concurrency'] or '?'}" for r in rows])
+        ax.set_xticks(range(len(rows)), [f"{r['worker_type']}\nc={r['concurrency'] or '?'}" for r in rows])
         ax.set_ylabel("requests per second per core")
-        ax.set_title(f"{endpoint}: app hosts side by side")
+        ax.set_title(f"{label}: app hosts side by side")
         ax.legend(fontsize=8)
         return save(fig, path)
 

@@ -45,7 +45,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     changes_file = run_dir / "changes.json"  # written by collect-report: none when the run was not compared
     changes = results_model.changes_of(changes_file, results["app_host"]) if changes_file.exists() else None
     prefix = f"{results['app_host']}-" if section else ""
-    order = results["workers_tested"]
+    order = results["worker_types"]
     cat = results_model.catalog_of(results)  # the run's own: theory as it was when the run was made
     cores = verdict.app_cores(results["hosts"])
     probes = verdict.probe_rows(results["results"], cores, cat)
@@ -56,39 +56,39 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
             name = prefix + charts.chart_name("probe", task)
             if charts.probe_chart(probes, task, order, run_dir / name):
                 chart_files[f"probe-{task}"] = name
-        for worker in order:
-            for endpoint in dict.fromkeys(p["endpoint"] for p in probes if p["worker"] == worker):
-                name = prefix + charts.chart_name("timeline", f"{worker}-{endpoint}")
-                mine = [p for p in probes if p["worker"] == worker and p["endpoint"] == endpoint]
-                if charts.timeline_chart(mine, f"{worker} {endpoint}: who waited for whom", run_dir / name):
-                    chart_files[f"timeline-{worker}-{endpoint}"] = name
-        for endpoint in dict.fromkeys(r["endpoint"] for r in sweeps):
-            name = prefix + charts.chart_name("sweep", endpoint)
-            if charts.sweep_chart(sweeps, endpoint, order, run_dir / name):
-                chart_files[f"sweep-{endpoint}"] = name
+        for worker_type in order:
+            for label in dict.fromkeys(p["label"] for p in probes if p["worker_type"] == worker_type):
+                name = prefix + charts.chart_name("timeline", f"{worker_type}-{label}")
+                mine = [p for p in probes if p["worker_type"] == worker_type and p["label"] == label]
+                if charts.timeline_chart(mine, f"{worker_type} {label}: who waited for whom", run_dir / name):
+                    chart_files[f"timeline-{worker_type}-{label}"] = name
+        for label in dict.fromkeys(r["label"] for r in sweeps):
+            name = prefix + charts.chart_name("sweep", label)
+            if charts.sweep_chart(sweeps, label, order, run_dir / name):
+                chart_files[f"sweep-{label}"] = name
     wall = seconds_between(results["started"], results["finished"])
     invalid = [r for r in results["results"] if not r["valid"]]
-    failed = {f["worker"] for f in results.get("failures", [])}
+    failed = {f["worker_type"] for f in results.get("failures", [])}
     not_run = [
         w for w in order
         if w not in failed
-        and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker"] == w)
+        and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker_type"] == w)
     ]  # fmt: skip
     fidelity = throughput.fidelity(probes, sweeps, order)
-    verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker"]), v["task"]))
+    verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker_type"]), v["task"]))
     return {
         "r": results,
         "run_dir": str(run_dir),
         "summary": summary.paragraph(verdict_rows, probes, sweeps, order),
         "order": order,
         "cores": cores,
-        "probes": sorted(probes, key=lambda p: (order.index(p["worker"]), p["task"], p["concurrency"])),
+        "probes": sorted(probes, key=lambda p: (order.index(p["worker_type"]), p["task"], p["concurrency"])),
         "verdicts": verdict_rows,
-        "sweeps": sorted(sweeps, key=lambda s: (s["endpoint"], order.index(s["worker"]), s["concurrency"])),
-        "sweep_endpoints": list(dict.fromkeys(s["endpoint"] for s in sweeps)),
+        "sweeps": sorted(sweeps, key=lambda s: (s["label"], order.index(s["worker_type"]), s["concurrency"])),
+        "sweep_labels": list(dict.fromkeys(s["label"] for s in sweeps)),
         "charts": chart_files,
         "wall_s": wall,
-        "other_s": max(wall - results["time_in_siege_s"] - (results.get("settle_s") or 0), 0),
+        "other_s": max(wall - results["time_in_load_s"] - (results.get("settle_s") or 0), 0),
         "invalid": invalid,
         "shared_cores": shared_cores(results["hosts"]),
         "tolerance": verdict.TOLERANCE,
@@ -107,7 +107,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         ],
         "probe_units": summary.probe_units(probes),
         "probe_captions": {
-            task: f"{', '.join(dict.fromkeys(p['endpoint'] for p in probes if p['task'] == task))} probe ladders"
+            task: f"{', '.join(dict.fromkeys(p['label'] for p in probes if p['task'] == task))} probe ladders"
             for task in ("io", "cpu")
             if any(p["task"] == task for p in probes)
         },
@@ -127,16 +127,16 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
 
 
 def fleet_context(results: dict, views: list[dict], run_dir: Path, make_charts: bool) -> dict:
-    """The top of a report of several app hosts: the hosts side by side (a table and a chart per sweep endpoint)."""
-    order = results["workers_tested"]
+    """The top of a report of several app hosts: the hosts side by side (a table and a chart per swept scenario)."""
+    order = results["worker_types"]
     rows = fleet.side_by_side(views, order)
     names = [v["app_host"] for v in views]
     chart_files = {}
     if make_charts:
-        for endpoint in dict.fromkeys(r["endpoint"] for r in rows):
-            name = charts.chart_name("hosts", endpoint)
-            if charts.hosts_chart([r for r in rows if r["endpoint"] == endpoint], names, endpoint, run_dir / name):
-                chart_files[endpoint] = name
+        for label in dict.fromkeys(r["label"] for r in rows):
+            name = charts.chart_name("hosts", label)
+            if charts.hosts_chart([r for r in rows if r["label"] == label], names, label, run_dir / name):
+                chart_files[label] = name
     wall = seconds_between(results["started"], results["finished"])
     return {
         "r": results,
@@ -146,10 +146,10 @@ def fleet_context(results: dict, views: list[dict], run_dir: Path, make_charts: 
         "views": views,
         "machines": {v["app_host"]: fleet.machine(v) for v in views},
         "rows": rows,
-        "endpoints": list(dict.fromkeys(r["endpoint"] for r in rows)),
+        "labels": list(dict.fromkeys(r["label"] for r in rows)),
         "charts": chart_files,
         "wall_s": wall,
-        "other_s": max(wall - results["time_in_siege_s"] - (results.get("settle_s") or 0), 0),
+        "other_s": max(wall - results["time_in_load_s"] - (results.get("settle_s") or 0), 0),
         "shared_cores": shared_cores(results["hosts"]),
         "rounds": 1 + max(h["round"] for h in results["app_hosts"].values()),
     }

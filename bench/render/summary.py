@@ -18,27 +18,27 @@ def _ms(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds * 1000:,.0f} ms"
 
 
-def _names(workers: list[str]) -> str:
-    return workers[0] if len(workers) == 1 else ", ".join(workers[:-1]) + " and " + workers[-1]
+def _names(worker_types: list[str]) -> str:
+    return worker_types[0] if len(worker_types) == 1 else ", ".join(worker_types[:-1]) + " and " + worker_types[-1]
 
 
 def scenario_label(row: dict) -> str:
     """What the report calls a scenario of the app: its name in the app's file, else (runs that did not record it)
-    the kind of work it asks for, else its endpoint."""
+    the kind of work it asks for, else its label (its path, or method and path)."""
     task = row.get("task")
     if row.get("scenario_name"):
         return row["scenario_name"]
-    return f"{KINDS[task]} work" if task in KINDS else (task or row["endpoint"])
+    return f"{KINDS[task]} work" if task in KINDS else (task or row["label"])
 
 
 def _burst(task: str, probes: list[dict], order: list[str]) -> str:
     """How many requests each type worked on at once in the largest burst of one kind of work (server-timed)."""
-    burst = {p["worker"]: p for p in probes if p["task"] == task and p["concurrency"] > 1}
+    burst = {p["worker_type"]: p for p in probes if p["task"] == task and p["concurrency"] > 1}
     groups: dict[str, list[str]] = {}
-    for worker in order:
-        p = burst.get(worker)
+    for worker_type in order:
+        p = burst.get(worker_type)
         if p and p["measured"] is not None and p["timed_by"] == "server":
-            groups.setdefault(f"{p['measured']:.1f}", []).append(worker)
+            groups.setdefault(f"{p['measured']:.1f}", []).append(worker_type)
     text = ""
     if groups:
         n = max(p["concurrency"] for p in burst.values())
@@ -61,16 +61,17 @@ def scenario_sentence(rows: list[dict], order: list[str]) -> str:
     """Which worker types served the most of one swept scenario at its highest concurrency, by how much, and what
     each gave up in tail latency."""
     top_c = max(s["concurrency"] for s in rows)
+    rank = {worker_type: i for i, worker_type in enumerate(order)}  # a type not in the run's order: first
     rows = sorted((s for s in rows if s["concurrency"] == top_c),
-                  key=lambda s: (-s["rps"], order.index(s["worker"]) if s["worker"] in order else 0))  # fmt: skip
+                  key=lambda s: (-s["rps"], rank.get(s["worker_type"], 0)))  # fmt: skip
     best = rows[0]
-    named = best.get("scenario_name")  # as the app names it; a kind of work or an endpoint starts the sentence
+    named = best.get("scenario_name")  # as the app names it; a kind of work or a label starts the sentence
     label = scenario_label(best) if named else scenario_label(best)[0].upper() + scenario_label(best)[1:]
     kind = f"{KINDS[best['task']]}, " if named and best.get("task") in KINDS else ""
-    others = [f"{s['worker']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
+    others = [f"{s['worker_type']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
               for s in rows[1:]]  # fmt: skip
     return (
-        f"**{label}** ({kind}`{best['endpoint']}`, c={top_c}): {best['worker']} served the most, "
+        f"**{label}** ({kind}`{best['label']}`, c={top_c}): {best['worker_type']} served the most, "
         f"{best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
         + (f"; then {', '.join(others)}" if others else "")
         + "."
@@ -82,11 +83,11 @@ def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str])
     worked on at once, and on CPU what it spent beyond one request alone) follow the first swept scenario of that
     kind, or stand alone when the app sweeps none of it."""
     valid = [s for s in sweeps if s["rps"] is not None]
-    endpoints = sorted(dict.fromkeys(s["endpoint"] for s in valid),
-                       key=lambda e: min(s["first_index"] for s in valid if s["endpoint"] == e))  # fmt: skip
+    labels = sorted(dict.fromkeys(s["label"] for s in valid),
+                    key=lambda e: min(s["first_index"] for s in valid if s["label"] == e))  # fmt: skip
     lines, told = [], set()
-    for endpoint in endpoints:
-        rows = [s for s in valid if s["endpoint"] == endpoint]
+    for label in labels:
+        rows = [s for s in valid if s["label"] == label]
         text = scenario_sentence(rows, order)
         task = rows[0].get("task")
         if task in KINDS and task not in told:
@@ -96,7 +97,7 @@ def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str])
     for task, kind in KINDS.items():
         bursts = [p for p in probes if p["task"] == task and p["concurrency"] > 1]
         if task not in told and bursts and (words := _burst(task, probes, order)):
-            shown = ", ".join(f"`{e}`" for e in dict.fromkeys(p["endpoint"] for p in bursts))
+            shown = ", ".join(f"`{e}`" for e in dict.fromkeys(p["label"] for p in bursts))
             lines.append(f"**{kind} bursts** ({shown}, not swept):{words}")
     return lines
 
@@ -115,11 +116,11 @@ def fidelity_line(f: dict, unbounded: int) -> str:
             shown = "unbounded" if cap is None or cap >= unbounded else cap
             where = f"below saturation (its capacity, {shown}, is above every c run), at best,"
         parts.append(
-            f"`{x['endpoint']}` {where} reaches {x['best_efficiency'] * 100:.1f} % of min(c, capacity) ÷ IO time "
+            f"`{x['label']}` {where} reaches {x['best_efficiency'] * 100:.1f} % of min(c, capacity) ÷ IO time "
             f"({x['best_limit']:,.1f} rps) at c={x['best_concurrency']}; at its highest concurrency, "
             f"c={x['concurrency']}, {x['rps']:,.1f} rps = {x['efficiency'] * 100:.1f} %"
         )
-    return f"**{f['worker']}**: " + "; ".join(parts) + "."
+    return f"**{f['worker_type']}**: " + "; ".join(parts) + "."
 
 
 def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list[str]:
@@ -128,17 +129,17 @@ def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list
     for v in verdicts:
         if not v["as_expected"] and v["measured"] is not None:
             out.append(
-                f"{v['worker']} on {v['task']} is **not as expected**: {v['measured']:.2f} at once against a theory "
-                f"of {v['expected']:.2f} ({v['sentence']})"
+                f"{v['worker_type']} on {v['task']} is **not as expected**: {v['measured']:.2f} at once against a "
+                f"theory of {v['expected']:.2f} ({v['sentence']})"
             )
-    by_siege = [f"{v['worker']} {v['task']}" for v in verdicts if v["timed_by"] == "siege" and v["valid"]]
+    by_siege = [f"{v['worker_type']} {v['task']}" for v in verdicts if v["timed_by"] == "siege" and v["valid"]]
     if by_siege:
         out.append(f"timed by siege alone, the app logged no timing: {', '.join(by_siege)}")
     for p in probes:
         busy = p.get("utilisation")
         if busy is not None and busy < BUSY_CORE and p["concurrency"] > 1 and p["task"] == "cpu":
             out.append(
-                f"{p['worker']}'s CPU burst of {p['concurrency']} had its core only {busy:.0%} busy "
+                f"{p['worker_type']}'s CPU burst of {p['concurrency']} had its core only {busy:.0%} busy "
                 "(other work on the machine)"
             )
     if sweeps and all(s["repeats"] == 1 for s in sweeps):
@@ -147,10 +148,10 @@ def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list
             "percent between worker types on the same work may be the machine's noise (the full profile repeats "
             "each three times)"
         )
-    noisy = sorted({f"{s['worker']} {s['endpoint']} c={s['concurrency']}" for s in sweeps if s["noisy"]})
+    noisy = sorted({f"{s['worker_type']} {s['label']} c={s['concurrency']}" for s in sweeps if s["noisy"]})
     if noisy:
         out.append(f"noisy sweep points (repeats vary by more than {NOISY_CV:.0%}): {', '.join(noisy)}")
-    bound = sorted({f"{s['worker']} {s['endpoint']} c={s['concurrency']}" for s in sweeps if s["load_bound"]})
+    bound = sorted({f"{s['worker_type']} {s['label']} c={s['concurrency']}" for s in sweeps if s["load_bound"]})
     if bound:
         out.append(f"sweep points limited by the load generator, not the server: {', '.join(bound)}")
     invalid = [p for p in probes if not p["valid"]]
@@ -188,8 +189,8 @@ def _unit(mine: list[dict]) -> tuple[float | None, str]:
 def probe_units(probes: list[dict]) -> list[str]:
     """What one request of each probed scenario asks for, for the verdict's introduction."""
     out = []
-    for endpoint in dict.fromkeys(p["endpoint"] for p in probes):
-        mine = [p for p in probes if p["endpoint"] == endpoint]
+    for label in dict.fromkeys(p["label"] for p in probes):
+        mine = [p for p in probes if p["label"] == label]
         kind = {"io": "IO", "cpu": "CPU"}.get(mine[0]["task"], mine[0]["task"] or "work")
         unit, how = _unit(mine)
         amount = (
@@ -197,22 +198,22 @@ def probe_units(probes: list[dict]) -> list[str]:
             else f"about {_seconds(unit)} of {kind}, the median of its c=1 probes" if how == "measured"
             else f"{kind}, of a size not measured (no valid c=1 probe)"
         )  # fmt: skip
-        out.append(f"`{endpoint}` ({scenario_label(mine[0])}): {amount}")
+        out.append(f"`{label}` ({scenario_label(mine[0])}): {amount}")
     return out
 
 
 def clock_limits(probes: list[dict], sweeps: list[dict]) -> str | None:
     """What siege's 10 ms clock means for this run's figures: the share of the shortest probed unit it is, and the
     swept scenarios whose median latency is below it. None when no figure of the run is near it."""
-    endpoints = dict.fromkeys(p["endpoint"] for p in probes)
-    units = {e: _unit([p for p in probes if p["endpoint"] == e])[0] for e in endpoints}
+    labels = dict.fromkeys(p["label"] for p in probes)
+    units = {e: _unit([p for p in probes if p["label"] == e])[0] for e in labels}
     units = {e: u for e, u in units.items() if u}
     parts = []
     if units:
-        endpoint = min(units, key=units.get)
-        parts.append(f"{SIEGE_CLOCK_S / units[endpoint]:.0%} of the shortest probed unit, {_seconds(units[endpoint])} "
-                     f"on `{endpoint}`")  # fmt: skip
-    fast = dict.fromkeys(s["endpoint"] for s in sweeps if s["p50_s"] is not None and s["p50_s"] < SIEGE_CLOCK_S)
+        shortest = min(units, key=units.get)
+        parts.append(f"{SIEGE_CLOCK_S / units[shortest]:.0%} of the shortest probed unit, {_seconds(units[shortest])} "
+                     f"on `{shortest}`")  # fmt: skip
+    fast = dict.fromkeys(s["label"] for s in sweeps if s["p50_s"] is not None and s["p50_s"] < SIEGE_CLOCK_S)
     if fast:
         parts.append(f"the median latency of {', '.join(f'`{e}`' for e in fast)} is below the clock's resolution")
     return "; ".join(parts) or None

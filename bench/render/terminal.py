@@ -6,15 +6,15 @@ from __future__ import annotations
 def verify_lines(results: dict) -> list[str]:
     """The verification before load, as a table for the terminal: one line per worker type and scenario."""
     rows = [("worker", "scenario", "request", "expected", "answered", "time", "")]
-    for worker in results["workers_tested"]:
-        for r in results["verify"].get(worker, []):
+    for worker_type in results["worker_types"]:
+        for r in results["verify"].get(worker_type, []):
             why = "ok" if r["ok"] else "WRONG: " + " ".join(str(r.get("error") or r.get("head") or "").split())[:80]
-            rows.append((worker, r["name"], f"{r['method']} {r['path']}", str(r["expected"]),
+            rows.append((worker_type, r["name"], f"{r['method']} {r['path']}", str(r["expected"]),
                          "-" if r["status"] is None else str(r["status"]),
                          "-" if r["elapsed_s"] is None else f"{r['elapsed_s']:.3f} s", why))  # fmt: skip
-        if worker not in results["verify"]:
-            failure = next((f for f in results["failures"] if f["worker"] == worker), None)
+        if worker_type not in results["verify"]:
+            failure = next((f for f in results["failures"] if f["worker_type"] == worker_type), None)
             why = f"not verified: {' '.join(failure['message'].split())[:100]}" if failure else "not verified"
-            rows.append((worker, "-", "-", "-", "-", "-", why))
+            rows.append((worker_type, "-", "-", "-", "-", "-", why))
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[6] for row in rows]

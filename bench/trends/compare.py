@@ -24,9 +24,10 @@ def compare(a: dict, b: dict) -> str:
         f"| profile | {a['profile']} | {b['profile']} |",
         f"| app host | {fleet.machine(a)} | {fleet.machine(b)} |",
     ]
-    for worker in dict.fromkeys(a["workers_tested"] + b["workers_tested"]):
-        va, vb = a["versions"].get(worker, {}), b["versions"].get(worker, {})
-        lines.append(f"| {worker} versions | {format_versions(worker, va, a)} | {format_versions(worker, vb, b)} |")
+    for worker_type in dict.fromkeys(a["worker_types"] + b["worker_types"]):
+        va, vb = a["versions"].get(worker_type, {}), b["versions"].get(worker_type, {})
+        lines.append(f"| {worker_type} versions | {format_versions(worker_type, va, a)} | "
+                     f"{format_versions(worker_type, vb, b)} |")  # fmt: skip
     if not history.comparable(a, b):
         lines += ["", "**Not comparable**: the app, the profile or the machine differs; numbers are shown as is."]
     lines += ["", "| worker config | point | metric | A | B | change |", "|---|---|---|---:|---:|---:|"]
@@ -37,10 +38,10 @@ def compare(a: dict, b: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_versions(worker: str, v: dict, results: dict) -> str:
+def format_versions(worker_type: str, v: dict, results: dict) -> str:
     """The versions that matter for this type (python, gunicorn, the app's own packages, the type's: the run's
     catalog)."""
-    columns = results_model.catalog_of(results).version_columns([worker], history.app_packages(results))
+    columns = results_model.catalog_of(results).version_columns([worker_type], history.app_packages(results))
     return ", ".join(f"{k} {v[k]}" for k in columns if k in v) or "–"
 
 

@@ -99,18 +99,19 @@ def same_machine(a: dict, b: dict) -> bool:
 def config_key(rec: dict) -> str:
     """A worker type and its configuration, as the report labels it everywhere (plan.config_label: "gthread 1w×2t",
     "gevent 1w×1000c"; the knobs its theory does not count are left out): the same label is the same config."""
-    return f"{rec['worker']} {plan.config_label(rec)}"
+    return f"{rec['worker_type']} {plan.config_label(rec)}"
 
 
 class Figure(NamedTuple):
     """One headline number of a run, its parts named: the worker type and its config, what was loaded (scenario,
-    task of a probe, endpoint, concurrency), which metric, its value. `key` is how the series and the index name it."""
+    task of a probe, the scenario's label, concurrency), which metric, its value. `key` is how the series and the
+    index name it."""
 
-    worker: str
+    worker_type: str
     config: str
     scenario: str  # "sweep" or "probe"
     task: str | None  # a probe's: "io" or "cpu"
-    endpoint: str
+    label: str  # the scenario's: its path for a GET, else its method and path
     concurrency: int | None  # None for one CPU request's CPU time, which no burst size names
     metric: str
     value: float
@@ -120,8 +121,8 @@ class Figure(NamedTuple):
         """'/ioTask?ms=100 c=10' (sweep), 'probe io c=10' (a probe's largest burst), 'probe cpu /cpuTask' (CPU time
         of one request)."""
         if self.scenario == "sweep":
-            return f"{self.endpoint} c={self.concurrency}"
-        where = self.endpoint if self.concurrency is None else f"c={self.concurrency}"
+            return f"{self.label} c={self.concurrency}"
+        where = self.label if self.concurrency is None else f"c={self.concurrency}"
         return f"probe {self.task} {where}"
 
     @property
@@ -130,7 +131,7 @@ class Figure(NamedTuple):
 
 
 def figures(results: dict) -> list[Figure]:
-    """Headline numbers of a run: per worker config, sweep rps and p99 per (endpoint, concurrency), and the probes'
+    """Headline numbers of a run: per worker config, sweep rps and p99 per (scenario, concurrency), and the probes'
     figures at their largest burst per task, timed by the server: how many requests were in the app at once
     (`at_once`) and, for CPU work, one request's CPU time on an idle worker (`unit_cpu_s`: a slower interpreter or
     app shows here). A probe the app did not time (its clock logged nothing of the burst) keeps siege's effective
@@ -141,17 +142,17 @@ def figures(results: dict) -> list[Figure]:
     (The verdict's theory, bench/analyse/stats.py, reads today's catalog, not the run's: results_model.catalog_of.)"""
     out: list[Figure] = []
     known = set(catalog.load().names)
-    records = [r for r in results["results"] if r["worker"] in known]
-    configs = {r["worker"]: config_key(r) for r in records}
+    records = [r for r in results["results"] if r["worker_type"] in known]
+    configs = {r["worker_type"]: config_key(r) for r in records}
     for row in throughput.sweep_rows(records):
         for name in ("rps", "p99_s"):
             if row[name] is not None:
-                out.append(Figure(row["worker"], configs[row["worker"]], "sweep", None, row["endpoint"],
+                out.append(Figure(row["worker_type"], configs[row["worker_type"]], "sweep", None, row["label"],
                                   row["concurrency"], name, row[name]))  # fmt: skip
     for row in verdict.verdicts(verdict.probe_rows(records, verdict.app_cores(results.get("hosts", {})))):
         if row["measured"] is None:
             continue
-        probe = Figure(row["worker"], configs[row["worker"]], "probe", row["task"], row["endpoint"],
+        probe = Figure(row["worker_type"], configs[row["worker_type"]], "probe", row["task"], row["label"],
                        row["concurrency"], "effective", row["measured"])  # fmt: skip
         if row["timed_by"] == "server":
             out.append(probe._replace(metric="at_once"))
@@ -227,10 +228,12 @@ def headline(results: dict) -> str:
     did not time the burst) and the largest sweep's rps on /ioTask."""
     parts = []
     m = metrics(results)
-    for worker in results["workers_tested"]:
-        eff = next((v for k, v in m.items() if k[0].startswith(worker + " ") and k[1].startswith("probe io")
-                    and k[2] in ("at_once", "effective")), None)  # fmt: skip
-        rps = [(k[1], v) for k, v in m.items() if k[0].startswith(worker + " ") and "ioTask" in k[1] and k[2] == "rps"]
+    for worker_type in results["worker_types"]:
+        mine = {k: v for k, v in m.items() if k[0].startswith(worker_type + " ")}
+        eff = next((v for k, v in mine.items() if k[1].startswith("probe io") and k[2] in ("at_once", "effective")),
+                   None)  # fmt: skip
+        rps = [(k[1], v) for k, v in mine.items() if "ioTask" in k[1] and k[2] == "rps"]
         best = max(rps, key=lambda kv: int(kv[0].rsplit("=", 1)[1]))[1] if rps else None
-        parts.append(f"{worker} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "") if eff else worker)
+        parts.append(f"{worker_type} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "")
+                     if eff else worker_type)  # fmt: skip
     return ", ".join(parts)

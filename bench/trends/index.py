@@ -22,14 +22,14 @@ def missing(results: dict) -> str:
     parts = []
     for f in results["failures"]:
         if f.get("load_host_lost"):
-            parts.append(f"{f['worker']} lost its load host")
+            parts.append(f"{f['worker_type']} lost its load host")
         elif f.get("phase") == "starting it":
-            parts.append(f"{f['worker']} failed to start")
+            parts.append(f"{f['worker_type']} failed to start")
         else:
-            parts.append(f"{f['worker']} failed" + (f" while {f['phase']}" if f.get("phase") else ""))
-    failed = {f["worker"] for f in results["failures"]}
+            parts.append(f"{f['worker_type']} failed" + (f" while {f['phase']}" if f.get("phase") else ""))
+    failed = {f["worker_type"] for f in results["failures"]}
     ran = [r for r in results["results"] if r["invalid_reason"] != collect.NO_OUTPUT]
-    not_run = [w for w in results["workers_tested"] if w not in failed and not any(r["worker"] == w for r in ran)]
+    not_run = [w for w in results["worker_types"] if w not in failed and not any(r["worker_type"] == w for r in ran)]
     if not_run:
         parts.append(f"{', '.join(not_run)} not loaded")
     parts.append(f"{len(ran)} of {len(results['results'])} runs")
@@ -39,7 +39,8 @@ def missing(results: dict) -> str:
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
     """task label -> worker config -> [(run_id, value)]: the probes' requests at once (siege's effective concurrency
     where the app did not time the burst), one CPU request's CPU time, and sweep rps at the largest concurrency of each
-    endpoint. Each app has its own charts: its label starts with its name (the demo app's does not)."""
+    swept scenario (its label). Each app has its own charts: its label starts with its name (the demo app's does
+    not)."""
     out: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for run in runs:
         if not run["complete"]:
@@ -49,18 +50,18 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
         largest: dict[tuple[str, str], int] = {}
         for f in found:
             if f.metric == "rps":
-                largest[(f.config, f.endpoint)] = max(largest.get((f.config, f.endpoint), 0), f.concurrency)
+                largest[(f.config, f.label)] = max(largest.get((f.config, f.label), 0), f.concurrency)
         for f in found:
             if f.metric == "at_once":
                 label = f"requests at once, {f.task} probe"
             elif f.metric == "effective":
                 label = f"effective concurrency (siege-timed), {f.task} probe"
             elif f.metric == "unit_cpu_s":
-                label = f"CPU time of one request (s), {f.endpoint}"
+                label = f"CPU time of one request (s), {f.label}"
             elif f.metric == "rps":
-                if f.concurrency != largest[(f.config, f.endpoint)]:
+                if f.concurrency != largest[(f.config, f.label)]:
                     continue
-                label = f"rps, {f.endpoint} at c={f.concurrency}"
+                label = f"rps, {f.label} at c={f.concurrency}"
             else:
                 continue
             app = history.app_name(data)
@@ -81,7 +82,7 @@ def render(reports: Path, thresholds: history.Thresholds = history.DEFAULT) -> P
                "started": data.get("started"), "commit": data.get("git_commit"), "profile": data.get("profile"),
                "app": history.app_name(data), "app_host": data.get("app_host"),
                "machine": history.host_type(data) if run["reported"] else None,
-               "workers": data.get("workers_tested") or data.get("worker"),
+               "worker_types": data["worker_types"],
                "missing": None if run["complete"] or not run["reported"] else missing(data)}  # fmt: skip
         if run["reported"]:
             recorded = run["dir"] / "changes.json"  # what collect-report found when the run ended

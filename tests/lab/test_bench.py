@@ -55,15 +55,15 @@ def run():
     assert proc.returncode == 0, proc.stdout[-6000:]
     run_dir = run_dir_of(proc.stdout)
     results = one_host(run_dir)
-    print(f"\nbench.yml worker=all quick: wall {wall:.0f} s, inside siege {results['time_in_siege_s']:.0f} s, "
-          f"overhead {wall - results['time_in_siege_s']:.0f} s")  # fmt: skip
+    print(f"\nbench.yml worker=all quick: wall {wall:.0f} s, inside the load generator "
+          f"{results['time_in_load_s']:.0f} s, overhead {wall - results['time_in_load_s']:.0f} s")  # fmt: skip
     return {"proc": proc, "dir": run_dir, "results": results, "report": (run_dir / "report.md").read_text()}
 
 
 def probe(results, worker, endpoint, concurrency):
     return next(
         r for r in results["results"]
-        if r["worker"] == worker and r["scenario"] == "probe" and r["endpoint"] == endpoint
+        if r["worker_type"] == worker and r["scenario"] == "probe" and r["label"] == endpoint
         and r["concurrency"] == concurrency
     )  # fmt: skip
 
@@ -112,7 +112,7 @@ def test_results_json_has_the_promised_fields(run):
         n: catalog.load().type(n).default_version for n in TYPES
     }
     assert res["versions"]["asgi"]["fastapi"] and res["versions"]["uvicorn"]["uvicorn-worker"]
-    keys = {"worker", "workers", "threads", "worker_connections", "gunicorn_version", "scenario", "endpoint",
+    keys = {"worker_type", "workers", "threads", "worker_connections", "gunicorn_version", "scenario", "label",
             "concurrency", "transactions", "failed", "elapsed_s", "rps", "response_times_s", "p50_s", "p90_s",
             "p99_s", "max_s", "valid", "invalid_reason"}  # fmt: skip
     assert all(keys <= set(r) for r in res["results"])
@@ -139,7 +139,7 @@ def test_every_run_has_what_the_server_and_the_load_host_spent(run):
         assert app and app["workers_seen"] >= 1 and app["master_rss_mb"] > 10 and app["workers_rss_mb"] > 10, rec
         assert load and 0 <= load["cpu_pct"] <= 100 and load["cpus"] == 1, rec
     cpu = [r for r in run["results"]["results"] if r["scenario"] == "probe" and r["task"] == "cpu"
-           and r["worker"] == "sync" and r["concurrency"] == 10]  # fmt: skip
+           and r["worker_type"] == "sync" and r["concurrency"] == 10]  # fmt: skip
     assert cpu[0]["app_resources"]["workers_cpu_pct"] > 50, "a burst of CPU work keeps the worker's core busy"
 
 
@@ -151,14 +151,14 @@ def test_each_sweep_run_started_on_an_idle_server(run):
     longest = max(r["settle_s"] for r in sweeps)
     print(f"\nwaits for an idle server: {run['results']['settle_s']} s in all, longest {longest} s")
     # A sync worker serves requests one at a time: after a c=10 run of 100 ms IO, a queue was left to serve first.
-    io_c1 = [r for r in sweeps if r["worker"] == "sync" and r["task"] == "io" and r["concurrency"] == 1]
+    io_c1 = [r for r in sweeps if r["worker_type"] == "sync" and r["task"] == "io" and r["concurrency"] == 1]
     assert all(r["max_s"] < 0.5 for r in io_c1), "no request of the run waited for the previous run's queue"
 
 
 def test_report_shows_fidelity_phases_and_resources(run):
     report, phases = run["report"], run["results"]["phases_s"]
     assert list(phases) == ["validate", "lab", "preflight", "deploy", "load"]
-    assert phases["load"] >= run["results"]["time_in_siege_s"] * 0.9
+    assert phases["load"] >= run["results"]["time_in_load_s"] * 0.9
     assert "## Fidelity" in report and report.count("probes (requests at once) against theory") == len(TYPES)
     assert "<details><summary>Resources of every run" in report
     assert re.search(r"\| gthread \| 10 \| [\d,.]+ \| 1 run \| .* \| \d+ % \| \d+ MiB \| \d+ %", report)
@@ -205,5 +205,5 @@ def test_two_runs_started_together_one_runs_the_other_refuses():
     assert re.search(r"another benchmark run \(pid \d+\) holds .*\.bench\.lock", loser)
     assert "PLAY [Lab" not in loser
     results = one_host(run_dir_of(winner))
-    assert results["workers_tested"] == ["gevent"] and all(r["valid"] for r in results["results"])
+    assert results["worker_types"] == ["gevent"] and all(r["valid"] for r in results["results"])
     assert not (ROOT / "reports/.bench.lock").exists()

@@ -184,7 +184,7 @@ def faulty(deployed, interrupted):
 
 
 def result(results, worker, scenario):
-    return next(r for r in results["results"] if r["worker"] == worker and r["scenario"] == scenario)
+    return next(r for r in results["results"] if r["worker_type"] == worker and r["scenario"] == scenario)
 
 
 def test_the_run_after_a_ctrl_c_takes_over_the_stale_lock_and_stops_its_leftovers(faulty):
@@ -199,7 +199,7 @@ def test_the_run_after_a_ctrl_c_takes_over_the_stale_lock_and_stops_its_leftover
 
 def test_a_hung_server_makes_the_scenario_invalid_not_averaged(faulty):
     probe = next(r for r in faulty["results"]["results"]
-                 if r["worker"] == "sync" and r["scenario"] == "probe" and r["concurrency"] == 2)  # fmt: skip
+                 if r["worker_type"] == "sync" and r["scenario"] == "probe" and r["concurrency"] == 2)  # fmt: skip
     assert not probe["valid"]
     # siege never gives up on a server that accepted and does not answer (it blocks in read(); its socket timeout
     # does not end that): only `timeout` bounds the run, and the reason says it did (bench/parse/siege.py).
@@ -209,7 +209,7 @@ def test_a_hung_server_makes_the_scenario_invalid_not_averaged(faulty):
 
 def test_a_killed_worker_is_respawned_and_its_failures_are_counted(faulty):
     results = faulty["results"]
-    killed = [e for e in results["events"] if e["worker"] == "sync" and e["kind"] == "worker_killed"]
+    killed = [e for e in results["events"] if e["worker_type"] == "sync" and e["kind"] == "worker_killed"]
     assert len(killed) == 1 and killed[0]["during"] == result(results, "sync", "sweep")["name"]
     sweep = result(results, "sync", "sweep")
     assert sweep["transactions"] > 20, "the master respawned the worker and the sweep went on"
@@ -222,9 +222,9 @@ def test_a_type_that_fails_to_start_is_reported_with_its_journal_and_the_run_goe
     assert proc.returncode != 0
     assert "worker type(s) gthread failed" in proc.stdout
     (failure,) = results["failures"]
-    assert failure["worker"] == "gthread" and failure["phase"] == "starting it" and failure["action"] == "continue"
+    assert failure["worker_type"] == "gthread" and failure["phase"] == "starting it" and failure["action"] == "continue"
     assert any("Permission denied" in line or "203/EXEC" in line for line in failure["journal"]), failure
-    assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker"] == "gthread")
+    assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker_type"] == "gthread")
     assert result(results, "gevent", "probe")["valid"], "gevent, after gthread, was loaded"
     assert not results["complete"]
     assert "**This run is incomplete**: gthread failed" in faulty["report"]
@@ -233,7 +233,7 @@ def test_a_type_that_fails_to_start_is_reported_with_its_journal_and_the_run_goe
 
 def test_a_killed_master_is_restarted_by_systemd_and_the_gap_is_recorded(faulty):
     results = faulty["results"]
-    (died,) = [e for e in results["events"] if e["worker"] == "gevent" and e["kind"] == "master_died"]
+    (died,) = [e for e in results["events"] if e["worker_type"] == "gevent" and e["kind"] == "master_died"]
     assert died["during"] == result(results, "gevent", "sweep")["name"]
     assert died["gap_s"] is not None and 0.5 < died["gap_s"] < 10
     assert result(results, "gevent", "sweep")["failed"] >= 1
@@ -253,7 +253,7 @@ def test_stop_mode_stops_at_the_first_type_that_fails(deployed):
     assert proc.returncode != 0
     results = one_host(run_dir_of(proc.stdout))
     assert results["failures"][0]["action"] == "stop"
-    assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker"] == "gevent")
+    assert all(r["invalid_reason"].startswith("no output") for r in results["results"] if r["worker_type"] == "gevent")
     report = (run_dir_of(proc.stdout) / "report.md").read_text()
     assert "Not loaded: gevent" in report and "The run stopped there (`bench_on_worker_failure=stop`)" in report
 

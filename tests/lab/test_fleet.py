@@ -99,7 +99,7 @@ def test_every_run_of_both_hosts_is_kept_under_its_app_host(fleet_runs):
 
 def test_each_run_of_two_load_hosts_is_merged_from_both_started_together(fleet_runs):
     shared = [r for r in fleet_runs["pairs"]["views"]["app1"]["results"] if r["concurrency"] >= 2]  # c=1: load1's
-    assert {(r["worker"], r["scenario"]) for r in shared} == {
+    assert {(r["worker_type"], r["scenario"]) for r in shared} == {
         (w, s) for w in ("gthread", "gevent") for s in ("probe", "sweep")
     }
     for rec in shared:
@@ -139,7 +139,7 @@ def test_each_host_is_what_the_lab_made_it_and_its_io_probes_meet_theory(fleet_r
     for host, view in views.items():
         for worker, theory in (("gthread", 2.0), ("gevent", 4.0)):
             (burst,) = [r for r in view["results"] if r["scenario"] == "probe" and r["task"] == "io"
-                        and r["worker"] == worker and r["concurrency"] == 4]  # fmt: skip
+                        and r["worker_type"] == worker and r["concurrency"] == 4]  # fmt: skip
             print(f"\n{host} {worker} IO c=4: at once {burst['server']['at_once']:.2f} (theory {theory})")
             assert abs(burst["server"]["at_once"] - theory) <= 0.05 * theory, (host, worker, burst["server"])
 

@@ -28,7 +28,7 @@ NOTES_APP = yaml.safe_load((ROOT / "examples/notes/notes.bench.yml").read_text()
 # one type of each bound on IO concurrency (workers, threads, connections): make test's time. That worker=all means
 # every type the app's interface serves is test_gunicorn_plan's; test_bench loads the demo app on every type.
 WSGI = ["sync", "gthread", "gevent"]
-assert all(catalog.load().type(n).app == "wsgi" for n in WSGI)
+assert all(catalog.load().type(n).interface == "wsgi" for n in WSGI)
 # the quick profile, smaller: two bursts per probe, one 2 s sweep point per scenario (make test's time)
 SHORT = ["-e", json.dumps({"load_probes": {"concurrency": [1, 4], "calibration_reps": 2},
                            "load_sweep": {"concurrency": [4], "time_s": 2, "warmup_s": 0, "repeats": 1},
@@ -46,7 +46,7 @@ def notes(lab):
 
 def test_the_example_runs_on_each_type_as_gunicorn_at_notes_type(notes):
     run_dir, results, _ = notes
-    assert results["workers_tested"] == WSGI and run_dir.name.endswith("-notes-sync+gthread+gevent")
+    assert results["worker_types"] == WSGI and run_dir.name.endswith("-notes-sync+gthread+gevent")
     assert results["app"]["name"] == "notes" and results["complete"], results.get("failures")
     units = ansible("app", "-m", "ansible.builtin.shell", "-a", "ls /etc/gunicorn /opt/bench/venvs")["app1"]["stdout"]
     assert all(f"notes-{t}.conf.py" in units and f"notes-{t}\n" in units + "\n" for t in WSGI), units
@@ -78,7 +78,7 @@ def test_its_own_packages_versions_come_from_each_virtualenv(notes):
 def test_the_json_post_was_sent_with_its_body_and_answered_201_under_load(notes):
     run_dir, results, report = notes
     created = [r for r in results["results"] if r["scenario_name"] == "create"]
-    assert {r["worker"] for r in created} == set(WSGI)
+    assert {r["worker_type"] for r in created} == set(WSGI)
     # siege 4.0.7 sometimes hangs after a timed run's end (seen once here, on gevent's: 1,895 answers of 201, the
     # server idle from the run's end and answering the next run at once); such a run is invalid, said so, not lost
     assert all(r["method"] == "POST" and r["transactions"] > 100 for r in created), created
@@ -93,7 +93,7 @@ def test_the_json_post_was_sent_with_its_body_and_answered_201_under_load(notes)
 def test_its_cpu_scenario_gets_a_verdict_like_the_builtin_probes(notes):
     _, results, report = notes
     stats = [r for r in results["results"] if r["scenario_name"] == "stats" and r["scenario"] == "probe"]
-    assert {r["worker"] for r in stats} == set(WSGI) and all(r["task"] == "cpu" for r in stats)
+    assert {r["worker_type"] for r in stats} == set(WSGI) and all(r["task"] == "cpu" for r in stats)
     verdicts = report[report.index("## Verdict") : report.index("## Changes")]
     assert all(re.search(rf"^\| {w} \| .* \| cpu \| 4 \|", verdicts, re.M) for w in WSGI), verdicts
 
@@ -163,7 +163,7 @@ def test_two_apps_live_side_by_side_on_one_host_and_keep_their_own_history(notes
         r["dir"]
         for r in runs
         if history.app_name(r["data"]) == "demo"
-        and "sync" in r["data"]["workers_tested"]
+        and "sync" in r["data"]["worker_types"]
         and len(r["data"].get("fleet") or [None]) == 1
     ]
     if not demo_runs:

@@ -28,7 +28,7 @@ def latest_results() -> dict:
 
 def gthread_io_burst(results: dict) -> dict:
     rows = verdict.probe_rows(results["results"], verdict.app_cores(results["hosts"]))
-    return next(r for r in rows if r["worker"] == "gthread" and r["endpoint"] == "/ioTask" and r["concurrency"] == 10)
+    return next(r for r in rows if r["worker_type"] == "gthread" and r["label"] == "/ioTask" and r["concurrency"] == 10)
 
 
 def assert_threads_served_the_burst(results: dict, threads: int) -> None:

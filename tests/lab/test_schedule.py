@@ -118,7 +118,7 @@ def test_starting_the_service_by_hand_runs_the_benchmark_and_updates_the_index(c
     results = json.loads(ansible("load", "-m", "ansible.builtin.command", "-a",
                                  f"cat {HARNESS}/reports/latest/results.json")["load1"]["stdout"])  # fmt: skip
     sweeps = [r for r in results["results"] if r["scenario"] == "sweep"]
-    assert [(r["endpoint"], r["concurrency"], r["elapsed_s"] < 3) for r in sweeps] == [("/ioTask?ms=100", 4, True)]
+    assert [(r["label"], r["concurrency"], r["elapsed_s"] < 3) for r in sweeps] == [("/ioTask?ms=100", 4, True)]
 
 
 def test_refused_where_pid_1_is_not_systemd_and_for_a_bad_schedule(controller):

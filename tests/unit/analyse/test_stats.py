@@ -38,12 +38,12 @@ def test_effective_concurrency_without_data():
 
 
 @pytest.mark.parametrize(
-    ("worker", "workers", "threads", "conns", "cap"),
+    ("worker_type", "workers", "threads", "conns", "cap"),
     [("sync", 2, 1, 1000, 2), ("gthread", 2, 4, 1000, 8), ("gevent", 1, 1, 1000, 1000),
      ("eventlet", 3, 1, 50, 150), ("tornado", 1, 1, 1000, 1)],
 )  # fmt: skip
-def test_capacity_by_worker_type(worker, workers, threads, conns, cap):
-    assert stats.capacity(worker, workers, threads, conns) == cap
+def test_capacity_by_worker_type(worker_type, workers, threads, conns, cap):
+    assert stats.capacity(worker_type, workers, threads, conns) == cap
 
 
 @pytest.mark.parametrize(("n", "k", "expected"), [(10, 4, 10 / 3), (10, 2, 2.0), (10, 1, 1.0), (10, 1000, 10.0),
@@ -54,14 +54,14 @@ def test_a_perfect_ladder_serves_n_over_its_rounds(n, k, expected):
 
 
 @pytest.mark.parametrize(
-    ("worker", "task", "workers", "threads", "conns", "slots"),
+    ("worker_type", "task", "workers", "threads", "conns", "slots"),
     [("sync", "io", 2, 1, 1000, 2), ("sync", "cpu", 2, 1, 1000, 2), ("gthread", "io", 1, 4, 1000, 4),
      ("gthread", "cpu", 1, 4, 1000, 4), ("gevent", "io", 1, 1, 1000, 1000), ("gevent", "cpu", 3, 1, 1000, 3),
      ("eventlet", "cpu", 1, 1, 50, 1), ("tornado", "io", 1, 1, 1000, 1), ("tornado", "cpu", 2, 1, 1000, 2)],
 )  # fmt: skip
-def test_slots_by_worker_type_and_task(worker, task, workers, threads, conns, slots):
+def test_slots_by_worker_type_and_task(worker_type, task, workers, threads, conns, slots):
     """Threads each hold a CPU-bound request (sharing the GIL); a greenlet worker's loop holds one."""
-    assert stats.slots(worker, task, workers, threads, conns) == slots
+    assert stats.slots(worker_type, task, workers, threads, conns) == slots
 
 
 AT_ONCE = {"worker_connections": 1000, "cores": 1}

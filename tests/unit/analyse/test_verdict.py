@@ -28,13 +28,13 @@ def rows(results: dict) -> list[dict]:
 
 
 def burst_row(results: dict, worker: str, endpoint: str, n: int) -> dict:
-    return next(r for r in rows(results) if (r["worker"], r["endpoint"], r["concurrency"]) == (worker, endpoint, n))
+    return next(r for r in rows(results) if (r["worker_type"], r["label"], r["concurrency"]) == (worker, endpoint, n))
 
 
 def record(results: dict, worker: str, endpoint: str, n: int) -> dict:
     return next(
         r for r in results["results"]
-        if r["scenario"] == "probe" and (r["worker"], r["endpoint"], r["concurrency"]) == (worker, endpoint, n)
+        if r["scenario"] == "probe" and (r["worker_type"], r["label"], r["concurrency"]) == (worker, endpoint, n)
     )  # fmt: skip
 
 
@@ -92,11 +92,12 @@ def test_the_units_cpu_over_a_burst_is_the_last_reading_minus_the_first():
 
 def test_every_verdict_of_the_real_run_is_expected_within_five_percent():
     verdicts = verdict.verdicts(rows(RUN))
-    assert sorted((v["worker"], v["task"]) for v in verdicts) == sorted((w, t) for w in TYPES for t in ("io", "cpu"))
+    found = sorted((v["worker_type"], v["task"]) for v in verdicts)
+    assert found == sorted((w, t) for w in TYPES for t in ("io", "cpu"))
     for v in verdicts:
         assert v["timed_by"] == "server"
         assert v["tolerance"] == 0.05
-        assert v["error"] <= 0.05, (v["worker"], v["task"], v["measured"], v["expected"])
+        assert v["error"] <= 0.05, (v["worker_type"], v["task"], v["measured"], v["expected"])
         assert v["as_expected"]
     # an exact match is rare: an error of 0 tolerated would hide nothing, so the tolerance is really used
     assert max(v["error"] for v in verdicts if v["task"] == "cpu") > 0
@@ -109,7 +110,7 @@ def test_every_verdict_of_the_real_run_is_expected_within_five_percent():
      ("eventlet", "cpu", 1, 1.0), ("tornado", "cpu", 1, 1.0)],
 )  # fmt: skip
 def test_theory_and_measure_per_type(worker, task, expected, measured):
-    v = next(v for v in verdict.verdicts(rows(RUN)) if (v["worker"], v["task"]) == (worker, task))
+    v = next(v for v in verdict.verdicts(rows(RUN)) if (v["worker_type"], v["task"]) == (worker, task))
     assert v["expected"] == expected
     assert v["measured"] == pytest.approx(measured, rel=0.05)
 
@@ -119,7 +120,7 @@ def test_a_mislabelled_configuration_is_not_as_expected():
     10/3 = 3.33; the burst shows 2 at once: not as expected, on IO (40 % off) and on CPU alike."""
     lied = copy.deepcopy(RUN)
     for r in lied["results"]:
-        if r["worker"] == "gthread":
+        if r["worker_type"] == "gthread":
             r["threads"] = 4
     io, cpu = burst_row(lied, "gthread", "/ioTask", 10), burst_row(lied, "gthread", "/cpuTask", 10)
     assert io["expected"] == pytest.approx(10 / 3) and io["measured"] == pytest.approx(2.0, rel=0.02)
@@ -272,7 +273,7 @@ def test_rows_timed_by_the_server_or_by_siege_have_the_same_fields():
 
 
 def test_capacity_is_the_configurations_simultaneous_requests():
-    assert {r["worker"]: r["capacity"] for r in rows(RUN)} == {
+    assert {r["worker_type"]: r["capacity"] for r in rows(RUN)} == {
         "sync": 1, "gthread": 2, "gevent": 1000, "eventlet": 1000, "tornado": 1,
     }  # fmt: skip
 
@@ -413,7 +414,7 @@ def test_the_finding_of_a_real_gthread_burst_in_full():
     )
     one_thread = copy.deepcopy(RUN)  # one thread: no GIL to take turns on, and 30 % dearer than alone
     for r in one_thread["results"]:
-        if r["worker"] == "gthread":
+        if r["worker_type"] == "gthread":
             r["threads"] = 1
     s = server(one_thread, "gthread", "/cpuTask", 10)
     s["unit_cpu_consumed_s"] = round(s["unit_cpu_consumed_s"] * 1.3, 4)
@@ -446,7 +447,7 @@ def test_a_busy_core_is_not_doubtful_and_two_busy_cores_are_plural():
     two = copy.deepcopy(RUN)
     two["hosts"]["app1"]["cpus_pinned"] = [1, 2]
     for r in two["results"]:
-        if r["worker"] == "sync":
+        if r["worker_type"] == "sync":
             r["workers"] = 2
     s = server(two, "sync", "/cpuTask", 10)
     s["unit_cpu_consumed_s"] = round(s["span_s"] * 1.9, 4)
@@ -561,7 +562,7 @@ def test_siege_judges_a_cpu_burst_within_fifteen_percent():
 def test_the_verdict_is_the_largest_burst_and_never_the_calibration():
     small = [r for r in RUN["results"] if r["scenario"] != "probe" or r["concurrency"] <= 2]
     found = verdict.verdicts(verdict.probe_rows(small, 1))
-    assert sorted((v["worker"], v["task"], v["concurrency"]) for v in found) == sorted(
+    assert sorted((v["worker_type"], v["task"], v["concurrency"]) for v in found) == sorted(
         (w, t, 2) for w in TYPES for t in ("io", "cpu")
     )
     only_calibration = [r for r in RUN["results"] if r["scenario"] != "probe" or r["concurrency"] == 1]
@@ -574,19 +575,19 @@ def test_the_verdict_is_the_largest_burst_and_never_the_calibration():
 def sweep(results: dict, worker: str, endpoint: str, c: int) -> dict:
     return next(
         r for r in results["results"]
-        if r["scenario"] == "sweep" and (r["worker"], r["endpoint"], r["concurrency"]) == (worker, endpoint, c)
+        if r["scenario"] == "sweep" and (r["worker_type"], r["label"], r["concurrency"]) == (worker, endpoint, c)
     )  # fmt: skip
 
 
 def sweep_row(results: list[dict], worker: str, endpoint: str, c: int) -> dict:
     key = (worker, endpoint, c)
-    return next(s for s in throughput.sweep_rows(results) if (s["worker"], s["endpoint"], s["concurrency"]) == key)
+    return next(s for s in throughput.sweep_rows(results) if (s["worker_type"], s["label"], s["concurrency"]) == key)
 
 
 def test_the_io_limit_is_min_of_c_and_capacity_over_the_io_time():
     """/ioTask?ms=100: 10 requests/s per slot; sync and tornado hold 1, gthread 2 threads, gevent 1000 connections."""
-    limits = {(s["worker"], s["concurrency"]): s["io_limit_rps"] for s in throughput.sweep_rows(RUN["results"])
-              if s["endpoint"] == "/ioTask?ms=100"}  # fmt: skip
+    limits = {(s["worker_type"], s["concurrency"]): s["io_limit_rps"] for s in throughput.sweep_rows(RUN["results"])
+              if s["label"] == "/ioTask?ms=100"}  # fmt: skip
     assert limits == {("sync", 1): 10, ("sync", 10): 10, ("gthread", 1): 10, ("gthread", 10): 20, ("gevent", 1): 10,
                       ("gevent", 10): 100, ("eventlet", 1): 10, ("eventlet", 10): 100, ("tornado", 1): 10,
                       ("tornado", 10): 10}  # fmt: skip
@@ -671,14 +672,14 @@ def test_a_record_from_before_wrk_was_run_by_siege():
 
 def test_fidelity_of_the_real_run():
     probes, sweeps = rows(RUN), throughput.sweep_rows(RUN["results"])
-    found = {f["worker"]: f for f in throughput.fidelity(probes, sweeps, [*TYPES, "absent"])}
+    found = {f["worker_type"]: f for f in throughput.fidelity(probes, sweeps, [*TYPES, "absent"])}
     io = {w: f["io"][0] for w, f in found.items() if f["io"]}
     for worker in TYPES:
-        bursts = [p for p in probes if p["worker"] == worker and p["concurrency"] > 1]
+        bursts = [p for p in probes if p["worker_type"] == worker and p["concurrency"] > 1]
         f = found[worker]
         assert f["probe_error"] == max(p["error"] for p in bursts) < 0.05  # the calibration is no verdict
         assert f["probe_error_io"] == max(p["error"] for p in bursts if p["task"] == "io")
-        assert [x["endpoint"] for x in f["io"]] == ["/ioTask?ms=100"], "the swept IO scenario, not the probe's"
+        assert [x["label"] for x in f["io"]] == ["/ioTask?ms=100"], "the swept IO scenario, not the probe's"
         assert io[worker]["concurrency"] == 10 and io[worker]["rps"] == sweep(RUN, worker, "/ioTask?ms=100", 10)["rps"]
     # gevent's calibration was further off than any of its bursts: it is not the worst error
     assert found["gevent"]["probe_error"] < burst_row(RUN, "gevent", "/cpuTask", 1)["error"]
@@ -716,7 +717,7 @@ def test_sieges_sentence_of_a_burst_of_two():
 def test_when_each_request_was_sent():
     """A burst is sent at once; the calibration's client sends each request when the one before came back."""
     for row in rows(RUN):
-        assert row["sent_s"] == server(RUN, row["worker"], row["endpoint"], row["concurrency"])["sent_s"]
+        assert row["sent_s"] == server(RUN, row["worker_type"], row["label"], row["concurrency"])["sent_s"]
     bursts = [row for row in rows(RUN) if row["concurrency"] > 1]
     assert len(bursts) == 30, "5 types, 2 tasks, bursts of 2, 4 and 10"
     for row in bursts:
@@ -737,11 +738,11 @@ def test_siege_judges_cpu_within_fifteen_percent_edge_included():
 
 def test_of_two_endpoints_of_one_task_probed_as_large_the_first_is_the_verdict():
     twice = copy.deepcopy(RUN)
-    extra = [copy.deepcopy(r) for r in twice["results"] if r["worker"] == "gthread" and r["endpoint"] == "/ioTask"]
+    extra = [copy.deepcopy(r) for r in twice["results"] if r["worker_type"] == "gthread" and r["label"] == "/ioTask"]
     for r in extra:
-        r.update(endpoint="/ioTask?ms=1000", name=r["name"].replace("ioTask", "ioTask-ms-1000"))
+        r.update(label="/ioTask?ms=1000", name=r["name"].replace("ioTask", "ioTask-ms-1000"))
     twice["results"] += extra
-    (v,) = [v for v in verdict.verdicts(rows(twice)) if (v["worker"], v["task"]) == ("gthread", "io")]
+    (v,) = [v for v in verdict.verdicts(rows(twice)) if (v["worker_type"], v["task"]) == ("gthread", "io")]
     assert v["name"] == "gthread-probe-ioTask-c10"
 
 
@@ -768,12 +769,12 @@ def test_the_findings_words_in_full():
 def test_the_verdict_is_the_largest_valid_burst():
     broken = copy.deepcopy(RUN)
     record(broken, "gevent", "/ioTask", 10).update(valid=False, invalid_reason="siege did not finish in time")
-    v = next(v for v in verdict.verdicts(rows(broken)) if (v["worker"], v["task"]) == ("gevent", "io"))
+    v = next(v for v in verdict.verdicts(rows(broken)) if (v["worker_type"], v["task"]) == ("gevent", "io"))
     assert v["concurrency"] == 4 and v["as_expected"]
     for r in broken["results"]:
-        if r["worker"] == "gevent" and r["endpoint"] == "/ioTask" and r["concurrency"] > 1:
+        if r["worker_type"] == "gevent" and r["label"] == "/ioTask" and r["concurrency"] > 1:
             r.update(valid=False, invalid_reason="x")
-    v = next(v for v in verdict.verdicts(rows(broken)) if (v["worker"], v["task"]) == ("gevent", "io"))
+    v = next(v for v in verdict.verdicts(rows(broken)) if (v["worker_type"], v["task"]) == ("gevent", "io"))
     assert v["concurrency"] == 10 and not v["as_expected"]  # none valid: the largest, shown as it failed
 
 
@@ -791,7 +792,7 @@ def test_four_threads_sharing_one_core_serve_the_rounds_theory_weighs_by_length(
     rounds each lasting twice as long as the last. 3.65 at once: the theory of rounds weighed by their length (3.6)
     says expected; rounds of equal length (10/3 = 3.33) would have called the server wrong by 9.6 %."""
     four = json.loads((FIXTURES / "results/gthread-4-threads-probes.json").read_text())
-    row = burst_row(four, "gthread", "/cpuTask", 10)
+    row = burst_row(results_model.current(four), "gthread", "/cpuTask", 10)
     assert four["processes"]["gthread"]["threads"] == 4
     assert [round(w) for w in row["wait_s"]] == [0, 0, 0, 0, 2, 2, 2, 2, 3, 3]
     assert row["expected"] == pytest.approx(3.6)

@@ -103,11 +103,11 @@ def test_finish_writes_everything_points_latest_and_prints_phases_and_overhead(o
     phases = next(line for line in lines if line.startswith("Phases: "))
     assert phases.startswith("Phases: validate 2.5 s, lab 1.5 s, preflight 1.0 s, deploy 7.0 s, load 18.0 s, report ")
     overhead = next(line for line in lines if line.startswith("Overhead: "))
-    in_load = results["time_in_siege_s"]
+    in_load = results["time_in_load_s"]
     assert f"({in_load:.1f} s in siege or wrk" in overhead
-    # the load phase (18 s) less the app host's time in siege, over its worker types: a turn's own cost
+    # the load phase (18 s) less the app host's time in the load generator, over its worker types: a turn's own cost
     host = results["app_hosts"]["app1"]
-    turn = (18.0 - host["time_in_siege_s"] - host["settle_s"]) / len(results["workers_tested"])
+    turn = (18.0 - host["time_in_load_s"] - host["settle_s"]) / len(results["worker_types"])
     assert overhead.endswith(
         f"; {turn:.1f} s a worker type's turn beside them: start, check, verify, sample, fetch, stop)"
     )
@@ -143,12 +143,12 @@ def test_phases_line_ends_each_phase_where_the_next_begins():
 
 def test_a_turns_cost_is_its_hosts_load_phase_less_its_load_generator_over_its_types():
     marks = {"validate": 0.0, "load": 10.0, "report": 60.0}
-    results = {"workers_tested": ["sync", "gthread"],
-               "app_hosts": {"app1": {"time_in_siege_s": 40.0, "settle_s": 2.0},
-                             "app2": {"time_in_siege_s": 30.0, "settle_s": None}}}  # fmt: skip
+    results = {"worker_types": ["sync", "gthread"],
+               "app_hosts": {"app1": {"time_in_load_s": 40.0, "settle_s": 2.0},
+                             "app2": {"time_in_load_s": 30.0, "settle_s": None}}}  # fmt: skip
     assert run.per_type_cost_s(marks, 70.0, results) == 10.0, "the host that spent the most beside its load"
     assert run.per_type_cost_s({"validate": 0.0}, 70.0, results) is None, "no load phase marked"
-    assert run.per_type_cost_s(marks, 70.0, {**results, "workers_tested": []}) is None, "nothing loaded"
+    assert run.per_type_cost_s(marks, 70.0, {**results, "worker_types": []}) is None, "nothing loaded"
 
 
 def test_a_verify_only_run_is_reported_but_never_becomes_latest(tmp_path, marked):

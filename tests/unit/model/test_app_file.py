@@ -157,7 +157,7 @@ def test_bad_input_is_refused_naming_the_field(good, tmp_path, case, change, mes
 
 def test_an_asgi_app_is_refused_on_wsgi_worker_types(good, tmp_path):
     notes = app.parse({**good, "interface": "asgi"}, base=tmp_path)
-    asgi_types = [n for n in catalog.load().names if catalog.load().type(n).app == "asgi"]
+    asgi_types = [n for n in catalog.load().names if catalog.load().type(n).interface == "asgi"]
     notes.check_worker_types(asgi_types)
     with pytest.raises(app.AppError, match=r"worker=sync,asgi: sync serves WSGI apps and bench_app notes has only "
                        rf"entry.asgi; use worker types of its interface: {', '.join(asgi_types)}"):  # fmt: skip

@@ -31,7 +31,7 @@ def test_every_type_has_theory_a_lock_releases_and_knobs(name):
     assert not any(ln.lower().startswith("gunicorn==") for ln in lines), "gunicorn is pinned by the catalog"
     assert plan.VERSION_RE.match(t.default_version) and t.exists_in(t.default_version)
     assert set(t.knobs) <= set(CAT.knobs)
-    assert t.app in catalog.INTERFACES
+    assert t.interface in catalog.INTERFACES
     for framework in ("flask", "fastapi", "starlette", "werkzeug"):  # the app's packages are the app's (bench_app)
         assert not any(ln.lower().startswith(f"{framework}==") for ln in lines), f"{t.lock_file.name} pins {framework}"
     for package in t.versions:
@@ -79,5 +79,5 @@ def test_the_report_renders_each_types_rows_from_a_real_run(name, tmp_path):
     header, row = versions[0], next(ln for ln in versions if ln.startswith(f"| {name} | "))
     cols = [c.strip() for c in header.strip("|").split("|")]
     cells = dict(zip(cols, (c.strip() for c in row.strip("|").split("|")), strict=True))
-    for package in [results_model.DEMO_APP["packages"][t.app][0], *t.versions]:
+    for package in [results_model.DEMO_APP["packages"][t.interface][0], *t.versions]:
         assert cells[package] not in ("", "–"), f"{name}: no {package} version in the report"

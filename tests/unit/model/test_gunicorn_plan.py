@@ -9,7 +9,7 @@ import pytest
 import yaml
 from support import ROOT
 
-from bench.model import app, catalog, plan
+from bench.model import app, catalog, plan, results_model
 
 CLASSIC = ["sync", "gthread", "gevent", "eventlet", "tornado"]
 EIGHT = [*CLASSIC, "gevent_pywsgi", "asgi", "uvicorn"]
@@ -127,13 +127,14 @@ def test_bad_input_is_refused_naming_the_variable(kw, message):
 
 
 def test_config_label_shows_the_knobs_a_type_reads():
-    got = resolve("all", http_parser="python")
+    # the plan's instances as the model names them (results_model.renamed: their `worker` is the `worker_type`)
+    got = {name: results_model.renamed(i) for name, i in resolve("all", http_parser="python").items()}
     assert plan.config_label(got["sync"]) == "1w, parser python"
     assert plan.config_label(got["gthread"]) == "1w×2t, parser python"  # its connections bound no theory
     assert plan.config_label(got["tornado"]) == "1w"
     assert plan.config_label(got["uvicorn"]) == "1w"
     assert plan.config_label({**got["asgi"], "asgi_loop": "uvloop"}) == "1w×1000c, parser python, loop uvloop"
-    assert plan.config_label({"worker": "retired-type", "workers": 3}) == "3w"
+    assert plan.config_label({"worker_type": "retired-type", "workers": 3}) == "3w"
 
 
 RAW = yaml.safe_load(catalog.CATALOG_PATH.read_text())
@@ -147,7 +148,10 @@ RAW = yaml.safe_load(catalog.CATALOG_PATH.read_text())
             lambda c: c["types"]["sync"]["theory"].update(io="greenlets"),
             r"types\.sync\.theory\.io='greenlets': use one",
         ),
-        (lambda c: c["types"]["sync"].update(app="rsgi"), r"types\.sync\.app='rsgi': use one of wsgi, asgi"),
+        (
+            lambda c: c["types"]["sync"].update(interface="rsgi"),
+            r"types\.sync\.interface='rsgi': use one of wsgi, asgi",
+        ),
         (lambda c: c["types"]["sync"]["knobs"].update(backlog=None), r"types\.sync\.knobs: backlog not under knobs"),
         (lambda c: c["types"]["sync"]["defaults"].update(threads=4), r"types\.sync\.defaults\.threads: 1"),
         (lambda c: c["sets"].update(fast=["sync", "meinheld"]), r"sets\.fast: meinheld not under types"),
@@ -164,7 +168,7 @@ def test_a_malformed_catalog_is_refused_naming_the_entry(edit, message):
 def test_all_means_every_type_the_apps_interfaces_serve_and_instances_are_named_by_app():
     notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
     got = plan.plan_instances("all", app=notes)
-    wsgi = [n for n in catalog.load().names if catalog.load().type(n).app == "wsgi"]
+    wsgi = [n for n in catalog.load().names if catalog.load().type(n).interface == "wsgi"]
     assert [i["worker"] for i in got] == wsgi and "asgi" not in wsgi
     assert [i["name"] for i in got] == [f"notes-{n}" for n in wsgi]
     assert {i["entry"] for i in got} == {"notes:create_app()"} and got[0]["app_packages"] == ["Flask", "marshmallow"]

@@ -1,15 +1,17 @@
-"""results.json's model (bench/model/results_model.py, schema 3) and the one upgrade of every older file to it: each
-committed
-sample and fixture upgrades; a file of schema 1, of schema 2 and one without a schema, collected by older harnesses
-from tests/fixtures/two-load-hosts (tests/fixtures/upgrade), upgrade to what today's collect writes from the same
-folder; a current file upgrades to itself; a newer one is refused; the report of an upgraded file is the report of the
-file as it was; the history lines up old and new files."""
+"""results.json's model (bench/model/results_model.py, schema 4) and the one upgrade of every older file to it: each
+committed sample and fixture upgrades, and no older name is left in it; a file of schema 1, of schema 2, of schema 3
+and one without a schema, collected by older harnesses from tests/fixtures/two-load-hosts (tests/fixtures/upgrade),
+upgrade to what today's collect writes from the same folder; a current file upgrades to itself; a newer one is
+refused; the report of an upgraded file is the report of the file as it was, and the committed samples' verdict and
+sweep tables are what their report.md shows; the history lines up old and new files."""
 
 from __future__ import annotations
 
 import copy
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,12 @@ from bench.trends import compare, history
 FINISHED = "2026-11-27T00:41:00Z"  # what the older collects of tests/fixtures/upgrade were given
 SAMPLES = sorted(ROOT.glob("reports/sample*/results.json"))
 OLDER = [*SAMPLES, *sorted((FIXTURES / "results").glob("*.json")), *sorted((FIXTURES / "upgrade").glob("*.json"))]
+# The names schema 4 replaced, as older files hold them (a record's, instance's, failure's and event's `worker` is a
+# worker type; a record's `endpoint` the label of its scenario), and worker_types.yml's `app` of a type in a catalog
+# that a schema-3 run recorded.
+OLD_NAMES = {"worker_types": "workers_tested", "time_in_load_s": "time_in_siege_s", "worker_type": "worker",
+             "label": "endpoint"}  # fmt: skip
+OLD_CATALOG_NAMES = {"interface": "app"}
 
 
 def name(path: Path) -> str:
@@ -48,11 +56,23 @@ def paired(src: Path, dest: Path) -> Path:
     return dest
 
 
+def faulted(src: Path, dest: Path) -> Path:
+    """tests/fixtures/two-load-hosts with a failure and a service event of gevent (tests/fixtures/journal's, as the
+    playbooks write them): what two-load-hosts-faulted-schema3.json was collected from."""
+    shutil.copytree(src, dest)
+    failure = (FIXTURES / "journal/gthread.failure.json").read_text().replace("gthread", "gevent")
+    (dest / "raw" / "gevent.failure.json").write_text(failure)
+    shutil.copy(FIXTURES / "journal/gevent-master-killed.json", dest / "raw" / "gevent.journal.json")
+    return dest
+
+
 def fresh(tmp_path: Path, layout: str = "plain") -> dict:
-    """results.json as today's collect writes it, of tests/fixtures/two-load-hosts (as it is, or paired)."""
+    """results.json as today's collect writes it, of tests/fixtures/two-load-hosts (as it is, paired or faulted)."""
     run = tmp_path / layout
     if layout == "paired":
         paired(FIXTURES / "two-load-hosts", run)
+    elif layout == "faulted":
+        faulted(FIXTURES / "two-load-hosts", run)
     else:
         shutil.copytree(FIXTURES / "two-load-hosts", run)
     files.write_json_atomic(run / "results.json", results_model.stored(collect.collect(run, finished=FINISHED)))
@@ -63,35 +83,84 @@ def without_source(results: dict) -> dict:
     return {k: v for k, v in results.items() if k != "catalog_source"}
 
 
+def keys_anywhere(value, where: str = "") -> list[tuple[str, str]]:
+    """(where, key) of every key of every mapping in a JSON value, however deep."""
+    if isinstance(value, dict):
+        return [(where, k) for k in value] + [x for k, v in value.items() for x in keys_anywhere(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [x for i, v in enumerate(value) for x in keys_anywhere(v, f"{where}[{i}]")]
+    return []
+
+
+def older_settings(data: dict, record: dict) -> dict:
+    """A record's instance settings as an older file holds them, under their older names: on the record itself, or
+    (schema 3) once, in `instances`."""
+    held = {**data.get("instances", {}).get(record.get("instance"), {}), **record}
+    return {k: held.get(OLD_NAMES.get(k, k)) for k in results_model.INSTANCE_FIELDS if k != "app"}
+
+
+def table_rows(report_md: str) -> list[str]:
+    """The rows of a report's verdict and sweep tables, under their headings."""
+    rows, keep = [], False
+    for line in report_md.splitlines():
+        if line.startswith("## "):
+            keep = line.startswith(("## Verdict", "## Sweep"))
+        if keep and (line.startswith("| ") or line.startswith("### ")):
+            rows.append(line)
+    return rows
+
+
 # --- every committed sample and fixture ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", OLDER, ids=name)
-def test_every_committed_sample_and_fixture_upgrades_to_schema_3(path):
+def test_every_committed_sample_and_fixture_upgrades_to_schema_4(path):
     data = json.loads(path.read_text())
     kept = copy.deepcopy(data)
     up = results_model.upgrade(data)
     assert data == kept, "the file's content is left alone"
-    assert up["schema"] == 3 and list(up)[: len(results_model.ORDER)] == list(results_model.ORDER)
-    assert up["catalog_source"] == results_model.CATALOG_UPGRADED
+    assert up["schema"] == 4 and list(up)[: len(results_model.ORDER)] == list(results_model.ORDER)
+    assert up["worker_types"] == data["workers_tested"]
+    # the run's own catalog since schema 3 (worker_types.yml's as it was then, today's for these files); before, today's
+    recorded = data.get("schema") == 3
+    assert up["catalog_source"] == (results_model.CATALOG_RECORDED if recorded else results_model.CATALOG_UPGRADED)
     assert up["catalog"] == results_model.catalog_entries(data["workers_tested"])
     assert set(up["catalog"]["types"]) == set(data["workers_tested"]) & set(catalog.load().names)
     assert results_model.catalog_of(up).names == tuple(up["catalog"]["types"])
     # the instances once, each record naming its own and repeating none of its settings
     assert set(up["instances"]) == {r["instance"] for r in up["results"]}
     assert not [r["name"] for r in up["results"] if set(r) & set(results_model.INSTANCE_FIELDS)]
-    settings = [k for k in results_model.INSTANCE_FIELDS if k != "app"]  # a record's app: the run's (below)
     for old, new in zip(data["results"], results_model.expand(up)["results"], strict=True):
-        assert {k: new[k] for k in settings} == {k: old.get(k) for k in settings}, old["name"]
-        assert new["app"] == up["app"]["name"] and new["instance"] == f"{new['app']}-{new['worker']}"
+        assert {k: new[k] for k in older_settings(data, old)} == older_settings(data, old), old["name"]
+        assert new["app"] == up["app"]["name"] and new["instance"] == f"{new['app']}-{new['worker_type']}"
+        assert new["label"] == old["endpoint"], old["name"]
     # every app host named, its part whole, every record, failure and event naming one of them
     assert up["app_hosts"] and all(list(p) == list(results_model.PER_APP_HOST) for p in up["app_hosts"].values())
     assert {x["app_host"] for x in up["results"] + up["failures"] + up["events"]} <= set(up["app_hosts"])
     if "app_hosts" not in data:  # one app host, unnamed: the host of role app in the run's facts
         assert list(up["app_hosts"]) == ["app1"] and up["app_hosts"]["app1"]["versions"] == data["versions"]
+    assert [p["time_in_load_s"] for p in up["app_hosts"].values()] == (
+        [p.get("time_in_siege_s") for p in data["app_hosts"].values()] if "app_hosts" in data
+        else [data.get("time_in_siege_s")]
+    )  # fmt: skip
     assert up["app"]["name"] == (data.get("app") or {}).get("name", "demo")
     assert json.loads(json.dumps(up)) == up, "the model is JSON as it is"
     assert results_model.upgrade(up) is up, "upgrading a current file is the identity"
+
+
+@pytest.mark.parametrize("path", OLDER, ids=name)
+def test_no_older_name_is_left_anywhere_in_the_upgraded_model(path):
+    """Not in the file's model, nor in the model in memory (each record carrying its instance's settings): the names
+    schema 4 replaced, at any depth, and worker_types.yml's `app` of a type in the run's catalog. (`app` itself stays:
+    the run's app, and an instance's, the app's name.)"""
+    data = json.loads(path.read_text())
+    older = set(OLD_NAMES.values())
+    assert {k for _, k in keys_anywhere(data)} & older, "the file speaks the older names"
+    for model in (results_model.upgrade(data), results_model.current(data)):
+        assert [(where, k) for where, k in keys_anywhere(model) if k in older] == []
+        assert [(t, k) for t, entry in model["catalog"]["types"].items() for k in entry
+                if k in OLD_CATALOG_NAMES.values()] == []  # fmt: skip
+        assert all(set(OLD_CATALOG_NAMES) <= set(entry) for entry in model["catalog"]["types"].values())
 
 
 def test_the_committed_samples_are_read_as_they_are():
@@ -100,10 +169,23 @@ def test_the_committed_samples_are_read_as_they_are():
     sample, notes = (results_model.load(p) for p in SAMPLES)
     assert sample["app"] == results_model.DEMO_APP and history.app_packages(sample) == ["flask", "fastapi"]
     assert notes["app"]["name"] == "notes" and history.app_packages(notes) == ["Flask", "marshmallow"]
-    assert len(sample["instances"]) == len(sample["workers_tested"]) == 8
-    gthread = results_model.instance_of(sample, next(r for r in sample["results"] if r["worker"] == "gthread"))
+    assert len(sample["instances"]) == len(sample["worker_types"]) == 8
+    gthread = results_model.instance_of(sample, next(r for r in sample["results"] if r["worker_type"] == "gthread"))
     assert (gthread["workers"], gthread["threads"], gthread["gunicorn_version"]) == (1, 2, "27.0.1")
-    assert set(notes["instances"]) == {f"notes-{w}" for w in notes["workers_tested"]}
+    assert set(notes["instances"]) == {f"notes-{w}" for w in notes["worker_types"]}
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=name)
+def test_a_committed_samples_report_rendered_again_has_its_verdict_and_sweep_tables(tmp_path, path):
+    """`python -m bench report` on a copy of the sample (its results.json of an older schema, read through the
+    upgrade): the verdict and sweep tables of its committed report.md, row for row."""
+    for part in ("results.json", "changes.json"):
+        shutil.copy(path.parent / part, tmp_path / part)
+    done = subprocess.run([sys.executable, "-m", "bench", "report", str(tmp_path)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    committed = table_rows((path.parent / "report.md").read_text())
+    assert committed and table_rows((tmp_path / "report.md").read_text()) == committed
 
 
 # --- older files upgrade to what collect writes now --------------------------------------------------------------
@@ -129,18 +211,48 @@ def test_an_older_file_upgrades_to_what_collect_writes_now_from_the_same_run(tmp
                                                              results_model.CATALOG_RECORDED)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("fixture", "layout"),
+    [("two-load-hosts-schema3.json", "plain"), ("two-load-hosts-faulted-schema3.json", "faulted")],
+)
+def test_a_schema_3_file_upgrades_to_what_collect_writes_now_under_the_new_names(tmp_path, fixture, layout):
+    """A schema-3 file (collected by the harness of 1bb3763, before schema 4) is today's file under the older names:
+    its upgrade is what collect writes now from the same folder, its own recorded catalog kept, and each renamed field
+    holds what the older one held."""
+    old = fixture_json(f"upgrade/{fixture}")
+    assert old["schema"] == 3
+    now = fresh(tmp_path, layout)
+    up = results_model.upgrade(old)
+    assert up == now and up["catalog_source"] == results_model.CATALOG_RECORDED
+    assert (up["worker_types"], up["time_in_load_s"]) == (old["workers_tested"], old["time_in_siege_s"])
+    assert [p["time_in_load_s"] for p in up["app_hosts"].values()] == [
+        p["time_in_siege_s"] for p in old["app_hosts"].values()
+    ]
+    assert {n: i["worker_type"] for n, i in up["instances"].items()} == {
+        n: i["worker"] for n, i in old["instances"].items()
+    }
+    assert [r["label"] for r in up["results"]] == [r["endpoint"] for r in old["results"]]
+    for part in ("failures", "events"):
+        assert [x["worker_type"] for x in up[part]] == [x["worker"] for x in old[part]]
+    assert {t: e["interface"] for t, e in up["catalog"]["types"].items()} == {
+        t: e["app"] for t, e in old["catalog"]["types"].items()
+    }
+    if layout == "faulted":
+        assert up["failures"] and up["events"], "the faulted run has a failure and a service event to rename"
+
+
 def test_the_file_stores_each_instance_once_and_the_model_in_memory_repeats_it_on_each_record(tmp_path):
     now = fresh(tmp_path)
-    assert now["schema"] == 3 and now["instances"] == {
-        "demo-gevent": {"worker": "gevent", "worker_class": "gevent", "app": "demo", "gunicorn_version": "27.0.1",
-                        "workers": 1, "threads": 1, "worker_connections": 1000, "http_parser": None,
-                        "asgi_loop": None}
+    assert now["schema"] == 4 and now["instances"] == {
+        "demo-gevent": {"worker_type": "gevent", "worker_class": "gevent", "app": "demo",
+                        "gunicorn_version": "27.0.1", "workers": 1, "threads": 1, "worker_connections": 1000,
+                        "http_parser": None, "asgi_loop": None}
     }  # fmt: skip
     assert {r["instance"] for r in now["results"]} == {"demo-gevent"}
     assert not any(set(r) & set(results_model.INSTANCE_FIELDS) for r in now["results"])
     loaded = results_model.load(tmp_path / "plain" / "results.json")
     assert loaded == collect.collect(tmp_path / "plain", finished=FINISHED), "what collect gives is what load reads"
-    assert all(r["worker"] == "gevent" and r["threads"] == 1 for r in loaded["results"])
+    assert all(r["worker_type"] == "gevent" and r["threads"] == 1 for r in loaded["results"])
     assert results_model.stored(loaded) == now
     changed = copy.deepcopy(loaded)
     changed["results"][0]["workers"] = 2
@@ -161,13 +273,13 @@ def test_two_settings_of_one_instance_are_refused():
         results_model.upgrade(data)
 
 
-@pytest.mark.parametrize("schema", [4, 99, "3", 3.0, True])
+@pytest.mark.parametrize("schema", [5, 99, "4", 4.0, 3.0, True])
 def test_a_file_of_an_unknown_schema_is_refused_naming_it(tmp_path, schema):
     data = fixture_json("results/quick-all.json") | {"schema": schema}
     with pytest.raises(results_model.SchemaError) as refused:
         results_model.upgrade(data)
     text = str(refused.value)
-    assert f"has schema {schema!r}; this harness reads schema 3 and upgrades 1 and 2" in text
+    assert f"has schema {schema!r}; this harness reads schema 4 and upgrades 1, 2 and 3" in text
     assert data["run_id"] in text and data["git_commit"] in text
     (tmp_path / "results.json").write_text(json.dumps(data))
     with pytest.raises(results_model.SchemaError, match=f"has schema {schema!r}"):
@@ -177,7 +289,7 @@ def test_a_file_of_an_unknown_schema_is_refused_naming_it(tmp_path, schema):
 # --- readers: the run's own catalog, the report, the history ------------------------------------------------------
 
 
-def test_a_schema_3_files_own_catalog_is_what_compare_reads(tmp_path):
+def test_a_current_files_own_catalog_is_what_compare_reads(tmp_path):
     now = fresh(tmp_path)
     (view,) = fleet.views(now)
     assert compare.format_versions("gevent", view["versions"]["gevent"], view).startswith("python 3.11.2, gunicorn ")
@@ -192,19 +304,20 @@ def test_a_schema_3_files_own_catalog_is_what_compare_reads(tmp_path):
 @pytest.mark.parametrize(
     "path",
     [ROOT / "reports/sample/results.json", ROOT / "reports/sample-notes/results.json",
-     FIXTURES / "results/fleet-two-hosts.json", FIXTURES / "results/quick-all-20261126-siege.json"],
+     FIXTURES / "results/fleet-two-hosts.json", FIXTURES / "results/quick-all-20261126-siege.json",
+     FIXTURES / "upgrade/two-load-hosts-faulted-schema3.json"],
     ids=name,
 )  # fmt: skip
-def test_the_report_of_an_older_file_and_of_its_upgrade_written_as_schema_3_are_the_same(tmp_path, path):
+def test_the_report_of_an_older_file_and_of_its_upgrade_written_as_schema_4_are_the_same(tmp_path, path):
     older = json.loads(path.read_text())
-    as_3 = results_model.stored(results_model.current(older))
-    assert as_3["schema"] == 3
+    as_4 = results_model.stored(results_model.current(older))
+    assert as_4["schema"] == 4
     (tmp_path / "changes.json").write_text("[]")
-    assert report.render(as_3, tmp_path, make_charts=False) == report.render(older, tmp_path, make_charts=False)
+    assert report.render(as_4, tmp_path, make_charts=False) == report.render(older, tmp_path, make_charts=False)
 
 
 def test_the_history_lines_up_older_and_current_files(tmp_path):
-    """Three runs written by older harnesses (schema 1, one unnamed app host), then one written now (schema 3) whose
+    """Three runs written by older harnesses (schema 1, one unnamed app host), then one written now (schema 4) whose
     gthread sweep serves half as much: a regression against the older ones, and the index lists all four."""
     base = fixture_json("results/quick-all.json")
     for n in range(4):
@@ -220,9 +333,9 @@ def test_the_history_lines_up_older_and_current_files(tmp_path):
         (d / "run.json").write_text(json.dumps({"run_id": run["run_id"], "started": run["started"]}))
         files.write_json_atomic(d / "results.json", run)
     on_disk = [json.loads((tmp_path / f"run{n}" / "results.json").read_text()) for n in range(4)]
-    assert [(f["schema"], "instances" in f) for f in on_disk] == [(1, False)] * 3 + [(3, True)]
+    assert [(f["schema"], "instances" in f) for f in on_disk] == [(1, False)] * 3 + [(4, True)]
     runs = history.load_runs(tmp_path)
-    assert [r["data"]["schema"] for r in runs] == [3, 3, 3, 3] and all(r["complete"] for r in runs)
+    assert [r["data"]["schema"] for r in runs] == [4, 4, 4, 4] and all(r["complete"] for r in runs)
     found = history.changes(runs[-1]["data"], [r["data"] for r in runs[:-1]], history.Thresholds(min_history=3))
     regressed = {(c["config"], c["metric"]) for c in found if c["regression"]}
     assert ("gthread 1w×2t", "rps") in regressed

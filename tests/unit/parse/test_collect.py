@@ -50,7 +50,7 @@ def test_probe_record(run_dir):
     assert (rec["p50_s"], rec["max_s"]) == (2.5, 4.01)
     assert rec["p90_s"] == pytest.approx(3.707) and rec["p99_s"] == pytest.approx(3.9797)
     assert rec["valid"] and rec["invalid_reason"] is None
-    for key in ("worker", "workers", "threads", "worker_connections", "gunicorn_version", "scenario", "endpoint",
+    for key in ("worker_type", "workers", "threads", "worker_connections", "gunicorn_version", "scenario", "label",
                 "concurrency"):  # fmt: skip
         assert key in rec
 
@@ -71,13 +71,13 @@ def test_invalid_runs_are_recorded_with_their_reason(run_dir):
     assert not any(recs[n]["valid"] for n in ("aborted-sync-keepalive-c4", "zero-refused-c2", "never-ran-c2"))
 
 
-def test_time_in_siege_is_the_sum_of_run_times(run_dir):
+def test_time_in_the_load_generator_is_the_sum_of_run_times(run_dir):
     results = collect.collect(run_dir)
     metas = [json.loads(p.read_text()) for p in (FIXTURES / "siege").glob("*.meta.json")]
-    assert results["time_in_siege_s"] == pytest.approx(sum(m["finished"] - m["started"] for m in metas), abs=0.01)
+    assert results["time_in_load_s"] == pytest.approx(sum(m["finished"] - m["started"] for m in metas), abs=0.01)
 
 
-def test_the_wait_for_an_idle_server_is_kept_per_run_and_summed_apart_from_siege_time(run_dir):
+def test_the_wait_for_an_idle_server_is_kept_per_run_and_summed_apart_from_the_load_generators_time(run_dir):
     raw = run_dir / "raw"
     collect.unpack(raw)
     meta_file = next(p for p in raw.glob("**/sweep-sync-io-c3-t5.meta.json"))
@@ -89,7 +89,7 @@ def test_the_wait_for_an_idle_server_is_kept_per_run_and_summed_apart_from_siege
     assert results["settle_s"] == 0.85
     metas = [json.loads(p.read_text()) for p in (FIXTURES / "siege").glob("*.meta.json")]
     in_siege = sum(m["finished"] - m["started"] for m in metas)
-    assert results["time_in_siege_s"] == pytest.approx(in_siege, abs=0.01), "the wait is not counted as siege time"
+    assert results["time_in_load_s"] == pytest.approx(in_siege, abs=0.01), "the wait is not counted as siege time"
 
 
 def test_a_failed_write_keeps_the_previous_results(run_dir, monkeypatch):

@@ -11,6 +11,7 @@ import pytest
 from support import FIXTURES, QUICK_ALL, fixture_json
 
 from bench.control import preflight
+from bench.model import results_model
 from bench.parse import collect, events
 from bench.render import report
 
@@ -61,32 +62,40 @@ def test_graceful_stops_are_not_faults_and_junk_lines_are_skipped():
 
 def test_events_are_attached_to_the_run_they_happened_during():
     results = [
-        {"name": "a", "worker": "sync", "started": 100.0, "finished": 110.0},
-        {"name": "b", "worker": "sync", "started": 111.0, "finished": 120.0},
-        {"name": "c", "worker": "gevent", "started": 105.0, "finished": 130.0},
+        {"name": "a", "worker_type": "sync", "started": 100.0, "finished": 110.0},
+        {"name": "b", "worker_type": "sync", "started": 111.0, "finished": 120.0},
+        {"name": "c", "worker_type": "gevent", "started": 105.0, "finished": 130.0},
     ]
     found = events.attach([events.Event(105, "worker_killed", "x"), events.Event(110.5, "worker_killed", "y")],
                           "sync", results)  # fmt: skip
-    assert [(e["worker"], e["during"]) for e in found] == [("sync", "a"), ("sync", None)]
+    assert [(e["worker_type"], e["during"]) for e in found] == [("sync", "a"), ("sync", None)]
 
 
 # --- a run with faults, collected and rendered ---------------------------------------------------------------------
 
 
+def write(run_dir, results: dict) -> None:
+    """The model (results_model.current) as collect writes it."""
+    (run_dir / "results.json").write_text(json.dumps(results_model.stored(results)))
+
+
 @pytest.fixture
 def faulty_run(tmp_path):
-    """A copy of a real quick run in which gthread failed to start and gevent's master was killed (real journals)."""
-    results = copy.deepcopy(RESULTS)
+    """A copy of a real quick run in which gthread failed to start and gevent's master was killed (real journals), as
+    collect writes it today: its failure as the playbook wrote it, read under the model's names."""
+    results = results_model.current(copy.deepcopy(RESULTS))
+    (host,) = results["app_hosts"]
     for r in results["results"]:
-        if r["worker"] == "gthread":
+        if r["worker_type"] == "gthread":
             r.update(valid=False, invalid_reason=collect.NO_OUTPUT, started=None, finished=None, transactions=0)
-    sweep = next(r for r in results["results"] if r["worker"] == "gevent" and r["scenario"] == "sweep")
+    sweep = next(r for r in results["results"] if r["worker_type"] == "gevent" and r["scenario"] == "sweep")
     died = parse("gevent-master-killed")[0]
     sweep["started"], sweep["finished"] = died.time - 2, died.time + 4
-    results["failures"] = [fixture_json("journal/gthread.failure.json")]
-    results["events"] = events.attach([died], "gevent", results["results"])
-    results["complete"] = False
-    (tmp_path / "results.json").write_text(json.dumps(results))
+    tag = {"app_host": host}
+    results["failures"] = [results_model.renamed(fixture_json("journal/gthread.failure.json")) | tag]
+    results["events"] = [e | tag for e in events.attach([died], "gevent", results["results"])]
+    results["complete"] = results["app_hosts"][host]["complete"] = False
+    write(tmp_path, results)
     return tmp_path
 
 
@@ -105,12 +114,12 @@ def test_the_report_says_the_run_is_incomplete_and_why_with_the_journal(faulty_r
 
 
 def test_types_never_reached_after_a_stop_are_listed_as_not_loaded(faulty_run):
-    results = json.loads((faulty_run / "results.json").read_text())
+    results = results_model.load(faulty_run / "results.json")
     results["failures"][0]["action"] = "stop"
     for r in results["results"]:
-        if r["worker"] in ("eventlet", "tornado"):
+        if r["worker_type"] in ("eventlet", "tornado"):
             r.update(valid=False, invalid_reason=collect.NO_OUTPUT)
-    (faulty_run / "results.json").write_text(json.dumps(results))
+    write(faulty_run, results)
     text = report.main(str(faulty_run)).read_text()
     assert "The run stopped there (`bench_on_worker_failure=stop`)." in text
     assert "gthread failed; eventlet, tornado not loaded" in text

@@ -10,6 +10,7 @@ import pytest
 from support import QUICK_ALL, ROOT, fixture_json
 
 from bench.analyse import throughput
+from bench.model import results_model
 from bench.render import report
 
 RESULTS = fixture_json("results/quick-all.json")
@@ -79,26 +80,26 @@ def test_hosts_versions_limits_and_footer(rendered):
     assert "10 ms clock" in text
     *_, overhead, phases = text.rstrip().splitlines()
     assert overhead.endswith("(validation, lab, deploy, switching worker types, collecting).")
-    assert f"{RESULTS['time_in_siege_s']:.0f} s inside the load generator" in overhead
+    assert f"{results_model.current(RESULTS)['time_in_load_s']:.0f} s inside the load generator" in overhead
     assert phases.startswith(
         "Phases: " + ", ".join(f"{name} {s:.1f} s" for name, s in RESULTS["phases_s"].items()) + "; collecting"
     )
 
 
 def test_an_invalid_run_is_listed_and_not_averaged_in(tmp_path):
-    results = fixture_json("results/quick-all.json")
-    sweep = next(r for r in results["results"] if r["scenario"] == "sweep" and r["worker"] == "gevent")
+    results = results_model.current(fixture_json("results/quick-all.json"))
+    sweep = next(r for r in results["results"] if r["scenario"] == "sweep" and r["worker_type"] == "gevent")
     sweep.update(valid=False, invalid_reason="siege aborted after 1024 socket failures (x)")
     rows = throughput.sweep_rows(results["results"])
-    row = next(r for r in rows if (r["worker"], r["endpoint"], r["concurrency"]) ==
-               ("gevent", sweep["endpoint"], sweep["concurrency"]))  # fmt: skip
+    row = next(r for r in rows if (r["worker_type"], r["label"], r["concurrency"]) ==
+               ("gevent", sweep["label"], sweep["concurrency"]))  # fmt: skip
     assert row["valid"] == 0 and row["rps"] is None
     text = report.render(results, tmp_path, make_charts=False)
     assert f"| {sweep['name']} | siege aborted after 1024 socket failures (x) |" in text
 
 
 def test_noisy_repeats_are_flagged():
-    base = next(r for r in RESULTS["results"] if r["scenario"] == "sweep")
+    base = next(r for r in results_model.current(RESULTS)["results"] if r["scenario"] == "sweep")
     runs = [{**base, "repeat": i, "rps": rps} for i, rps in enumerate([100.0, 100.0, 140.0], start=1)]
     row = throughput.sweep_rows(runs)[0]
     assert row["noisy"] and row["rps"] == 100.0 and (row["rps_min"], row["rps_max"]) == (100.0, 140.0)

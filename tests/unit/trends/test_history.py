@@ -22,8 +22,8 @@ BASE = results_model.current(fixture_json("results/quick-all.json"))
 # An older run (2026-11-26, before the app timed its own requests): siege's times alone.
 SIEGE_ONLY = results_model.current(fixture_json("results/quick-all-20261126-siege.json"))
 POINT = ("gthread 1w×2t", "/ioTask?ms=100 c=10", "rps")
-BASE_RPS = next(r["rps"] for r in BASE["results"] if r["scenario"] == "sweep" and r["worker"] == "gthread"
-                and r["endpoint"] == "/ioTask?ms=100" and r["concurrency"] == 10)  # fmt: skip
+BASE_RPS = next(r["rps"] for r in BASE["results"] if r["scenario"] == "sweep" and r["worker_type"] == "gthread"
+                and r["label"] == "/ioTask?ms=100" and r["concurrency"] == 10)  # fmt: skip
 
 
 def run_with(rps_factor: float, n: int, started: str | None = None) -> dict:
@@ -148,7 +148,7 @@ def write_run(reports, run: dict, complete: bool = True, raw: bool = True):
     d = reports / run["run_id"]
     d.mkdir()
     (d / "run.json").write_text(json.dumps({k: run[k] for k in ("run_id", "started", "git_commit", "profile")}
-                                           | {"worker": run["workers_tested"]}))  # fmt: skip
+                                           | {"worker": run["worker_types"]}))  # fmt: skip
     if raw:
         (d / "raw").mkdir()
         (d / "raw" / "x.out").write_text("HTTP/1.1 200 0.01 secs: 1 bytes ==> GET /\n")
@@ -346,7 +346,7 @@ def server_timed(results: dict, worker: str) -> dict:
     (sync's ladder: a unit of work each, 1 s of sleep or 0.3 s of CPU); the other types keep siege's times only."""
     out = copy.deepcopy(results)
     for p in out["results"]:
-        if p["worker"] != worker or p["scenario"] != "probe":
+        if p["worker_type"] != worker or p["scenario"] != "probe":
             continue
         unit, cpu = (1.0, 0.001) if p["task"] == "io" else (0.3, 0.29)
         t0, n = 1795739000.0, p["concurrency"] * p["reps"]
@@ -369,7 +369,7 @@ def test_the_headline_takes_the_largest_concurrency_by_number_not_by_name(made_u
     gevent = "gevent 1w×1000c"
     m = {(gevent, "probe io c=10", "at_once"): 9.9, (gevent, "/ioTask?ms=100 c=4", "rps"): 38.0,
          (gevent, "/ioTask?ms=100 c=10", "rps"): 95.0, (gevent, "/ioTask?ms=100 c=2", "rps"): 19.0}  # fmt: skip
-    assert history.headline({"workers_tested": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
+    assert history.headline({"worker_types": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
 
 
 (SERVER_RUN,) = fleet.views(fixture_json("results/server-timed-all.json"))  # its one app host's view, as the index
@@ -381,7 +381,7 @@ def server_run(n: int, cpu_factor: float = 1.0) -> dict:
     run = copy.deepcopy(SERVER_RUN)
     run["run_id"], run["started"] = f"srv{n:03d}", f"2026-12-01T{n:02d}:00:00Z"
     for rec in run["results"]:
-        if rec["scenario"] == "probe" and rec["endpoint"] == "/cpuTask" and rec["server"]:
+        if rec["scenario"] == "probe" and rec["label"] == "/cpuTask" and rec["server"]:
             rec["server"]["cpu_s"] = [c * cpu_factor for c in rec["server"]["cpu_s"]]
     return run
 
@@ -411,11 +411,11 @@ def test_a_run_of_a_type_the_catalog_no_longer_has_keeps_its_place_and_gives_no_
     must not break every later report: its figures for the types still known stay, the unknown type gives none."""
     gone = copy.deepcopy(BASE)
     for rec in gone["results"]:
-        if rec["worker"] == "gevent":
-            rec["worker"] = "removed_type"
+        if rec["worker_type"] == "gevent":
+            rec["worker_type"] = "removed_type"
     found = history.figures(gone)
-    assert found and not [f for f in found if f.worker == "removed_type"]
-    assert {f.worker for f in found} == {r["worker"] for r in BASE["results"]} - {"gevent"}
+    assert found and not [f for f in found if f.worker_type == "removed_type"]
+    assert {f.worker_type for f in found} == {r["worker_type"] for r in BASE["results"]} - {"gevent"}
     for n, run in enumerate([run_with(1.0, 1), gone, run_with(1.0, 3)]):
         run["run_id"] = f"run{n:03d}"
         write_run(tmp_path, run)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from support import FIXTURES, ROOT, fixture_json
 
+from bench.model import results_model
 from bench.parse import collect
 from bench.trends import history, index
 
@@ -44,7 +45,7 @@ def write(reports: Path, results: dict, *, report: bool = True) -> Path:
     d = reports / results["run_id"]
     d.mkdir()
     run = {"run_id": results["run_id"], "started": results["started"], "git_commit": results["git_commit"],
-           "profile": results["profile"], "worker": results["workers_tested"]}  # fmt: skip
+           "profile": results["profile"], "worker": results_model.current(results)["worker_types"]}  # fmt: skip
     (d / "run.json").write_text(json.dumps(run))
     (d / "results.json").write_text(json.dumps(results))
     if report:
@@ -169,9 +170,9 @@ def test_collect_report_leaves_incomplete_runs_out_of_the_baseline(tmp_path):
         for r in earlier["results"]:
             if r["scenario"] == "sweep":
                 r["rps"] *= 2 if n < 3 else 1
-        if n >= 3:  # its one app host's part incomplete, as collect writes it (results_model: schema 3)
+        if n >= 3:  # its one app host's part incomplete, as collect writes it (results_model: schema 4)
             earlier["complete"] = earlier["app_hosts"]["app1"]["complete"] = False
-            earlier["failures"] = [{**FAILURE, "worker": "sync", "app_host": "app1"}]
+            earlier["failures"] = [{**results_model.renamed(FAILURE), "worker_type": "sync", "app_host": "app1"}]
         write(tmp_path, earlier)
     proc = subprocess.run([sys.executable, "-m", "bench", "collect-report", str(current), "--min-history", "3"],
                           cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
