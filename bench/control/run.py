@@ -61,34 +61,44 @@ def phases_line(marks: dict[str, float], end: float) -> str:
     return ", ".join(f"{p} {e - marks[p]:.1f} s" for p, e in zip(order, ends, strict=True))
 
 
-def per_type_cost_s(marks: dict[str, float], end: float, results: dict) -> float | None:
-    """What one worker type's turn costs beside the load generator: the load phase of the app host that spent the
-    most on it (every pair loads at once), less that host's time in siege or wrk and letting the app finish queued
-    requests, over the types it took its turn with (start, check, verify, sample, fetch, stop). None when the run
-    loaded nothing or did not mark its load phase."""
+def verify_s(host: dict) -> float:
+    """How long an app host's app took to answer its verification, every type's (one request per scenario)."""
+    return sum(row.get("elapsed_s") or 0.0 for rows in (host.get("verify") or {}).values() for row in rows)
+
+
+def per_type_cost_s(marks: dict[str, float], end: float, results: dict) -> tuple[float, float] | None:
+    """What one worker type's turn costs beside the load generator, and how much of that was the app answering its
+    verification: the load phase of the app host that spent the most on it (every pair loads at once), less that
+    host's time in siege or wrk and letting the app finish queued requests, over the types it took its turn with
+    (start, check, verify, sample, fetch, stop). None when the run loaded nothing or did not mark its load phase."""
     if "load" not in marks or not results["worker_types"] or not results["app_hosts"]:
         return None
     load_s = marks.get("report", end) - marks["load"]
     turns = len(results["worker_types"])
     return max(
-        (load_s - (host.get("time_in_load_s") or 0.0) - (host.get("settle_s") or 0.0)) / turns
+        ((load_s - (host.get("time_in_load_s") or 0.0) - (host.get("settle_s") or 0.0)) / turns, verify_s(host) / turns)
         for host in results["app_hosts"].values()
     )
 
 
 def overhead_line(
-    marks: dict[str, float], end: float, in_load_s: float, settle_s: float = 0.0, per_type_s: float | None = None
+    marks: dict[str, float],
+    end: float,
+    in_load_s: float,
+    settle_s: float = 0.0,
+    per_type: tuple[float, float] | None = None,
 ) -> str:
     """Wall time from validation to the end of the report, and how much of it was the harness's own: neither the
     load generator's nor the app's, finishing before a sweep run the requests queued by the previous one; and of it,
-    what each worker type's turn cost."""
+    what each worker type's turn cost (and of that, the app's own time answering the verification)."""
     wall = end - min(marks.values())
     settled = f", {settle_s:.1f} s letting the app finish queued requests before a sweep run" if settle_s else ""
-    turn = (
-        f"; {per_type_s:.1f} s a worker type's turn beside them: start, check, verify, sample, fetch, stop"
-        if per_type_s is not None
-        else ""
-    )
+    turn = ""
+    if per_type is not None:
+        turn_s, verify_part_s = per_type
+        turn = f"; {turn_s:.1f} s a worker type's turn beside them: start, check, verify, sample, fetch, stop"
+        if verify_part_s:
+            turn += f" ({verify_part_s:.1f} s of it the app answering the verification)"
     return (
         f"Overhead: {wall - in_load_s - settle_s:.1f} s of {wall:.1f} s outside the load generator "
         f"({in_load_s:.1f} s in siege or wrk{settled}{turn})"
