@@ -10,12 +10,12 @@ from support import ROOT
 
 from bench.model import app, plan
 
-BASE = {"worker": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
+BASE = {"worker_type": "sync", "worker_class": "sync", "workers": 1, "threads": 1, "worker_connections": 1000,
         "gunicorn_version": "27.0.1", "connection": "close", "unit_s": None, "repeat": 1, "discard": False}  # fmt: skip
 
 
-def entry(name, scenario, endpoint, task, concurrency, index, *, reps=1, time_s=None, unit_s=None):
-    return {**BASE, "name": name, "scenario": scenario, "endpoint": endpoint, "task": task, "unit_s": unit_s,
+def entry(name, scenario, label, task, concurrency, index, *, reps=1, time_s=None, unit_s=None):
+    return {**BASE, "name": name, "scenario": scenario, "label": label, "task": task, "unit_s": unit_s,
             "concurrency": concurrency, "reps": reps, "time_s": time_s, "index": index}  # fmt: skip
 
 
@@ -43,7 +43,7 @@ def wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (),
         zf.writestr(f"{dist}.dist-info/RECORD", "")
 
 
-def instance(worker: str, requirements=("Flask>=3.0,<4", "marshmallow>=3.20,<5")) -> dict:
+def instance(worker_type: str, requirements=("Flask>=3.0,<4", "marshmallow>=3.20,<5")) -> dict:
     notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
-    inst = next(i for i in plan.plan_instances(worker, app=notes))
+    inst = next(i for i in plan.plan_instances(worker_type, app=notes))
     return {**inst, "app_requirements": list(requirements)}, notes.as_vars()

@@ -115,10 +115,10 @@ def locks(instances: list[dict], app: dict, tag: resolve.Tag, *, cache: Path, in
 
 def lock(instance: dict, app: dict, tag: resolve.Tag, *, cache: Path, index_args: list[str] | None = None,
          python: str = sys.executable) -> dict:  # fmt: skip
-    """The lock of one instance (gunicorn_plan's: worker, requirements, app_requirements) for one tag, made unless
+    """The lock of one instance (gunicorn_plan's: worker_type, requirements, app_requirements) for one tag, made unless
     it exists: {lock: path of its pin file, wheels: the wheelhouse folder, changed: made now}. Raises
     resolve.ResolveError naming the package."""
-    worker_type = instance["worker"]  # gunicorn_plan's key (Ansible passes the instance as is)
+    worker_type = instance["worker_type"]  # Ansible passes gunicorn_plan's instance as is
     lock_file = catalog.load().type(worker_type).lock_file
     locked = resolve.requirement_lines(lock_file.read_text()) + list(instance["requirements"])
     wanted = list(instance["app_requirements"])
@@ -128,12 +128,12 @@ def lock(instance: dict, app: dict, tag: resolve.Tag, *, cache: Path, index_args
     answer = {"lock": str(out), "wheels": str(wheelhouse), "changed": False}
     if out.is_file():
         return answer
-    pins = resolve.resolve(locked, wanted, tag, who=f"worker {worker_type}", index_args=index_args, python=python)
+    pins = resolve.resolve(locked, wanted, tag, who=f"worker type {worker_type}", index_args=index_args, python=python)
     wheelhouse.mkdir(parents=True, exist_ok=True)
     proc = _pip(["download", "--no-deps", "--dest", str(wheelhouse), *tag.pip_args(), *(index_args or []),
                  *(p.line() for p in pins)], python)  # fmt: skip
     if proc.returncode != 0:
-        raise resolve.ResolveError(f"worker {worker_type}: {resolve.explain(proc.stderr, tag)}")
+        raise resolve.ResolveError(f"worker type {worker_type}: {resolve.explain(proc.stderr, tag)}")
     header = (f"# {app['name']} under {worker_type} for {tag.name}: {lock_file.name} and the app's requirements "
               f"({', '.join(wanted) or 'none'}), resolved by bench/deps/wheels.py\n")  # fmt: skip
     _atomic_write(out, header + "".join(p.line() + "\n" for p in pins))

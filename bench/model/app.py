@@ -56,9 +56,8 @@ class Scenario:
         return self.path if self.method == "GET" else f"{self.method} {self.path}"
 
     def as_run(self) -> dict:
-        """What one run of the matrix needs of it. Its label travels as `endpoint` (the key Ansible's matrix and
-        run.json carry; results_model.plan_of reads it as the record's `label`)."""
-        return {"scenario_name": self.name, "endpoint": self.label, "method": self.method, "path": self.path,
+        """What one run of the matrix needs of it, its `label` among them (a record's `label` in results.json)."""
+        return {"scenario_name": self.name, "label": self.label, "method": self.method, "path": self.path,
                 "body": self.body, "headers": self.headers, "status": self.status, "task": self.task,
                 "unit_s": self.unit_s}  # fmt: skip
 

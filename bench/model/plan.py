@@ -23,10 +23,10 @@ class PlanError(ValueError):
     """A refusal; the message names the variable and what would be valid."""
 
 
-def parse_types(worker, cat: catalog_mod.Catalog, interfaces=catalog_mod.INTERFACES) -> list[str]:
-    """Type names from `worker`: one type, a comma-separated list, a set of the catalog (classic), or all (every type
-    that serves one of `interfaces`: those the app has an entry for)."""
-    raw = "" if worker is None else str(worker).strip()
+def parse_types(worker_types, cat: catalog_mod.Catalog, interfaces=catalog_mod.INTERFACES) -> list[str]:
+    """Type names from `worker_types` (the command line's `worker`): one type, a comma-separated list, a set of the
+    catalog (classic), or all (every type that serves one of `interfaces`: those the app has an entry for)."""
+    raw = "" if worker_types is None else str(worker_types).strip()
     names: list[str] = []
     for w in (w.strip() for w in raw.split(",")):
         if not w:
@@ -74,18 +74,18 @@ def readers(cat: catalog_mod.Catalog, knob: str) -> str:
     return ", ".join(parts)
 
 
-def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=None, workers=None,
+def plan_instances(worker_types, *, app: app_mod.App | None = None, gunicorn_version=None, workers=None,
                    cat: catalog_mod.Catalog | None = None, **knobs):  # fmt: skip
     """One entry per worker type to deploy, of one app (the demo unless given), with every knob resolved; raises
-    PlanError (or app.AppError: an app that has no entry for a type's interface). `worker` is the command line's
-    choice; each entry's `worker`, its worker type, is the key the playbooks and roles read (results_model.plan_of
-    reads it as `worker_type`)."""
+    PlanError (or app.AppError: an app that has no entry for a type's interface). `worker_types` is the command line's
+    choice (its `worker`: a type, a list, a set or all); each entry's `worker_type` is its worker type, under the
+    name the playbooks, the roles and results.json use."""
     cat = cat or catalog_mod.load()
     app = app or app_mod.given_or_demo(None)
     unknown_knobs = [k for k in knobs if k not in KNOBS]
     if unknown_knobs:
         raise TypeError(f"unknown knobs {unknown_knobs}")
-    types = [cat.type(n) for n in parse_types(worker, cat, tuple(app.entries))]
+    types = [cat.type(n) for n in parse_types(worker_types, cat, tuple(app.entries))]
     app.check_worker_types([t.name for t in types])
     label = ",".join(t.name for t in types)
     n_workers = whole_number("workers", workers, 1, WORKERS_MAX)
@@ -97,11 +97,12 @@ def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=N
     for t in types:
         if version is not None and not t.exists_in(version):
             raise PlanError(
-                f"gunicorn_version={version} with worker {t.name}: the {t.name} worker exists in {t.releases()}; "
+                f"gunicorn_version={version} with worker type {t.name}: the {t.name} worker exists in {t.releases()}; "
                 f"use gunicorn_version={t.default_version} (its default), or leave gunicorn_version unset"
             )
         if not t.lock_file.is_file():
-            raise PlanError(f"worker {t.name}: its lock file {t.lock_file.relative_to(catalog_mod.ROOT)} is missing")
+            lock = t.lock_file.relative_to(catalog_mod.ROOT)
+            raise PlanError(f"worker type {t.name}: its lock file {lock} is missing")
 
     for knob, value in given.items():
         if value is None:
@@ -127,7 +128,7 @@ def plan_instances(worker, *, app: app_mod.App | None = None, gunicorn_version=N
         v = version or t.default_version
         inst = {
             "name": app.instance_name(t.name),  # the systemd instance: gunicorn@<app>-<type>
-            "worker": t.name,
+            "worker_type": t.name,
             "app": app.name,
             "worker_class": t.worker_class,
             "interface": t.interface,

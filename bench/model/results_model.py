@@ -44,9 +44,9 @@ from bench.model.app import instance_name
 SCHEMA = 4
 OLDER = (None, 1, 2, 3)  # what upgrade() takes: None is a file written before results.json named its schema
 # Schema 4's names, by the older name they replace: in the run's part and each app host's, in every record, instance,
-# failure and event. Ansible's plan still speaks the older ones (its matrix rows' `worker` and `endpoint`, a
-# failure.json's `worker`): read through renamed() too; run.json's `worker`, the run's types, is plan_of's
-# `worker_types`.
+# failure and event of an older results.json. A run made before the playbooks wrote these names has them in its
+# run.json (its matrix rows' `worker` and `endpoint`; its `worker` list, the run's types, is plan_of's
+# `worker_types`) and in its failure.json files (`worker`): read through renamed() too.
 RENAMED = {
     "workers_tested": "worker_types",  # the worker types loaded (`workers` is a number of processes)
     "time_in_siege_s": "time_in_load_s",  # the time inside the load generator, siege or wrk
@@ -83,9 +83,10 @@ class SchemaError(ValueError):
 
 
 def renamed(entry: dict, names: dict = RENAMED) -> dict:
-    """An entry of an older file, or of Ansible's plan, under schema 4's names (RENAMED), in its order. An older name
-    replaces what held the new one: a matrix row's `label` (its line in Ansible's output) gives way to its scenario's
-    label, the row's `endpoint`."""
+    """An entry of an older file (results.json, or an older run's run.json or failure.json) under schema 4's names
+    (RENAMED), in its order; an entry under them already is returned as it is. An older name replaces what held the
+    new one: an older matrix row's `label` (its line in Ansible's output, today's `progress`) gives way to its
+    scenario's label, the row's `endpoint`."""
     taken = {new for old, new in names.items() if old in entry}
     return {names.get(k, k): v for k, v in entry.items() if k not in taken}
 
@@ -173,9 +174,10 @@ def _load_hosts(hosts: dict) -> list[str]:
 
 def plan_of(run: dict, context: dict | None = None) -> dict:
     """run.json (and raw/context.json) of any run as today's plan, under the model's names: its `worker_types`
-    (run.json's `worker` list); its matrix, each entry complete (its worker_type, label, instance, app, tool, method,
-    path and status; RENAMED reads the names the playbooks write); its `instances`; and `app_hosts`, per app host its
-    load hosts, round, raw folder under raw/ (`raw`), verification, versions and processes. A run made before several
+    (an older run.json's `worker` list); its matrix, each entry complete (its worker_type, label, instance, app, tool,
+    method, path and status; RENAMED reads the names an older run's playbooks wrote); its `instances`; and
+    `app_hosts`, per app host its load hosts, round, raw folder under raw/ (`raw`), verification, versions and
+    processes. A run made before several
     app hosts were possible had one, not named in run.json: the host of role app in its facts, its output in raw/
     itself."""
     context = context or {}
@@ -196,7 +198,8 @@ def plan_of(run: dict, context: dict | None = None) -> dict:
     else:
         one = {"load_hosts": _load_hosts(hosts), "round": 0, "raw": "", **{k: context.get(k) or {} for k in facts}}
         app_hosts = {_legacy_app_host(hosts): one}
-    return {**{k: v for k, v in run.items() if k != "worker"}, "worker_types": list(run.get("worker") or []),
+    types = run["worker_types"] if "worker_types" in run else run.get("worker")  # `worker`: an older run.json
+    return {**{k: v for k, v in run.items() if k != "worker"}, "worker_types": list(types or []),
             "app": app, "ansible_core": run.get("ansible_core"), "verify_only": bool(run.get("verify_only")),
             "matrix": matrix, "instances": _instances(matrix, "run.json"), "app_hosts": app_hosts,
             "hosts": hosts}  # fmt: skip

@@ -46,9 +46,9 @@ def _whole(name: str, value, low: int = 1, unit: str = "") -> int:
 
 
 def _request(scenario: dict) -> dict:
-    """What a run sends and expects (bench_app.scenarios); `endpoint` is the scenario's label, how the report names it
-    (Scenario.label; results_model.plan_of reads it as `label`)."""
-    return {k: scenario.get(k) for k in ("scenario_name", "endpoint", "method", "path", "body", "headers", "status",
+    """What a run sends and expects (bench_app.scenarios); `label` is how the report names its scenario
+    (Scenario.label)."""
+    return {k: scenario.get(k) for k in ("scenario_name", "label", "method", "path", "body", "headers", "status",
                                           "task", "unit_s")}  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def build_matrix(
     scenarios: list[dict],
     profile: str,
     connection_default: str = "close",
-    connection_by_worker: dict | None = None,
+    connection_by_worker_type: dict | None = None,
     probe_timeout_s: int = 60,
     sweep_grace_s: int = 30,
     sweep_tool: str = "siege",
@@ -68,8 +68,8 @@ def build_matrix(
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
     every response time); the sweep and its warm-ups use sweep_tool (siege or wrk). Each row's keys are the ones the
-    playbooks and roles read, and run.json keeps: `worker` (its worker type), `label` (its line in Ansible's output)
-    and `endpoint` (its scenario's label); results_model.plan_of reads them under the model's names."""
+    playbooks and roles read, and run.json keeps, under results.json's names: `worker_type`, `label` (how the report
+    names its scenario) and `progress` (its line in Ansible's output and the load driver's)."""
     if sweep_tool not in ("siege", "wrk"):
         raise ScenarioError(f"load_tool={sweep_tool!r}: use siege or wrk (wrk runs the sweep; probes stay on siege)")
     runs: list[dict] = []
@@ -89,14 +89,14 @@ def build_matrix(
         )
     warmup_s = _whole("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0, unit="seconds")
     repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
-    connections = connection_by_worker or {}
+    connections = connection_by_worker_type or {}
     for inst in instances:
-        worker_type = inst["worker"]
+        worker_type = inst["worker_type"]
         connection = connections.get(worker_type, connection_default)
         if connection not in ("close", "keep-alive"):
-            raise ScenarioError(f"load_connection_by_worker.{worker_type}={connection!r}: use close or keep-alive")
+            raise ScenarioError(f"load_connection_by_worker_type.{worker_type}={connection!r}: use close or keep-alive")
         common = {
-            "worker": worker_type,
+            "worker_type": worker_type,
             "instance": inst["name"],
             "app": inst["app"],
             "worker_class": inst["worker_class"],
@@ -113,21 +113,21 @@ def build_matrix(
                 runs.append({**common, **_request(ep), "scenario": "probe", "concurrency": c,
                              "reps": calibration_reps if c == 1 else 1, "time_s": None,
                              "timeout_s": probe_timeout_s, "repeat": 1, "discard": False, "tool": "siege",
-                             "name": f"{worker_type}-probe-{slug(ep['endpoint'])}-c{c}"})  # fmt: skip
+                             "name": f"{worker_type}-probe-{slug(ep['label'])}-c{c}"})  # fmt: skip
         for ep in s_eps:
             if warmup_s:
                 runs.append({**common, **_request(ep), "scenario": "warmup", "concurrency": max(s_conc), "reps": None,
                              "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1, "tool": sweep_tool,
-                             "discard": True, "name": f"{worker_type}-warmup-{slug(ep['endpoint'])}"})  # fmt: skip
+                             "discard": True, "name": f"{worker_type}-warmup-{slug(ep['label'])}"})  # fmt: skip
             for c in s_conc:
                 for r in range(1, repeats + 1):
                     runs.append({**common, **_request(ep), "scenario": "sweep", "concurrency": c, "reps": None,
                                  "time_s": time_s,
                                  "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
-                                 "name": f"{worker_type}-sweep-{slug(ep['endpoint'])}-c{c}-r{r}"})  # fmt: skip
+                                 "name": f"{worker_type}-sweep-{slug(ep['label'])}-c{c}-r{r}"})  # fmt: skip
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i
         kind = run["scenario"] + (f", {run['tool']}" if run["tool"] != "siege" else "")
-        run["label"] = f"[{i}/{total}] {run['worker']} {run['endpoint']} c={run['concurrency']} ({kind})"
+        run["progress"] = f"[{i}/{total}] {run['worker_type']} {run['label']} c={run['concurrency']} ({kind})"
     return runs

@@ -202,7 +202,8 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
             if r["worker_type"] == worker_type and r["scenario"] == "probe":
                 one_client = r["concurrency"] == 1 and (r["reps"] or 1) > 1
                 r["server"] = timing.burst(bursts[r["name"]], r["started"], one_client) if r["name"] in bursts else None
-    # each as playbooks/tasks/load_worker.yml writes it (its `worker`, a worker type), under the model's names
+    # each as playbooks/tasks/load_worker_type.yml writes it (its `worker_type`; an older run's says `worker`), under
+    # the model's names
     failures = [results_model.renamed(files.read_json(folder / f"{w}.failure.json")) | tag for w in run["worker_types"]
                 if (folder / f"{w}.failure.json").exists()]  # fmt: skip
     load_s = sum(r["finished"] - r["started"] for r in results + warmups if r["started"] is not None)

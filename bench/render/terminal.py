@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def verify_lines(results: dict) -> list[str]:
     """The verification before load, as a table for the terminal: one line per worker type and scenario."""
-    rows = [("worker", "scenario", "request", "expected", "answered", "time", "")]
+    rows = [("worker type", "scenario", "request", "expected", "answered", "time", "")]
     for worker_type in results["worker_types"]:
         for r in results["verify"].get(worker_type, []):
             why = "ok" if r["ok"] else "WRONG: " + " ".join(str(r.get("error") or r.get("head") or "").split())[:80]

@@ -15,7 +15,7 @@ from bench.model import app as app_mod
 from bench.model import plan
 
 ARGUMENT_SPEC = {
-    "worker": {"type": "raw", "required": True},
+    "worker_types": {"type": "raw", "required": True},
     "app": {"type": "raw"},
     "gunicorn_version": {"type": "raw"},
     "workers": {"type": "raw"},
@@ -36,7 +36,7 @@ class ActionModule(ActionBase):
         except (plan.PlanError, app_mod.AppError) as exc:
             result.update(failed=True, msg=str(exc))
             return result
-        types = [i["worker"] for i in instances]
+        types = [i["worker_type"] for i in instances]
         result.update(
             changed=False,
             instances=instances,

@@ -13,7 +13,7 @@ options:
   app:
     type: raw
     description: "The app (a bench_app mapping, bench/model/app.py); null for the demo, app/demo.bench.yml."
-  worker:
+  worker_types:
     type: raw
     required: true
     description: "A worker type, a comma-separated list, a set (classic), or all (of the app's interfaces)."
@@ -28,14 +28,16 @@ options:
 EXAMPLES = r"""
 - name: Resolve the instances
   gunicorn_plan:
-    worker: gthread
+    worker_types: gthread
     threads: 4
   register: plan
 """
 
 RETURN = r"""
 instances:
-  description: "One dict per worker type, the app's instance of it (name <app>-<type>), every setting resolved"
+  description: >-
+    One dict per worker type (its worker_type), the app's instance of it (name <app>-<type>), every setting
+    resolved
   returned: success
   type: list
 names: {description: "The instances' names, in order", returned: success, type: list}

@@ -94,7 +94,7 @@ def test_readiness_refuses_a_process_that_runs_another_config():
     next test's premise holds after it, the one before would need a deploy.)"""
     running(threads=2)
     ansible("app", "-m", "ansible.builtin.shell", "-a", "echo '# edited by hand' >> /etc/gunicorn/demo-gthread.conf.py")
-    instance = {"name": "demo-gthread", "worker": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
+    instance = {"name": "demo-gthread", "worker_type": "gthread", "worker_class": "gthread", "workers": 1, "threads": 2,
                 "worker_connections": 1000, "gunicorn_version": "27.0.1", "entry": "flask_app:app"}  # fmt: skip
     proc = playbook("tests/fixtures/playbooks/ready.yml", "-e", json.dumps({"gunicorn_instance": instance}))
     assert proc.returncode != 0

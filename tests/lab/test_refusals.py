@@ -82,8 +82,8 @@ CONTROLLER = [
     (BENCH, ["-e", "bench_keep_raw_runs=-1"], "bench_keep_raw_runs=-1: a whole number >= 0", None),
     (BENCH, ["-e", "bench_min_free_mb=lots"], r"argument 'bench_min_free_mb' .* unable to convert to int: .*'lots'",
      None),
-    (BENCH, ["-e", '{"load_connection_by_worker": {"sync": "pipelined"}}'],
-     "load_connection_by_worker.sync='pipelined': use close or keep-alive", None),
+    (BENCH, ["-e", '{"load_connection_by_worker_type": {"sync": "pipelined"}}'],
+     "load_connection_by_worker_type.sync='pipelined': use close or keep-alive", None),
     (BENCH, ["-e", '{"load_sweep": {"concurrency": [0], "time_s": 3, "warmup_s": 1, "repeats": 1}}'],
      r"concurrency: 0 is not a whole number from 1 to 1000", None),
     (BENCH, ["-e", "gunicorn_bind_address=0.0.0.0"],
@@ -107,7 +107,8 @@ CONTROLLER = [
     (DEPLOY, ["-e", "worker=sync", "-e", "gunicorn_port=80"], "gunicorn_port=80: use a port from 1024 to 65535", None),
     # schedule.yml: checked with bench.yml's own validation; with no group controller, its host is this machine
     (SCHEDULE, [], "runs .* as PID 1, not systemd: a systemd timer cannot run there", None),
-    (SCHEDULE, ["-e", "schedule_worker=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}", None),
+    (SCHEDULE, ["-e", "schedule_worker_types=fastest"], f"worker='fastest': unknown worker type fastest; {TYPES}",
+     None),
     (SCHEDULE, ["-e", "schedule_profile=hourly"], "profile=hourly: unknown profile; use one of quick, full", None),
     (SCHEDULE, ["-e", "schedule_state=bogus"], "schedule_state must be one of: present, absent, got: bogus", None),
     (SCHEDULE, ["-e", "schedule_lock_wait=soon"], r"schedule_lock_wait.*soon.*(int|integer)", None),
@@ -130,7 +131,7 @@ LAB_PLAN = [
 ON_HOSTS = [
     # the app's requirements are resolved for the app host's own Python, on the controller, before any host changes
     (BENCH, [*app(requirements=["Flask==0.0.1", "marshmallow"]), "-e", "worker=sync"],
-     r"bench_app notes cannot be installed on Python 3\.\d+ \(x86_64\): worker sync: Flask==0\.0\.1: no version "
+     r"bench_app notes cannot be installed on Python 3\.\d+ \(x86_64\): worker type sync: Flask==0\.0\.1: no version "
      r"that fits \(there are: .*\)\. Nothing was changed on any host", None),
     # each app host's load hosts (bench/model/pairs.py), decided from the inventory before any host changes
     (BENCH, ["-e", '{"bench_load_hosts": ["load9"]}'],

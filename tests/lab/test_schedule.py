@@ -62,7 +62,7 @@ def controller(lab, tmp_path_factory):
         "-e", f"schedule_inventory_src={tmp / 'nightly.yml'}",
         "-e", f"schedule_ssh_key_src={ROOT / '.lab/ssh/id_ed25519'}",
         "-e", f"schedule_known_hosts_src={ROOT / '.lab/ssh/known_hosts'}",
-        "-e", "schedule_worker=gevent", "-e", "schedule_profile=quick",
+        "-e", "schedule_worker_types=gevent", "-e", "schedule_profile=quick",
         "-e", json.dumps({"schedule_on_calendar": ON_CALENDAR, "schedule_extra_args": EXTRA}),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-5000:]

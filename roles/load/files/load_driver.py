@@ -13,7 +13,7 @@ Usage:
       nothing loaded
   load_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
-       "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "label"}]}
+       "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "progress"}]}
 The URL of a run is --base-url + path; its siege rc file is rc_dir/<connection>.siegerc.
 A probe (scenario "probe") sends the header X-Bench-Probe: NAME with every request: the app then logs when each
 reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one
@@ -229,11 +229,11 @@ def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: in
     settled_s = settle(plan["base_url"], float(run["timeout_s"]), ready) if run.get("time_s") else None
     if start_at:
         time.sleep(max(0.0, start_at - time.time()))
-    label = run.get("label", run["name"])
+    progress = run.get("progress", run["name"])  # its line in Ansible's output: "[7/30] sync /ioTask c=4 (probe)"
     if run["concurrency"] == 0:  # fewer connections than load hosts: this one sits the run out
-        return f"{label}: nothing for this host ({host_index + 1} of {hosts})"
+        return f"{progress}: nothing for this host ({host_index + 1} of {hosts})"
     meta = execute(plan, run, settled_s)
-    return f"{label}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s"
+    return f"{progress}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s"
 
 
 def verified(plan: dict, scenarios_file: str, timeout_s: float) -> bool:

@@ -17,7 +17,7 @@ from bench.control import lock, phases, run
 from bench.trends import history
 
 RUN = {"run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc",
-       "profile": "quick", "worker": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX}  # fmt: skip
+       "profile": "quick", "worker_types": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX}  # fmt: skip
 MARKS = {"validate": 1000.0, "lab": 1002.5, "preflight": 1004.0, "deploy": 1005.0, "load": 1012.0, "report": 1030.0}
 
 

@@ -53,7 +53,8 @@ def test_a_lock_resolves_the_type_and_the_app_together_downloads_its_wheels_and_
 
 def test_an_app_requirement_that_cannot_be_met_is_refused_naming_the_package(index, tmp_path):
     inst, spec = instance("gthread", ("Flask==9.9", "marshmallow"))
-    with pytest.raises(resolve.ResolveError, match=r"^worker gthread: Flask==9.9: no version that fits \(there are: "):
+    refused = r"^worker type gthread: Flask==9.9: no version that fits \(there are: "
+    with pytest.raises(resolve.ResolveError, match=refused):
         wheels.lock(inst, spec, TAG, cache=tmp_path / "cache", index_args=index)
     assert not (tmp_path / "cache/locks").exists(), "no lock is written for a refusal"
 

@@ -9,15 +9,15 @@ import pytest
 import yaml
 from support import ROOT
 
-from bench.model import app, catalog, plan, results_model
+from bench.model import app, catalog, plan
 
 CLASSIC = ["sync", "gthread", "gevent", "eventlet", "tornado"]
 EIGHT = [*CLASSIC, "gevent_pywsgi", "asgi", "uvicorn"]
 
 
-def resolve(worker="all", **kw):
+def resolve(worker_types="all", **kw):
     """The plan of the demo app, by worker type."""
-    return {i["worker"]: i for i in plan.plan_instances(worker, **kw)}
+    return {i["worker_type"]: i for i in plan.plan_instances(worker_types, **kw)}
 
 
 def test_all_gives_every_type_of_the_catalog_and_classic_the_original_five():
@@ -82,10 +82,10 @@ def test_gunicorn_version_override():
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"worker": "gunicorn"}, r"^worker='gunicorn': unknown worker type gunicorn; use one of sync, gthread"),
-        ({"worker": "gunicorn"}, r"all \(every type\), classic \(sync gthread gevent eventlet tornado\)$"),
-        ({"worker": ""}, r"^worker='': unknown worker type \(empty\)"),
-        ({"worker": "sync,meinheld"}, r"unknown worker type meinheld"),
+        ({"worker_types": "gunicorn"}, r"^worker='gunicorn': unknown worker type gunicorn; use one of sync, gthread"),
+        ({"worker_types": "gunicorn"}, r"all \(every type\), classic \(sync gthread gevent eventlet tornado\)$"),
+        ({"worker_types": ""}, r"^worker='': unknown worker type \(empty\)"),
+        ({"worker_types": "sync,meinheld"}, r"unknown worker type meinheld"),
         ({"workers": "0"}, r"^workers='0': must be a whole number from 1 to 64"),
         ({"workers": "-2"}, r"^workers='-2'"),
         ({"workers": "1.5"}, r"^workers='1.5'"),
@@ -93,42 +93,42 @@ def test_gunicorn_version_override():
         ({"workers": "65"}, r"^workers='65': must be a whole number from 1 to 64"),
         ({"workers": True}, r"^workers=True"),
         ({"threads": "0"}, r"^threads='0'"),
-        ({"worker": "sync", "threads": "2"}, r"^threads=2 with worker=sync: gunicorn's sync worker ignores it; it "
-                                             r"applies to gthread\. With sync.*mislabelled"),
-        ({"worker": "asgi", "threads": "4"}, r"^threads=4 with worker=asgi: gunicorn's asgi worker ignores it"),
-        ({"worker": "gevent,tornado", "threads": "4"}, r"^threads=4 with worker=gevent,tornado: gunicorn's gevent,"
-                                                       r"tornado workers ignore it"),
+        ({"worker_types": "sync", "threads": "2"}, r"^threads=2 with worker=sync: gunicorn's sync worker ignores it; "
+                                                   r"it applies to gthread\. With sync.*mislabelled"),
+        ({"worker_types": "asgi", "threads": "4"}, r"^threads=4 with worker=asgi: gunicorn's asgi worker ignores it"),
+        ({"worker_types": "gevent,tornado", "threads": "4"}, r"^threads=4 with worker=gevent,tornado: gunicorn's "
+                                                             r"gevent,tornado workers ignore it"),
         ({"worker_connections": "0"}, r"^worker_connections='0'"),
-        ({"worker": "sync", "worker_connections": "10"}, r"gunicorn's sync worker ignores it"),
-        ({"worker": "uvicorn", "worker_connections": "10"}, r"gunicorn's uvicorn worker ignores it"),
+        ({"worker_types": "sync", "worker_connections": "10"}, r"gunicorn's sync worker ignores it"),
+        ({"worker_types": "uvicorn", "worker_connections": "10"}, r"gunicorn's uvicorn worker ignores it"),
         ({"http_parser": "turbo"}, r"^http_parser='turbo': use one of auto, fast, python$"),
-        ({"worker": "gthread", "http_parser": "fast", "gunicorn_version": "25.1.0"},
+        ({"worker_types": "gthread", "http_parser": "fast", "gunicorn_version": "25.1.0"},
          r"^http_parser=fast with worker=gthread: gunicorn 25\.1\.0 lacks it for gthread; it applies to sync "
          r"\(gunicorn 25\.2 or newer\), gthread \(gunicorn 25\.2 or newer\)"),
-        ({"worker": "tornado", "http_parser": "python"}, r"gunicorn's tornado worker ignores it"),
-        ({"worker": "eventlet,asgi", "http_parser": "fast", "gunicorn_version": "24.1.0"},
-         r"^gunicorn_version=24\.1\.0 with worker asgi: the asgi worker exists in gunicorn 25\.1 or newer"),
-        ({"worker": "eventlet,gthread", "http_parser": "fast", "gunicorn_version": "25.1.0"},
+        ({"worker_types": "tornado", "http_parser": "python"}, r"gunicorn's tornado worker ignores it"),
+        ({"worker_types": "eventlet,asgi", "http_parser": "fast", "gunicorn_version": "24.1.0"},
+         r"^gunicorn_version=24\.1\.0 with worker type asgi: the asgi worker exists in gunicorn 25\.1 or newer"),
+        ({"worker_types": "eventlet,gthread", "http_parser": "fast", "gunicorn_version": "25.1.0"},
          r"gunicorn 25\.1\.0 lacks it for eventlet; gunicorn 25\.1\.0 lacks it for gthread"),
-        ({"worker": "sync", "asgi_loop": "uvloop"}, r"^asgi_loop=uvloop with worker=sync: gunicorn's sync worker "
+        ({"worker_types": "sync", "asgi_loop": "uvloop"}, r"^asgi_loop=uvloop with worker=sync: gunicorn's sync worker "
                                                     r"ignores it; it applies to asgi \(gunicorn 25\.1 or newer\)$"),
-        ({"worker": "uvicorn", "asgi_loop": "uvloop"}, r"uvicorn worker ignores it"),
+        ({"worker_types": "uvicorn", "asgi_loop": "uvloop"}, r"uvicorn worker ignores it"),
         ({"asgi_loop": "trio"}, r"^asgi_loop='trio': use one of auto, asyncio, uvloop$"),
         ({"gunicorn_version": "latest"}, r"^gunicorn_version='latest': use a release number"),
-        ({"worker": "eventlet", "gunicorn_version": "27.0.1"},
+        ({"worker_types": "eventlet", "gunicorn_version": "27.0.1"},
          r"eventlet worker exists in gunicorn before 26\.0; use gunicorn_version=25\.3\.0"),
-        ({"worker": "all", "gunicorn_version": "26.0"}, r"gunicorn_version=26.0 with worker eventlet"),
-        ({"worker": "asgi", "gunicorn_version": "24.1.0"}, r"asgi worker exists in gunicorn 25\.1 or newer"),
+        ({"worker_types": "all", "gunicorn_version": "26.0"}, r"gunicorn_version=26.0 with worker type eventlet"),
+        ({"worker_types": "asgi", "gunicorn_version": "24.1.0"}, r"asgi worker exists in gunicorn 25\.1 or newer"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_naming_the_variable(kw, message):
     with pytest.raises(plan.PlanError, match=message):
-        plan.plan_instances(**{"worker": "all", **kw})
+        plan.plan_instances(**{"worker_types": "all", **kw})
 
 
 def test_config_label_shows_the_knobs_a_type_reads():
-    # the plan's instances as the model names them (results_model.renamed: their `worker` is the `worker_type`)
-    got = {name: results_model.renamed(i) for name, i in resolve("all", http_parser="python").items()}
+    # the plan's instances carry the model's names (worker_type), as collect's records do
+    got = resolve("all", http_parser="python")
     assert plan.config_label(got["sync"]) == "1w, parser python"
     assert plan.config_label(got["gthread"]) == "1w×2t, parser python"  # its connections bound no theory
     assert plan.config_label(got["tornado"]) == "1w"
@@ -169,7 +169,7 @@ def test_all_means_every_type_the_apps_interfaces_serve_and_instances_are_named_
     notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
     got = plan.plan_instances("all", app=notes)
     wsgi = [n for n in catalog.load().names if catalog.load().type(n).interface == "wsgi"]
-    assert [i["worker"] for i in got] == wsgi and "asgi" not in wsgi
+    assert [i["worker_type"] for i in got] == wsgi and "asgi" not in wsgi
     assert [i["name"] for i in got] == [f"notes-{n}" for n in wsgi]
     assert {i["entry"] for i in got} == {"notes:create_app()"} and got[0]["app_packages"] == ["Flask", "marshmallow"]
     assert plan.run_label(wsgi, interfaces=("wsgi",)) == "all", "every type the app can run on"

@@ -25,19 +25,19 @@ def test_quick_profile_covers_every_type_probe_and_sweep():
     per_type = 2 * 4 + 3 * (1 + 2)  # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10)
     assert len(runs) == 5 * per_type
     assert [r["index"] for r in runs] == list(range(1, len(runs) + 1))
-    assert runs[0]["label"] == f"[1/{len(runs)}] sync /ioTask c=1 (probe)"
+    assert runs[0]["progress"] == f"[1/{len(runs)}] sync /ioTask c=1 (probe)" and runs[0]["label"] == "/ioTask"
     assert len({r["name"] for r in runs}) == len(runs)
-    probe = next(r for r in runs if r["worker"] == "gthread" and r["scenario"] == "probe" and r["concurrency"] == 4)
+    probe = next(r for r in runs if (r["worker_type"], r["scenario"], r["concurrency"]) == ("gthread", "probe", 4))
     assert probe["reps"] == 1 and probe["threads"] == 2 and probe["time_s"] is None
     assert next(r for r in runs if r["concurrency"] == 1 and r["scenario"] == "probe")["reps"] == 3
     warmups = [r for r in runs if r["scenario"] == "warmup"]
     assert all(w["discard"] and w["time_s"] == 1 for w in warmups) and len(warmups) == 15
     assert {r["connection"] for r in runs} == {"close"}
-    assert next(r for r in runs if r["worker"] == "eventlet")["gunicorn_version"] == "25.3.0"
-    assert {r["instance"] for r in runs if r["worker"] == "sync"} == {"demo-sync"}
+    assert next(r for r in runs if r["worker_type"] == "eventlet")["gunicorn_version"] == "25.3.0"
+    assert {r["instance"] for r in runs if r["worker_type"] == "sync"} == {"demo-sync"}
     assert {r["app"] for r in runs} == {"demo"}
-    assert {r["endpoint"] for r in runs if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask?n=650000"}
-    assert {r["endpoint"] for r in matrix("full") if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask"}
+    assert {r["label"] for r in runs if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask?n=650000"}
+    assert {r["label"] for r in matrix("full") if r["scenario"] == "sweep"} == {"/", "/ioTask?ms=100", "/cpuTask"}
 
 
 def test_an_apps_own_scenarios_carry_their_request_and_status_into_each_run():
@@ -45,7 +45,7 @@ def test_an_apps_own_scenarios_carry_their_request_and_status_into_each_run():
     runs = matrix("quick", plan.plan_instances("gthread", app=notes), notes)
     create = next(r for r in runs if r["scenario_name"] == "create" and r["scenario"] == "sweep")
     assert create["method"] == "POST" and create["path"] == "/notes" and create["status"] == 201
-    assert create["endpoint"] == "POST /notes" and create["name"].startswith("gthread-sweep-POST-notes-c")
+    assert create["label"] == "POST /notes" and create["name"].startswith("gthread-sweep-POST-notes-c")
     assert create["body"] == '{"text":"a note written under load","tags":["bench"]}'
     assert create["headers"] == {"Content-Type": "application/json"} and create["instance"] == "notes-gthread"
     stats = [r for r in runs if r["scenario_name"] == "stats"]
@@ -64,9 +64,9 @@ def test_full_profile_repeats_sweep_points():
 
 
 def test_connection_per_worker_type():
-    runs = matrix(connection_by_worker={"gevent": "keep-alive"})
-    assert {r["worker"]: r["connection"] for r in runs}["gevent"] == "keep-alive"
-    assert {r["worker"]: r["connection"] for r in runs}["sync"] == "close"
+    runs = matrix(connection_by_worker_type={"gevent": "keep-alive"})
+    assert {r["worker_type"]: r["connection"] for r in runs}["gevent"] == "keep-alive"
+    assert {r["worker_type"]: r["connection"] for r in runs}["sync"] == "close"
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_connection_per_worker_type():
         (None, {"time_s": 0}, {}, "load_sweep.time_s=0"),
         (None, {"time_s": 1}, {}, "load_sweep.time_s=1: siege needs at least 2 s"),
         (None, {"repeats": "many"}, {}, "load_sweep.repeats='many'"),
-        (None, None, {"connection_by_worker": {"sync": "pipelined"}}, "load_connection_by_worker.sync='pipelined'"),
+        (None, None, {"connection_by_worker_type": {"sync": "x"}}, "load_connection_by_worker_type.sync='x'"),
     ],
 )
 def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, message):

@@ -24,7 +24,7 @@ def run_dir(tmp_path):
             tar.add(f, arcname=f"./{f.name}")
     (tmp_path / "run.json").write_text(json.dumps({
         "run_id": "20261126T000000Z-sync", "started": "2026-11-26T00:00:00Z", "git_commit": "abc", "profile": "quick",
-        "worker": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX,
+        "worker_types": ["sync"], "ansible_core": "2.19.14", "matrix": MATRIX,
     }))  # fmt: skip
     (raw / "context.json").write_text(json.dumps({
         "versions": {"sync": {"gunicorn": "27.0.1", "python": "3.11.2"}},
@@ -114,6 +114,30 @@ def test_availability_is_the_share_of_transactions_that_did_not_fail(run_dir):
     assert recs["zero-refused-c2"]["availability"] == 0.0, "2 failed, none served"
     assert recs["probe-sync-io-c4"]["availability"] == 100.0
     assert recs["hung-blackhole-c2"]["availability"] is None and recs["never-ran-c2"]["availability"] is None
+
+
+def test_an_older_runs_run_json_and_failure_json_collect_as_todays(run_dir, tmp_path):
+    """A run made before the playbooks wrote the model's names: run.json's `worker` (its types), each matrix row's
+    `worker`, `endpoint` (its scenario's label) and `label` (its line in Ansible's output, today's `progress`), and a
+    failure.json's `worker`. It collects to the same results as the run written today."""
+    failure = {"instance": "demo-sync", "phase": "loading it", "task": "t", "message": "m", "journal": [],
+               "action": "continue", "load_host_lost": False}  # fmt: skip
+    older = tmp_path / "older"
+    shutil.copytree(run_dir, older)
+    plan = json.loads((run_dir / "run.json").read_text())
+    rows = [row | {"progress": f"[{row['index']}/{len(MATRIX)}] sync {row['label']}"} for row in plan["matrix"]]
+    (run_dir / "run.json").write_text(json.dumps(plan | {"matrix": rows}))
+    (run_dir / "raw" / "sync.failure.json").write_text(json.dumps(failure | {"worker_type": "sync"}))
+    old_rows = [{("worker" if k == "worker_type" else k): v for k, v in row.items() if k not in ("label", "progress")}
+                | {"endpoint": row["label"], "label": row["progress"]} for row in rows]  # fmt: skip
+    del plan["worker_types"]
+    (older / "run.json").write_text(json.dumps(plan | {"worker": ["sync"], "matrix": old_rows}))
+    (older / "raw" / "sync.failure.json").write_text(json.dumps(failure | {"worker": "sync"}))
+    today, before = collect.collect(run_dir, finished="f"), collect.collect(older, finished="f")
+    assert today == before
+    assert today["worker_types"] == ["sync"] and today["failures"][0]["worker_type"] == "sync"
+    assert [r["label"] for r in today["results"]] == [row["label"] for row in MATRIX]
+    assert "progress" not in today["results"][0], "the line in Ansible's output is no part of a record"
 
 
 # --- warm-ups, and two load hosts (tests/fixtures/two-load-hosts: gevent, a probe, a warm-up and a sweep) ------------

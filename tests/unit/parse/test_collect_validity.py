@@ -18,7 +18,7 @@ FLAKY_ERROR = "socket: read error Connection reset by peer sock.c:635: Connectio
 
 
 def entry(name, scenario, path, concurrency, index, *, method="GET", status=None, tool="siege", reps=None, time_s=None):
-    return {**BASE, "name": name, "scenario": scenario, "endpoint": path if method == "GET" else f"{method} {path}",
+    return {**BASE, "name": name, "scenario": scenario, "label": path if method == "GET" else f"{method} {path}",
             "path": path, "method": method, "status": status, "tool": tool, "task": None, "concurrency": concurrency,
             "reps": reps, "time_s": time_s, "index": index}  # fmt: skip
 
@@ -32,7 +32,7 @@ def run_folder(tmp_path, matrix: list[dict]):
             shutil.copy(f, raw / f.name)
     (tmp_path / "run.json").write_text(json.dumps({
         "run_id": "20261203T000000Z-sync", "started": "2026-12-03T00:00:00Z", "git_commit": "abc", "profile": "quick",
-        "worker": ["sync"], "matrix": matrix,
+        "worker_types": ["sync"], "matrix": matrix,
     }))  # fmt: skip
     return tmp_path
 
@@ -66,11 +66,11 @@ def test_the_siege_fixture_run_with_a_run_that_never_happened_is_incomplete(tmp_
     for f in (FIXTURES / "siege").glob("*-*"):
         shutil.copy(f, raw / f.name)
     (tmp_path / "run.json").write_text(json.dumps({"run_id": "r", "started": "s", "git_commit": "c", "profile": "quick",
-                                                  "worker": ["sync"], "matrix": MATRIX}))  # fmt: skip
+                                                  "worker_types": ["sync"], "matrix": MATRIX}))  # fmt: skip
     assert collect.collect(tmp_path)["complete"] is False, "never-ran-c2 has no output"
     ran = [m for m in MATRIX if m["name"] != "never-ran-c2"]
     (tmp_path / "run.json").write_text(json.dumps({"run_id": "r", "started": "s", "git_commit": "c", "profile": "quick",
-                                                  "worker": ["sync"], "matrix": ran}))  # fmt: skip
+                                                  "worker_types": ["sync"], "matrix": ran}))  # fmt: skip
     assert collect.collect(tmp_path)["complete"] is True, "invalid runs that happened leave the results complete"
 
 

@@ -73,12 +73,12 @@ def test_collect_keeps_the_load_hosts_share_per_run(tmp_path):
     raw.mkdir(parents=True)
     for f in (FIXTURES / "local").glob("sweep-slow-close-c2.*"):
         shutil.copy(f, raw / f.name)
-    run = {"name": "sweep-slow-close-c2", "index": 1, "worker": "sync", "worker_class": "sync", "workers": 1,
+    run = {"name": "sweep-slow-close-c2", "index": 1, "worker_type": "sync", "worker_class": "sync", "workers": 1,
            "threads": 1, "worker_connections": 1000, "gunicorn_version": "27.0.1", "connection": "close",
-           "scenario": "sweep", "endpoint": "/slow", "task": "io", "unit_s": 0.1, "concurrency": 2, "reps": None,
+           "scenario": "sweep", "label": "/slow", "task": "io", "unit_s": 0.1, "concurrency": 2, "reps": None,
            "repeat": 1, "time_s": 3}  # fmt: skip
     (tmp_path / "run.json").write_text(json.dumps({"run_id": "r", "started": "s", "git_commit": "c", "profile": "quick",
-                                                  "worker": ["sync"], "matrix": [run]}))  # fmt: skip
+                                                  "worker_types": ["sync"], "matrix": [run]}))  # fmt: skip
     (rec,) = collect.collect(tmp_path)["results"]
     assert rec["valid"] and (rec["transactions"], rec["rps"]) == (52, 19.48)
     share = {"cpu_pct": 2.2, "cpu_pct_peak": 5.9, "siege_cpu_pct": 0.0, "cpus": 2}

@@ -44,18 +44,18 @@ def test_wrk_timeouts_refusals_and_timeout_exits_are_invalid():
 
 
 def test_the_sweep_can_run_with_wrk_but_probes_stay_on_siege():
-    inst = {"name": "demo-sync", "worker": "sync", "app": "demo", "worker_class": "sync", "workers": 1, "threads": 1,
-            "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
-    io = {"scenario_name": "io", "endpoint": "/ioTask", "path": "/ioTask", "method": "GET", "task": "io",
+    inst = {"name": "demo-sync", "worker_type": "sync", "app": "demo", "worker_class": "sync", "workers": 1,
+            "threads": 1, "worker_connections": 1000, "gunicorn_version": "27.0.1"}  # fmt: skip
+    io = {"scenario_name": "io", "label": "/ioTask", "path": "/ioTask", "method": "GET", "task": "io",
           "unit_s": 1.0, "load": ["probe"], "profiles": None}  # fmt: skip
-    hello = {"scenario_name": "hello", "endpoint": "/", "path": "/", "method": "GET", "task": None, "load": ["sweep"],
+    hello = {"scenario_name": "hello", "label": "/", "path": "/", "method": "GET", "task": None, "load": ["sweep"],
              "profiles": None}  # fmt: skip
     matrix = scenarios.build_matrix(
         [inst], {"concurrency": [2]}, {"concurrency": [4], "time_s": 3, "warmup_s": 1},
         scenarios=[io, hello], profile="quick", sweep_tool="wrk",
     )  # fmt: skip
     assert [(r["scenario"], r["tool"]) for r in matrix] == [("probe", "siege"), ("warmup", "wrk"), ("sweep", "wrk")]
-    assert matrix[2]["label"] == "[3/3] sync / c=4 (sweep, wrk)"
+    assert matrix[2]["progress"] == "[3/3] sync / c=4 (sweep, wrk)"
     with pytest.raises(scenarios.ScenarioError, match="load_tool='ab': use siege or wrk"):
         scenarios.build_matrix([inst], {"concurrency": [1]}, {"concurrency": [1], "time_s": 1},
                                scenarios=[io, hello], profile="quick", sweep_tool="ab")  # fmt: skip

@@ -102,8 +102,8 @@ def test_bench_lock_refuses_an_app_that_cannot_be_installed_naming_the_package(t
     rc, result = adhoc(tmp_path, "bench_lock", args, extra=extra)
     assert rc == 2, result
     assert result["msg"] == (
-        "bench_app notes cannot be installed on Python 3.11 (x86_64): worker gthread: Flask==9.9: no version that fits "
-        "(there are: 3.0.0, 3.1.3). Nothing was changed on any host"
+        "bench_app notes cannot be installed on Python 3.11 (x86_64): worker type gthread: Flask==9.9: no version that "
+        "fits (there are: 3.0.0, 3.1.3). Nothing was changed on any host"
     )
     assert not (tmp_path / "cache/locks").exists(), "no lock is written for a refusal"
 
@@ -115,7 +115,7 @@ def test_bench_lock_refuses_a_package_with_no_wheel_for_the_hosts(tmp_path, lock
     extra["lock_instances"][0]["app_requirements"] = ["Flask>=3", "fastparse"]
     rc, result = adhoc(tmp_path, "bench_lock", args, extra=extra)
     assert rc == 2, result
-    assert result["msg"].startswith("bench_app notes cannot be installed on Python 3.11 (x86_64): worker gthread: "
+    assert result["msg"].startswith("bench_app notes cannot be installed on Python 3.11 (x86_64): worker type gthread: "
                                     "fastparse: no wheel of it for Python 3.11 on x86_64: ")  # fmt: skip
     assert result["msg"].endswith(". Nothing was changed on any host")
 
@@ -125,3 +125,15 @@ def test_bench_lock_refuses_missing_arguments_by_name(tmp_path, lock_args):
     rc, result = adhoc(tmp_path, "bench_lock", {k: v for k, v in args.items() if k not in ("arch", "cache")},
                        extra=extra)  # fmt: skip
     assert rc == 2 and "missing required arguments: arch, cache" in result["msg"], result
+
+
+def test_gunicorn_plan_takes_worker_types_and_names_each_instances_worker_type(tmp_path):
+    """The action's choice is `worker_types` (the command line's `worker`); each instance it returns carries its
+    `worker_type`, the name the playbooks, the roles and results.json read."""
+    rc, result = adhoc(tmp_path, "gunicorn_plan", {"worker_types": "sync,gthread"})
+    assert rc == 0, result
+    assert [i["worker_type"] for i in result["instances"]] == ["sync", "gthread"]
+    assert result["label"] == "demo-sync+gthread"
+    assert not any("worker" in i for i in result["instances"])
+    rc, result = adhoc(tmp_path, "gunicorn_plan", {"worker": "sync"})
+    assert rc != 0 and "worker_types" in result["msg"], result

@@ -15,7 +15,7 @@ from support import ROOT, load_module
 driver = load_module("roles/load/files/load_driver.py")
 
 PLAN = {"base_url": "http://10.203.0.2:8000", "rc_dir": "/etc/bench", "socket_timeout_s": 30}
-SWEEP = {"name": "sweep-c4", "endpoint": "/ioTask?ms=100", "path": "/ioTask?ms=100", "connection": "close",
+SWEEP = {"name": "sweep-c4", "label": "/ioTask?ms=100", "path": "/ioTask?ms=100", "connection": "close",
          "concurrency": 4, "time_s": 3}  # fmt: skip
 
 
@@ -31,7 +31,8 @@ def test_the_tool_named_is_the_one_the_command_runs(asked, tool):
 def test_a_run_prints_and_records_its_tool_by_name(tmp_path, monkeypatch, capsys):
     """The command itself is replaced by `true`: no load generator, no app."""
     plan = {**PLAN, "out_dir": str(tmp_path / "out"), "archive": str(tmp_path / "raw.tar.gz")}
-    plan["runs"] = [{**SWEEP, "reps": 1, "time_s": None, "timeout_s": 30, "tool": "wrk", "label": "[1/1] sync / c=4"}]
+    wrk = {"reps": 1, "time_s": None, "timeout_s": 30, "tool": "wrk", "progress": "[1/1] sync / c=4"}
+    plan["runs"] = [{**SWEEP, **wrk}]
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(plan))
     monkeypatch.setattr(driver, "command", lambda plan, run: ["true"])
@@ -41,7 +42,7 @@ def test_a_run_prints_and_records_its_tool_by_name(tmp_path, monkeypatch, capsys
     assert (meta["tool"], meta["cmd"], meta["rc"], meta["concurrency"]) == ("wrk", ["true"], 0, 4)
 
 
-CREATE = {"name": "gthread-sweep-POST-notes-c4-r1", "endpoint": "POST /notes", "path": "/notes", "method": "POST",
+CREATE = {"name": "gthread-sweep-POST-notes-c4-r1", "label": "POST /notes", "path": "/notes", "method": "POST",
           "body": '{"text":"a ]] note","tags":["bench"]}', "headers": {"Content-Type": "application/json",
           "X-Tenant": "bench"}, "connection": "close", "concurrency": 4, "time_s": 3, "timeout_s": 33}  # fmt: skip
 
@@ -69,7 +70,7 @@ def test_wrk_gets_a_lua_script_that_sets_the_method_body_and_headers(tmp_path):
 
 # --- the headers a run sends: Connection: close to wrk when the run asks for it, the probe marker on probes only ---
 
-PROBE = {"name": "sync-probe-ioTask-c4", "scenario": "probe", "endpoint": "/ioTask", "path": "/ioTask",
+PROBE = {"name": "sync-probe-ioTask-c4", "scenario": "probe", "label": "/ioTask", "path": "/ioTask",
          "connection": "close", "concurrency": 4, "reps": 1, "time_s": None, "timeout_s": 30}  # fmt: skip
 
 
@@ -160,7 +161,7 @@ needs = {tool: pytest.mark.skipif(shutil.which(tool) is None, reason=f"{tool} is
 
 @needs["siege"]
 def test_siege_sends_the_probe_marker_with_every_request_of_a_probe(tmp_path, recorder):
-    burst = {**PROBE, "endpoint": "/ioTask?ms=1", "path": "/ioTask?ms=1", "concurrency": 2, "timeout_s": 20}
+    burst = {**PROBE, "label": "/ioTask?ms=1", "path": "/ioTask?ms=1", "concurrency": 2, "timeout_s": 20}
     seen = drive(tmp_path, recorder, burst)
     assert [(method, path, h.get("X-Bench-Probe")) for method, path, h, _ in seen] == [
         ("GET", "/ioTask?ms=1", "sync-probe-ioTask-c4")
@@ -169,14 +170,14 @@ def test_siege_sends_the_probe_marker_with_every_request_of_a_probe(tmp_path, re
 
 @needs["siege"]
 def test_siege_sends_no_marker_with_a_sweep(tmp_path, recorder):
-    sweep = {**SWEEP, "endpoint": "/", "path": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20}
+    sweep = {**SWEEP, "label": "/", "path": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20}
     seen = drive(tmp_path, recorder, sweep)
     assert len(seen) > 10 and not [h for _, _, h, _ in seen if "X-Bench-Probe" in h]
 
 
 @needs["wrk"]
 def test_wrk_sends_connection_close_when_asked(tmp_path, recorder):
-    run = {**SWEEP, "name": "wrk-close", "tool": "wrk", "endpoint": "/", "path": "/", "concurrency": 1, "time_s": 1,
+    run = {**SWEEP, "name": "wrk-close", "tool": "wrk", "label": "/", "path": "/", "concurrency": 1, "time_s": 1,
            "timeout_s": 20}  # fmt: skip
     closed = drive(tmp_path / "close", recorder, run)
     assert closed and {h.get("Connection") for _, _, h, _ in closed} == {"close"}
@@ -201,8 +202,8 @@ def test_wrk_sends_a_scenarios_method_body_and_headers(tmp_path, recorder):
 def turn_plan(tmp_path, monkeypatch, server) -> tuple[list[str], list[str]]:
     """A plan of two runs whose command is `true` (no load generator), the scenarios file, and the runs started."""
     plan = {**PLAN, "out_dir": str(tmp_path / "out"), "archive": str(tmp_path / "raw.tar.gz"), "ready_path": "/ready",
-            "runs": [{**PROBE, "name": "probe-c1", "reps": 1, "timeout_s": 10, "label": "probe c=1"},
-                     {**SWEEP, "name": "sweep-c4", "timeout_s": 10, "label": "sweep c=4"}]}  # fmt: skip
+            "runs": [{**PROBE, "name": "probe-c1", "reps": 1, "timeout_s": 10, "progress": "probe c=1"},
+                     {**SWEEP, "name": "sweep-c4", "timeout_s": 10, "progress": "sweep c=4"}]}  # fmt: skip
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     started = []
     monkeypatch.setattr(driver, "command", lambda plan, run: started.append(run["name"]) or ["true"])

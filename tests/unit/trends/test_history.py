@@ -148,7 +148,7 @@ def write_run(reports, run: dict, complete: bool = True, raw: bool = True):
     d = reports / run["run_id"]
     d.mkdir()
     (d / "run.json").write_text(json.dumps({k: run[k] for k in ("run_id", "started", "git_commit", "profile")}
-                                           | {"worker": run["worker_types"]}))  # fmt: skip
+                                           | {"worker_types": run["worker_types"]}))  # fmt: skip
     if raw:
         (d / "raw").mkdir()
         (d / "raw" / "x.out").write_text("HTTP/1.1 200 0.01 secs: 1 bytes ==> GET /\n")

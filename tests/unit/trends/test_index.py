@@ -45,7 +45,7 @@ def write(reports: Path, results: dict, *, report: bool = True) -> Path:
     d = reports / results["run_id"]
     d.mkdir()
     run = {"run_id": results["run_id"], "started": results["started"], "git_commit": results["git_commit"],
-           "profile": results["profile"], "worker": results_model.current(results)["worker_types"]}  # fmt: skip
+           "profile": results["profile"], "worker_types": results_model.current(results)["worker_types"]}  # fmt: skip
     (d / "run.json").write_text(json.dumps(run))
     (d / "results.json").write_text(json.dumps(results))
     if report:
