@@ -79,7 +79,9 @@ def test_a_unit_sampled_twice_gives_the_cpu_resources_reads(burnt, tmp_path):
     got_clk, samples = resources.read_samples("\n".join(lines) + "\n")
     assert got_clk == clk and [len(s["procs"]) for s in samples] == [1, 1]
     usage = resources.app_usage(clk, samples, samples[0]["t"], samples[1]["t"])
-    assert usage["master_cpu_pct"] == 0.0 and usage["workers_seen"] == 0, "one process: the master, idle"
+    one_tick_pct = 100 / clk / (samples[1]["t"] - samples[0]["t"])  # a busy machine may charge it the tick it woke in
+    assert usage["master_cpu_pct"] <= round(one_tick_pct, 1), "one process: the master, idle"
+    assert usage["workers_seen"] == 0
     assert usage["master_rss_mb"] == round(samples[0]["procs"][0][3] / 1024, 1)
     (tmp_path / "cgroup.procs").write_text("")  # the unit between a stop and a restart
     assert sampler.sample(str(tmp_path)) == []
