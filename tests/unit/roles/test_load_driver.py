@@ -172,7 +172,8 @@ def test_siege_sends_the_probe_marker_with_every_request_of_a_probe(tmp_path, re
 def test_siege_sends_no_marker_with_a_sweep(tmp_path, recorder):
     sweep = {**SWEEP, "label": "/", "path": "/", "concurrency": 1, "time_s": 1, "timeout_s": 20}
     seen = drive(tmp_path, recorder, sweep)
-    assert len(seen) > 10 and not [h for _, _, h, _ in seen if "X-Bench-Probe" in h]
+    # siege -t 1S runs short, at times 0.04 s on a busy machine (a few requests): what counts is that none is marked
+    assert seen and not [h for _, _, h, _ in seen if "X-Bench-Probe" in h]
 
 
 @needs["wrk"]
