@@ -344,8 +344,29 @@ def test_the_history_lines_up_older_and_current_files(tmp_path):
 
 def test_changes_that_name_no_app_host_are_the_one_app_hosts(tmp_path):
     path = tmp_path / "changes.json"
-    path.write_text(json.dumps([{"metric": "rps"}, {"metric": "p99_s", "app_host": "app2"}]))
-    assert results_model.changes_of(path, "app1") == [{"metric": "rps"}]
+    path.write_text(json.dumps([{"metric": "p99_s", "app_host": "app2"}, {"metric": "rps"},
+                                {"metric": "p50_s", "app_host": "app1"}]))  # fmt: skip
+    assert results_model.changes_of(path, "app1") == [{"metric": "rps"}, {"metric": "p50_s", "app_host": "app1"}]
+
+
+def test_a_run_json_written_before_bench_app_is_the_demos_loaded_by_siege():
+    """run.json before bench_app named no app, and its matrix entries no app nor tool (siege was the only one)."""
+    old = {"worker": ["sync"], "matrix": [{"worker": "sync", "name": "sync-probe-c1", "scenario": "probe",
+                                           "endpoint": "/ioTask", "concurrency": 1, "reps": 3}]}  # fmt: skip
+    plan = results_model.plan_of(old)
+    assert plan["app"] == results_model.DEMO_APP and plan["worker_types"] == ["sync"]
+    [entry] = plan["matrix"]
+    assert (entry["app"], entry["tool"], entry["instance"], entry["worker_type"]) == (
+        "demo",
+        "siege",
+        "demo-sync",
+        "sync",
+    )
+    named = results_model.plan_of({**old, "app": {"name": "notes"}, "matrix": [{**old["matrix"][0], "tool": "wrk"}]})
+    assert (named["matrix"][0]["app"], named["matrix"][0]["tool"], named["matrix"][0]["instance"]) == \
+        ("notes", "wrk", "notes-sync")  # fmt: skip
+    own = results_model.plan_of({**old, "matrix": [{**old["matrix"][0], "app": "notes"}]})
+    assert own["matrix"][0]["app"] == "notes", "an entry that names its app keeps it"
 
 
 def test_a_change_written_before_one_config_label_reads_as_the_report_labels_it(tmp_path):
