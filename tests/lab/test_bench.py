@@ -81,7 +81,8 @@ def ladder(run, worker, concurrency, theory):
 
 
 def test_each_scenario_names_its_place_in_the_matrix(run):
-    labels = re.findall(r"item=\[(\d+)/(\d+)\] (\w+) (\S+) c=(\d+) \((\w+)\)", run["proc"].stdout)
+    # the driver's line of each run, shown after the type's turn: "[7/30] sync /ioTask c=4 (probe): siege exit 0 ..."
+    labels = re.findall(r'"\[(\d+)/(\d+)\] (\w+) (\S+) c=(\d+) \((\w+)\): (?:siege|wrk) exit 0', run["proc"].stdout)
     total = int(labels[0][1])
     assert [int(i) for i, *_ in labels] == list(range(1, total + 1))
     assert {w for _, _, w, *_ in labels} == set(TYPES)

@@ -263,6 +263,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--verify-timeout", type=float, default=10.0, help="seconds an answer may take (turn)")
     parser.add_argument("--verify-only", action="store_true", help="verify, and load nothing (turn)")
     args = parser.parse_args(argv)
+    if args.action != "pack" and not args.base_url:
+        parser.error(f"{args.action} needs --base-url")
+    if args.action == "turn" and args.verify_only:  # a run of verify_only=true plans no runs, and writes no plan
+        ok = not args.verify or verified({"base_url": args.base_url.rstrip("/")}, args.verify, args.verify_timeout)
+        return 0 if ok else VERIFY_FAILED
     with open(args.plan, encoding="utf-8") as fh:
         plan = json.load(fh)
     os.makedirs(plan["out_dir"], exist_ok=True)
@@ -270,16 +275,13 @@ def main(argv: list[str]) -> int:
         pack(plan["out_dir"], plan["archive"])
         print(plan["archive"])
         return 0
-    if not args.base_url:
-        parser.error(f"{args.action} needs --base-url")
     plan = {**plan, "base_url": args.base_url.rstrip("/")}
     if args.action == "turn":
         if args.verify and not verified(plan, args.verify, args.verify_timeout):
             return VERIFY_FAILED
-        if not args.verify_only:
-            for run in plan["runs"]:
-                print(one_run(plan, run), flush=True)
-            pack(plan["out_dir"], plan["archive"])
+        for run in plan["runs"]:
+            print(one_run(plan, run), flush=True)
+        pack(plan["out_dir"], plan["archive"])
         return 0
     run = next((r for r in plan["runs"] if r["name"] == args.name), None)
     if run is None:

@@ -239,8 +239,11 @@ def test_a_scenario_that_answers_another_status_ends_the_turn_before_any_load(tm
     assert started == [] and not (tmp_path / "raw.tar.gz").exists()
 
 
-def test_a_verify_only_turn_loads_nothing(tmp_path, monkeypatch, recorder, capsys):
+def test_a_verify_only_turn_loads_nothing_and_needs_no_plan(tmp_path, monkeypatch, recorder, capsys):
     argv, started = turn_plan(tmp_path, monkeypatch, recorder)
     scenarios(tmp_path, 200)
+    (tmp_path / "plan.json").unlink()  # verify_only=true plans no runs: the load hosts get no plan
     assert driver.main([*argv, "--verify-only"]) == 0
     assert started == [] and len(capsys.readouterr().out.splitlines()) == 1
+    scenarios(tmp_path, 404)
+    assert driver.main([*argv, "--verify-only"]) == driver.VERIFY_FAILED
