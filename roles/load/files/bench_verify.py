@@ -60,18 +60,24 @@ def verify(base_url: str, scenario: dict, timeout: float) -> dict:
     return out
 
 
+def verify_all(base_url: str, scenarios_file: str, timeout: float) -> bool:
+    """Each scenario of the file requested once, a JSON line each printed; whether every one answered its status.
+    (load_driver.py's turn calls it before any load.)"""
+    with open(scenarios_file, encoding="utf-8") as fh:
+        scenarios = json.load(fh)
+    results = [verify(base_url, sc, timeout) for sc in scenarios]
+    for row in results:
+        print(json.dumps(row), flush=True)
+    return all(r["ok"] for r in results)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("scenarios")
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
-    with open(args.scenarios) as fh:
-        scenarios = json.load(fh)
-    results = [verify(args.base_url, sc, args.timeout) for sc in scenarios]
-    for row in results:
-        print(json.dumps(row), flush=True)
-    return 0 if all(r["ok"] for r in results) else 1
+    return 0 if verify_all(args.base_url, args.scenarios, args.timeout) else 1
 
 
 if __name__ == "__main__":

@@ -236,17 +236,12 @@ def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: in
     return f"{progress}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s"
 
 
-def verified(plan: dict, scenarios_file: str, timeout_s: float) -> bool:
+def verified(base_url: str, scenarios_file: str, timeout_s: float) -> bool:
     """One request per scenario (bench_verify.py beside this file), a JSON line each; whether all answered right."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import bench_verify  # noqa: PLC0415 (a file of its own on the load host, beside this one)
 
-    with open(scenarios_file, encoding="utf-8") as fh:
-        scenarios = json.load(fh)
-    rows = [bench_verify.verify(plan["base_url"], scenario, timeout_s) for scenario in scenarios]
-    for row in rows:
-        print(json.dumps(row), flush=True)
-    return all(row["ok"] for row in rows)
+    return bench_verify.verify_all(base_url, scenarios_file, timeout_s)
 
 
 def main(argv: list[str]) -> int:
@@ -266,7 +261,7 @@ def main(argv: list[str]) -> int:
     if args.action != "pack" and not args.base_url:
         parser.error(f"{args.action} needs --base-url")
     if args.action == "turn" and args.verify_only:  # a run of verify_only=true plans no runs, and writes no plan
-        ok = not args.verify or verified({"base_url": args.base_url.rstrip("/")}, args.verify, args.verify_timeout)
+        ok = not args.verify or verified(args.base_url.rstrip("/"), args.verify, args.verify_timeout)
         return 0 if ok else VERIFY_FAILED
     with open(args.plan, encoding="utf-8") as fh:
         plan = json.load(fh)
@@ -277,7 +272,7 @@ def main(argv: list[str]) -> int:
         return 0
     plan = {**plan, "base_url": args.base_url.rstrip("/")}
     if args.action == "turn":
-        if args.verify and not verified(plan, args.verify, args.verify_timeout):
+        if args.verify and not verified(plan["base_url"], args.verify, args.verify_timeout):
             return VERIFY_FAILED
         for run in plan["runs"]:
             print(one_run(plan, run), flush=True)
