@@ -62,8 +62,12 @@ def phases_line(marks: dict[str, float], end: float) -> str:
 
 
 def verify_s(host: dict) -> float:
-    """How long an app host's app took to answer its verification, every type's (one request per scenario)."""
-    return sum(row.get("elapsed_s") or 0.0 for rows in (host.get("verify") or {}).values() for row in rows)
+    """How long an app host's app took to answer its verification, every type's (one request per scenario, several at
+    once for a type with several slots): per type, from its first request to its last answer."""
+    return sum(
+        max(((row.get("started_s") or 0.0) + (row.get("elapsed_s") or 0.0) for row in rows), default=0.0)
+        for rows in (host.get("verify") or {}).values()
+    )
 
 
 def per_type_cost_s(marks: dict[str, float], end: float, results: dict) -> tuple[float, float] | None:

@@ -150,6 +150,11 @@ def plan_instances(worker_types, *, app: app_mod.App | None = None, gunicorn_ver
                 inst[knob] = value
                 requirements += cat.knobs[knob].get("requires", {}).get(value, [])
         inst["requirements"] = requirements
+        # requests it works on at once when they wait on IO, by the catalog's theory (the verification sends this
+        # many at a time: none waits in a queue behind another)
+        inst["slots"] = catalog_mod.slots_of(
+            t.theory["io"], inst["workers"], inst["threads"], inst["worker_connections"]
+        )
         instances.append(inst)
     return instances
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -61,6 +62,11 @@ def main(argv: list[str]) -> int:
     unit, out = argv[0], argv[1]
     interval = float(argv[3]) if len(argv) == 4 else 0.5
     stop = []
+    # SIGTERM ends the wait between samples at once (time.sleep would finish its interval first: the end of a worker
+    # type's turn waits for this process): the signal wakes the select on this pipe
+    woken, wake = os.pipe()
+    os.set_blocking(wake, False)
+    signal.set_wakeup_fd(wake)
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     cgroup = cgroup_of(unit)
     with open(out, "w", encoding="utf-8") as fh:
@@ -68,7 +74,7 @@ def main(argv: list[str]) -> int:
         while not stop:
             fh.write(json.dumps({"t": round(time.time(), 3), "procs": sample(cgroup)}) + "\n")
             fh.flush()
-            time.sleep(interval)
+            select.select([woken], [], [], interval)
     return 0
 
 

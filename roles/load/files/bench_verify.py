@@ -3,17 +3,21 @@
 the status each answered against the one it must.
 
 Usage:
-  bench_verify.py SCENARIOS.json --base-url URL [--timeout S]
+  bench_verify.py SCENARIOS.json --base-url URL [--timeout S] [--at-once N]
 SCENARIOS: [{"name", "method", "path", "body" (or null), "headers" {...}, "status"}, ...] (bench/model/app.py's
 scenarios)
-Prints one JSON line per scenario: name, method, path, expected, status (null when no answer came), ok, elapsed_s,
-head (the answer's first 300 characters), error (why no answer came). Exits 0 when every scenario answered its
-status, 1 otherwise. Standard library only: load hosts have python3 and nothing else.
+Up to N requests are sent at once (the worker type's simultaneous requests, from its theory: a type that serves one
+at a time is asked one at a time, and no answer waits in its queue behind another's). Prints one JSON line per
+scenario, in the file's order: name, method, path, expected, status (null when no answer came), ok, started_s (since
+the verification began), elapsed_s, head (the answer's first 300 characters), error (why no answer came). Exits 0
+when every scenario answered its status, 1 otherwise. Standard library only: load hosts have python3 and nothing
+else.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import sys
 import time
@@ -33,7 +37,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def verify(base_url: str, scenario: dict, timeout: float) -> dict:
+def verify(base_url: str, scenario: dict, timeout: float, began: float | None = None) -> dict:
     body = scenario.get("body")
     request = urllib.request.Request(
         base_url.rstrip("/") + scenario["path"],
@@ -45,6 +49,7 @@ def verify(base_url: str, scenario: dict, timeout: float) -> dict:
            "expected": scenario.get("status", 200), "status": None, "ok": False, "elapsed_s": None, "head": "",
            "error": None}  # fmt: skip
     started = time.monotonic()
+    out["started_s"] = round(started - (started if began is None else began), 4)
     try:
         with OPENER.open(request, timeout=timeout) as answer:
             out["status"], raw = answer.status, answer.read(HEAD_CHARS * 4)
@@ -60,12 +65,14 @@ def verify(base_url: str, scenario: dict, timeout: float) -> dict:
     return out
 
 
-def verify_all(base_url: str, scenarios_file: str, timeout: float) -> bool:
-    """Each scenario of the file requested once, a JSON line each printed; whether every one answered its status.
-    (load_driver.py's turn calls it before any load.)"""
+def verify_all(base_url: str, scenarios_file: str, timeout: float, at_once: int = 1) -> bool:
+    """Each scenario of the file requested once, up to at_once of them at a time, a JSON line each printed in the
+    file's order; whether every one answered its status. (load_driver.py's turn calls it before any load.)"""
     with open(scenarios_file, encoding="utf-8") as fh:
         scenarios = json.load(fh)
-    results = [verify(base_url, sc, timeout) for sc in scenarios]
+    began = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(at_once, len(scenarios) or 1))) as pool:
+        results = list(pool.map(lambda sc: verify(base_url, sc, timeout, began), scenarios))
     for row in results:
         print(json.dumps(row), flush=True)
     return all(r["ok"] for r in results)
@@ -76,8 +83,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("scenarios")
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--at-once", type=int, default=1, help="requests sent at once (default 1: one after another)")
     args = parser.parse_args(argv)
-    return 0 if verify_all(args.base_url, args.scenarios, args.timeout) else 1
+    return 0 if verify_all(args.base_url, args.scenarios, args.timeout, args.at_once) else 1
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ Usage:
   load_driver.py PLAN.json run NAME --base-url URL [--pack] [--start-at EPOCH] [--host-index I --hosts N]
       run one run of the plan against URL (http://app:port; then pack, when asked); with several load hosts,
       each starts at the same agreed time and takes its share of the run's concurrency
-  load_driver.py PLAN.json turn --base-url URL [--verify SCENARIOS.json] [--verify-timeout S] [--verify-only]
-      a worker type's turn in one call (one SSH round trip, not one per run): request each scenario once and check
-      its status (bench_verify.py, beside this file; one JSON line each), then, unless --verify-only, run every run
-      of the plan in turn and pack. A scenario that answered another status, or nothing, ends it there: exit 3,
-      nothing loaded
+  load_driver.py PLAN.json turn --base-url URL [--verify SCENARIOS.json] [--verify-timeout S] [--verify-at-once N]
+                                [--verify-only]
+      a worker type's turn in one call (one SSH round trip, not one per run): request each scenario once, up to N
+      at a time, and check its status (bench_verify.py, beside this file; one JSON line each), then, unless
+      --verify-only, run every run of the plan in turn and pack. A scenario that answered another status, or
+      nothing, ends it there: exit 3, nothing loaded
   load_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "progress"}]}
@@ -236,12 +237,13 @@ def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: in
     return f"{progress}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s"
 
 
-def verified(base_url: str, scenarios_file: str, timeout_s: float) -> bool:
-    """One request per scenario (bench_verify.py beside this file), a JSON line each; whether all answered right."""
+def verified(base_url: str, scenarios_file: str, timeout_s: float, at_once: int = 1) -> bool:
+    """One request per scenario (bench_verify.py beside this file), up to at_once at a time, a JSON line each; whether
+    all answered right."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import bench_verify  # noqa: PLC0415 (a file of its own on the load host, beside this one)
 
-    return bench_verify.verify_all(base_url, scenarios_file, timeout_s)
+    return bench_verify.verify_all(base_url, scenarios_file, timeout_s, at_once)
 
 
 def main(argv: list[str]) -> int:
@@ -256,12 +258,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--hosts", type=int, default=1, help="load hosts sharing each run's concurrency")
     parser.add_argument("--verify", metavar="SCENARIOS", help="the app's scenarios, each requested once first (turn)")
     parser.add_argument("--verify-timeout", type=float, default=10.0, help="seconds an answer may take (turn)")
+    parser.add_argument("--verify-at-once", type=int, default=1, help="verification requests sent at once (turn)")
     parser.add_argument("--verify-only", action="store_true", help="verify, and load nothing (turn)")
     args = parser.parse_args(argv)
     if args.action != "pack" and not args.base_url:
         parser.error(f"{args.action} needs --base-url")
     if args.action == "turn" and args.verify_only:  # a run of verify_only=true plans no runs, and writes no plan
-        ok = not args.verify or verified(args.base_url.rstrip("/"), args.verify, args.verify_timeout)
+        ok = not args.verify or verified(
+            args.base_url.rstrip("/"), args.verify, args.verify_timeout, args.verify_at_once
+        )
         return 0 if ok else VERIFY_FAILED
     with open(args.plan, encoding="utf-8") as fh:
         plan = json.load(fh)
@@ -272,7 +277,7 @@ def main(argv: list[str]) -> int:
         return 0
     plan = {**plan, "base_url": args.base_url.rstrip("/")}
     if args.action == "turn":
-        if args.verify and not verified(plan["base_url"], args.verify, args.verify_timeout):
+        if args.verify and not verified(plan["base_url"], args.verify, args.verify_timeout, args.verify_at_once):
             return VERIFY_FAILED
         for run in plan["runs"]:
             print(one_run(plan, run), flush=True)

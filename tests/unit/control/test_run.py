@@ -141,7 +141,10 @@ def test_phases_line_ends_each_phase_where_the_next_begins():
 
 def test_a_turns_cost_is_its_hosts_load_phase_less_its_load_generator_over_its_types():
     marks = {"validate": 0.0, "load": 10.0, "report": 60.0}
-    verify = {"sync": [{"elapsed_s": 1.0}, {"elapsed_s": 0.5}], "gthread": [{"elapsed_s": 1.0}, {"elapsed_s": None}]}
+    # sync asked one scenario after the other (1.5 s), gthread both at once (1.0 s, not 1.8), then one with no answer
+    verify = {"sync": [{"started_s": 0.0, "elapsed_s": 1.0}, {"started_s": 1.0, "elapsed_s": 0.5}],
+              "gthread": [{"started_s": 0.0, "elapsed_s": 1.0}, {"started_s": 0.0, "elapsed_s": 0.8},
+                          {"started_s": 0.9, "elapsed_s": None}]}  # fmt: skip
     results = {"worker_types": ["sync", "gthread"],
                "app_hosts": {"app1": {"time_in_load_s": 40.0, "settle_s": 2.0, "verify": verify},
                              "app2": {"time_in_load_s": 30.0, "settle_s": None}}}  # fmt: skip

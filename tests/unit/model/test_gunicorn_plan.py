@@ -51,6 +51,11 @@ def test_knobs_arrive_as_strings_and_apply_to_the_types_that_read_them():
     assert got["gthread"]["threads"] == 4 and got["sync"]["threads"] == 1
     assert got["gevent"]["worker_connections"] == 50 and got["asgi"]["worker_connections"] == 50
     assert got["tornado"]["worker_connections"] == 1000 and got["uvicorn"]["worker_connections"] == 1000
+    # the requests each works on at once, waiting on IO (the verification's requests at a time): the catalog's theory
+    assert {n: i["slots"] for n, i in got.items() if n in EIGHT} == {
+        "sync": 2, "gthread": 8, "gevent": 100, "eventlet": 100, "tornado": 2, "gevent_pywsgi": 100,
+        "asgi": 100, "uvicorn": catalog.UNBOUNDED}  # fmt: skip
+    assert resolve("sync")["sync"]["slots"] == 1 and resolve("gthread")["gthread"]["slots"] == 2
     # http_parser: gunicorn's own parser (asgi from 25.0, the WSGI workers from 25.2); gevent_pywsgi, tornado and
     # uvicorn parse HTTP themselves
     assert {n for n, i in got.items() if i["http_parser"] == "python"} == {

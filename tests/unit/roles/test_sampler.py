@@ -91,3 +91,33 @@ def test_a_unit_sampled_twice_gives_the_cpu_resources_reads(burnt, tmp_path):
 def test_the_sampler_script_refuses_bad_arguments_with_its_usage():
     done = subprocess.run([sys.executable, sampler.__file__, "only-one"], capture_output=True, text=True, check=False)
     assert done.returncode == 2 and done.stderr.startswith("Sample the CPU time and memory")
+
+
+# The sampler of a turn, run as the app host runs it but on a cgroup folder of the test's own (cgroup_of asks
+# systemctl, which this machine may lack), sampling every 5 s.
+SAMPLER_ON = """
+import sys
+sys.path.insert(0, {folder!r})
+import bench_sampler
+bench_sampler.cgroup_of = lambda unit: {cgroup!r}
+sys.exit(bench_sampler.main(["gunicorn@demo-sync.service", {out!r}, "--interval", "5"]))
+"""
+
+
+def test_a_sigterm_ends_the_sampler_at_once_not_after_its_interval(burnt, tmp_path):
+    """The end of each worker type's turn stops its sampler and waits for it: SIGTERM between two samples ends it
+    at once, with what it sampled written."""
+    (tmp_path / "cgroup.procs").write_text(f"{burnt[0]}\n")
+    out = tmp_path / "samples.jsonl"
+    code = SAMPLER_ON.format(folder=os.path.dirname(sampler.__file__), cgroup=str(tmp_path), out=str(out))
+    with subprocess.Popen([sys.executable, "-c", code]) as proc:
+        deadline = time.monotonic() + 10
+        while len(out.read_text().splitlines() if out.exists() else []) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        asked = time.monotonic()
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+        took = time.monotonic() - asked
+    assert took < 1.0, f"{took:.2f} s after SIGTERM: it slept out its 5 s interval"
+    lines = out.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["procs"][0][0] == burnt[0]

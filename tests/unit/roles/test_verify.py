@@ -3,10 +3,12 @@ each status against the one the scenario must answer."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import socketserver
 import threading
 import time
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from support import load_module
@@ -28,6 +30,10 @@ def app(environ, start_response):
     if path == "/old":
         start_response("301 Moved Permanently", [("Location", "/notes")])
         return [b""]
+    if path == "/wait":  # a quarter second of IO
+        time.sleep(0.25)
+        start_response("200 OK", [])
+        return [b"waited"]
     if path == "/slow":
         time.sleep(2)
         start_response("200 OK", [])
@@ -41,11 +47,26 @@ class Quiet(WSGIRequestHandler):
         pass
 
 
+class Threaded(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def serve(server_class=WSGIServer):
+    server = make_server("127.0.0.1", 0, app, server_class=server_class, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def base_url():
-    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve()  # one request at a time, as a sync worker
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def threaded_url():
+    server = serve(Threaded)  # a thread per request
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -87,3 +108,22 @@ def test_the_command_prints_a_line_per_scenario_and_fails_when_one_did_not_answe
 def test_nothing_listening_is_an_error_not_a_status():
     row = verify.verify("http://127.0.0.1:9", scenario("list", "/notes"), timeout=1.0)
     assert row["status"] is None and not row["ok"] and "refused" in row["error"].lower()
+
+
+def test_up_to_at_once_requests_are_sent_together_and_printed_in_the_files_order(threaded_url, tmp_path, capsys):
+    plan = tmp_path / "scenarios.json"
+    plan.write_text(json.dumps([scenario(f"wait{i}", "/wait") for i in range(4)] + [scenario("list", "/notes")]))
+
+    def rows(at_once):
+        began = time.monotonic()
+        assert verify.verify_all(threaded_url, str(plan), 5.0, at_once)
+        wall = time.monotonic() - began
+        return wall, [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    wall, one = rows(1)
+    assert [r["name"] for r in one] == ["wait0", "wait1", "wait2", "wait3", "list"]
+    assert wall >= 1.0 and all(b["started_s"] >= a["started_s"] + 0.25 for a, b in itertools.pairwise(one[:4])), one
+    wall, together = rows(4)
+    assert [r["name"] for r in together] == ["wait0", "wait1", "wait2", "wait3", "list"], "the file's order"
+    assert wall < 0.9 and max(r["started_s"] for r in together[:4]) < 0.2, together
+    assert together[4]["started_s"] >= 0.25, "the fifth waited for a place among the four"
