@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Open-loop HTTP load at a given rate: requests sent on a schedule fixed before the run, never held back by slow
+answers, each timed from the moment it was due (its intended send time), so that a server's stall shows in every
+request that fell due during it (no coordinated omission).
+
+Usage:
+  open_loop.py URL --rate R --duration S [--arrivals even|poisson] [--seed N] [--timeout S] [--max-open N]
+               [--method M] [--body TEXT] [--header 'Name: value' ...] [--out FILE]
+The schedule: R requests a second for S seconds, evenly spaced (i / R) or Poisson arrivals (exponential gaps of mean
+1 / R, from --seed: the same seed gives the same schedule). Each request opens its own connection (HTTP/1.1,
+Connection: close), so that a slow answer never delays the next request; at most --max-open are open at once, and a
+request due while that many are open waits for one to close (its lag shows it, and the summary counts it).
+Writes to --out (stdout by default) one JSON line first, {"open_loop": 1, "url", "rate", "duration_s", "arrivals",
+"seed", "timeout_s", "max_open", "epoch"} (epoch: the wall-clock time of the schedule's zero), then one line per
+request, [i, due, sent, done, status, bytes, error] (seconds from the schedule's zero, on one monotonic clock; status
+null and error a word when no answer came: timeout, refused, reset, closed, or the exception's name), then a summary
+{"summary": {"requests", "answered", "errors", "waited_for_open", "lag_p50_s", "lag_p99_s", "lag_max_s"}} where lag is
+sent - due: the generator's own delay, never the server's. Standard library only: load hosts have python3 and nothing
+else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+import urllib.parse
+
+SPIN_S = 0.002  # the last stretch before a request is due is waited by yielding, not sleeping (epoll's ms granularity)
+
+
+def schedule(rate: float, duration_s: float, arrivals: str = "even", seed: int = 0) -> list[float]:
+    """When each request is due, in seconds from zero, all before duration_s."""
+    if rate <= 0 or duration_s <= 0:
+        raise ValueError(f"rate and duration must be positive, not {rate} and {duration_s}")
+    if arrivals == "even":
+        return [i / rate for i in range(int(rate * duration_s + 1e-9))]
+    if arrivals != "poisson":
+        raise ValueError(f"arrivals={arrivals!r}: use even or poisson")
+    rng, due, out = random.Random(seed), 0.0, []
+    while True:
+        due += rng.expovariate(rate)
+        if due >= duration_s:
+            return out
+        out.append(due)
+
+
+def request_bytes(url: urllib.parse.SplitResult, method: str, body: str | None, headers: list[str]) -> bytes:
+    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {url.netloc}", "Connection: close",
+             "User-Agent: gunicorn-bench open_loop"]  # fmt: skip
+    lines += headers
+    data = body.encode() if body is not None else b""
+    if body is not None:
+        lines.append(f"Content-Length: {len(data)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int]:
+    """One request on its own connection: the answer's status and how many bytes came, once the server closed."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(payload)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        rest = await reader.read()  # Connection: close: the body ends where the connection does
+        return status, len(head) + len(rest)
+    finally:
+        writer.close()
+
+
+def error_word(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, ConnectionResetError):
+        return "reset"
+    if isinstance(exc, (asyncio.IncompleteReadError, BrokenPipeError)):
+        return "closed"
+    return type(exc).__name__
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The nearest-rank percentile (q in 0..100) of values; None for none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(-(-q * len(ordered) // 100)) - 1))]
+
+
+async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, payload: bytes, emit,
+              header: dict | None = None) -> dict:  # fmt: skip
+    """Send a request at each due time (seconds from zero); emit the header (with the schedule's epoch), then a row per
+    request as it ends; the summary."""
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname, parts.port or 80
+    loop = asyncio.get_running_loop()
+    zero = loop.time() + 0.05  # a moment to set up before the first request is due
+    emit({**(header or {}), "epoch": round(time.time() + (zero - loop.time()), 6)})
+    slots = asyncio.Semaphore(max_open)
+    lags, waited, answered, errors, pending = [], 0, 0, 0, set()
+
+    async def one(i: int, due: float) -> None:
+        nonlocal answered, errors
+        try:
+            sent = loop.time() - zero
+            lags.append(sent - due)
+            try:
+                status, size = await asyncio.wait_for(exchange(host, port, payload), timeout_s)
+                row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None]
+                answered += 1
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                    ValueError, IndexError) as exc:  # fmt: skip
+                row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc)]
+                errors += 1
+            emit(row)
+        finally:
+            slots.release()
+
+    for i, due in enumerate(dues):
+        wait = zero + due - loop.time()
+        if wait > SPIN_S:
+            await asyncio.sleep(wait - SPIN_S)
+        while loop.time() < zero + due:
+            await asyncio.sleep(0)
+        if slots.locked():
+            waited += 1
+        await slots.acquire()
+        task = asyncio.ensure_future(one(i, due))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    if pending:
+        await asyncio.gather(*pending)
+    return {
+        "requests": len(dues),
+        "answered": answered,
+        "errors": errors,
+        "waited_for_open": waited,
+        "lag_p50_s": percentile(lags, 50),
+        "lag_p99_s": percentile(lags, 99),
+        "lag_max_s": max(lags, default=None),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--rate", type=float, required=True, help="requests a second")
+    parser.add_argument("--duration", type=float, required=True, help="seconds of schedule")
+    parser.add_argument("--arrivals", choices=["even", "poisson"], default="even")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds an answer may take")
+    parser.add_argument("--max-open", type=int, default=1000, help="connections open at once, at most")
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--body")
+    parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--out", help="file of the records (stdout by default)")
+    args = parser.parse_args(argv)
+    if args.rate <= 0 or args.duration <= 0 or args.timeout <= 0 or args.max_open < 1:
+        parser.error("--rate, --duration and --timeout must be positive and --max-open at least 1")
+    parts = urllib.parse.urlsplit(args.url)
+    if parts.scheme != "http" or not parts.hostname:
+        parser.error(f"{args.url}: an http:// URL")
+    dues = schedule(args.rate, args.duration, args.arrivals, args.seed)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
+    header = {
+        "open_loop": 1,
+        "url": args.url,
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "arrivals": args.arrivals,
+        "seed": args.seed,
+        "timeout_s": args.timeout,
+        "max_open": args.max_open,
+    }
+
+    def emit(line) -> None:
+        out.write(json.dumps(line, separators=(",", ":")) + "\n")
+
+    try:
+        payload = request_bytes(parts, args.method, args.body, args.header)
+        summary = asyncio.run(
+            run(
+                args.url,
+                dues,
+                timeout_s=args.timeout,
+                max_open=args.max_open,
+                payload=payload,
+                emit=emit,
+                header=header,
+            )
+        )
+        emit({"summary": summary})
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,177 @@
+"""The open-loop load generator (roles/load/files/open_loop.py): its schedule, and real requests to a server on
+loopback whose delays are known, down to a stall of the whole server, which every request due during it must carry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import statistics
+import threading
+import time
+
+import pytest
+from support import load_module
+
+open_loop = load_module("roles/load/files/open_loop.py")
+
+
+def test_even_arrivals_are_evenly_spaced_and_stop_before_the_end():
+    dues = open_loop.schedule(4, 2.0)
+    assert dues == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+    assert len(open_loop.schedule(1000, 3.0)) == 3000
+
+
+def test_poisson_arrivals_have_the_rate_and_the_spread_of_a_poisson_process():
+    """Exponential gaps: mean 1/rate and a coefficient of variation of 1 (even gaps have 0), the count within four
+    standard deviations (sqrt of the mean) of rate x duration; the seed fixes the schedule."""
+    rate, duration = 500.0, 20.0
+    dues = open_loop.schedule(rate, duration, "poisson", seed=7)
+    expected = rate * duration
+    assert abs(len(dues) - expected) < 4 * expected**0.5, len(dues)
+    gaps = [b - a for a, b in zip([0.0, *dues], dues, strict=False)]
+    mean = statistics.fmean(gaps)
+    assert mean == pytest.approx(1 / rate, rel=0.05)
+    assert statistics.pstdev(gaps) / mean == pytest.approx(1.0, abs=0.05)
+    assert all(0 < d < duration for d in dues) and dues == sorted(dues)
+    assert open_loop.schedule(rate, duration, "poisson", seed=7) == dues
+    assert open_loop.schedule(rate, duration, "poisson", seed=8) != dues
+
+
+@pytest.mark.parametrize(("args", "word"), [((0, 1.0), "positive"), ((10, -1.0), "positive")])
+def test_a_schedule_needs_a_positive_rate_and_duration(args, word):
+    with pytest.raises(ValueError, match=word):
+        open_loop.schedule(*args)
+    with pytest.raises(ValueError, match="even or poisson"):
+        open_loop.schedule(10, 1.0, "bursty")
+
+
+class Server:
+    """An HTTP server on loopback, on its own event loop in a thread: each answer takes delay_s (asyncio.sleep: many
+    at once), and the stall_at-th request stops the whole server for stall_s (time.sleep blocks its loop), as a
+    server paused by the kernel or a stop-the-world collection would."""
+
+    def __init__(self, delay_s: float = 0.0, stall_at: int | None = None, stall_s: float = 1.0, answer: bool = True):
+        self.delay_s, self.stall_at, self.stall_s, self.answer = delay_s, stall_at, stall_s, answer
+        self.seen = 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        ready.wait(5)
+
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024))
+        self.port = self.server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, reader, writer) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        self.seen += 1
+        if self.seen == self.stall_at:
+            time.sleep(self.stall_s)  # the whole server stops: nothing is accepted, read or answered
+        if not self.answer:
+            await asyncio.sleep(3600)
+        await asyncio.sleep(self.delay_s)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        async def stop() -> None:
+            self.server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()  # the answers still pending (answer=False): ended before the loop stops
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def load(url: str, rate: float, duration: float, tmp_path, *more: str) -> tuple[dict, list[list], dict]:
+    """Run the generator as the load host does (its command line); its header, rows and summary."""
+    out = tmp_path / "records.jsonl"
+    assert open_loop.main([url, "--rate", str(rate), "--duration", str(duration), "--out", str(out), *more]) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    return lines[0], lines[1:-1], lines[-1]["summary"]
+
+
+def test_every_request_is_sent_on_time_and_timed_from_then(tmp_path):
+    server = Server(delay_s=0.05)
+    try:
+        header, rows, summary = load(server.url("/x"), 100, 1.0, tmp_path, "--arrivals", "poisson", "--seed", "3")
+    finally:
+        server.close()
+    assert header["open_loop"] == 1 and header["arrivals"] == "poisson" and header["epoch"] > 0
+    dues = open_loop.schedule(100, 1.0, "poisson", seed=3)
+    assert sorted(r[1] for r in rows) == pytest.approx(dues, abs=1e-6), "the schedule fixed before the run"
+    assert summary["requests"] == len(dues) == summary["answered"] == len(rows) and summary["errors"] == 0
+    assert all(r[4] == 200 and r[5] > 0 and r[6] is None for r in rows)
+    assert all(r[3] - r[1] >= 0.05 for r in rows), "each waited the server's 50 ms at least"
+    print(f"\nlag p50 {summary['lag_p50_s'] * 1e3:.2f} ms, p99 {summary['lag_p99_s'] * 1e3:.2f} ms")
+    assert summary["lag_p99_s"] < 0.02, summary  # a loose bound: the ceiling is measured on the lab, not here
+
+
+def test_requests_due_during_a_stall_are_sent_anyway_and_carry_it(tmp_path):
+    """The server stops for 1 s at its 40th request (about 0.4 s in): a closed-loop client would stop sending and
+    never time the requests that fell due meanwhile. Here each is sent when due and its latency, from that moment,
+    holds what was left of the stall when it fell due."""
+    server = Server(stall_at=40, stall_s=1.0)
+    try:
+        _, rows, summary = load(server.url(), 100, 2.0, tmp_path)
+    finally:
+        server.close()
+    assert summary["answered"] == 200 and summary["errors"] == 0
+    stalled_at = next(r for r in rows if r[0] == 39)[2]  # the 40th, sent when it was due
+    during = [r for r in rows if stalled_at + 0.1 < r[1] < stalled_at + 0.9]
+    assert len(during) >= 75, "the requests due during the stall were sent"
+    for i, due, sent, done, status, _, _ in during:
+        assert sent - due < 0.05, f"request {i} was held back {sent - due:.3f} s"
+        assert done - due >= stalled_at + 1.0 - due - 0.05, f"request {i}: {done - due:.3f} s, the stall not in it"
+        assert status == 200
+    after = [r[3] - r[1] for r in rows if r[1] > stalled_at + 1.3]
+    assert after and max(after) < 0.2, "served at once again after the stall"
+
+
+def test_the_open_connection_bound_holds_and_is_counted(tmp_path):
+    server = Server(delay_s=0.2)
+    try:
+        _, rows, summary = load(server.url(), 50, 1.0, tmp_path, "--max-open", "2")
+    finally:
+        server.close()
+    assert summary["answered"] == 50 and summary["waited_for_open"] > 30, summary
+    assert summary["lag_max_s"] > 0.5, "requests that waited for a connection show it as the generator's lag"
+    spans = sorted([(r[2], r[3]) for r in rows])
+    for k, (sent, _) in enumerate(spans):
+        assert sum(1 for s, d in spans[:k] if d > sent + 1e-3) < 2, "never more than two open at once"
+
+
+def test_no_answer_is_an_error_word_not_a_hang(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]  # bound, not listening: connections are refused
+        _, rows, summary = load(f"http://127.0.0.1:{closed}/", 20, 0.5, tmp_path)
+    assert summary == {**summary, "requests": 10, "answered": 0, "errors": 10}
+    assert {r[6] for r in rows} == {"refused"} and all(r[4] is None for r in rows)
+    server = Server(answer=False)
+    try:
+        started = time.monotonic()
+        _, rows, summary = load(server.url(), 20, 0.5, tmp_path, "--timeout", "0.3")
+        assert time.monotonic() - started < 3
+    finally:
+        server.close()
+    assert {r[6] for r in rows} == {"timeout"} and summary["errors"] == 10
+    assert all(0.29 <= r[3] - r[2] < 0.5 for r in rows)
+
+
+def test_bad_arguments_are_refused_with_the_option_named(capsys):
+    with pytest.raises(SystemExit):
+        open_loop.main(["http://127.0.0.1:9/", "--rate", "0", "--duration", "1"])
+    assert "--rate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        open_loop.main(["ftp://127.0.0.1/", "--rate", "1", "--duration", "1"])
+    assert "http://" in capsys.readouterr().err
