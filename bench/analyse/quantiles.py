@@ -70,15 +70,9 @@ def label(q: float) -> str:
 
 
 def samples_needed(q: float, level: float = 0.95) -> int:
-    """The fewest samples whose interval for the q-th percentile is bounded on both sides."""
-    n = 1
-    while None in ci_ranks(n, q, level):
-        n = n * 2 if n < 64 else int(n * 1.25)
-    low = n // 2 if n > 1 else 1
-    while low < n:  # the smallest in (low, n]
-        mid = (low + n) // 2
-        if None in ci_ranks(mid, q, level):
-            low = mid + 1
-        else:
-            n = mid
-    return n
+    """The fewest samples whose interval for the q-th percentile is bounded on both sides: the top rank bounds it
+    once P(every sample below it) = p^n is at most the tail, the bottom rank once (1 - p)^n is."""
+    if not 0 < q < 100 or not 0 < level < 1:
+        raise ValueError(f"percentile {q}, level {level}: 0 < q < 100 and 0 < level < 1")
+    tail, p = (1 - level) / 2, q / 100
+    return max(math.ceil(math.log(tail) / math.log(p)), math.ceil(math.log(tail) / math.log1p(-p)))
