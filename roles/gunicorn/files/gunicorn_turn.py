@@ -177,6 +177,28 @@ def journal(name: str, since: float, lines: int) -> list[str]:
     return out.splitlines()[-lines:]
 
 
+EXIT_CGROUP = 219  # systemd's exit status when it could not put the new process in the unit's cgroup
+
+
+def start(action: str, unit: str, result: dict, pause_s: float = 1.0) -> subprocess.CompletedProcess:
+    """systemctl start or restart; once more after pause_s when systemd could not set up the unit's cgroup
+    (status=219/CGROUP: seen once on a lab host started moments before, the start that systemd's Restart= made 1 s
+    later succeeded). Any other failure is the app's or the config's, and is not retried. A retry is said in
+    result["notes"]."""
+    done = systemctl(action, unit)
+    if done.returncode == 0:
+        return done
+    status = systemctl("show", "--property=ExecMainStatus", "--value", unit).stdout.strip()
+    if status != str(EXIT_CGROUP):
+        return done
+    result.setdefault("notes", []).append(
+        f"systemctl {action} {unit} failed with status={EXIT_CGROUP}/CGROUP (systemd could not set up its cgroup);"
+        f" asked once more after {pause_s:g} s"
+    )
+    time.sleep(pause_s)
+    return systemctl(action, unit)
+
+
 class TurnFailed(Exception):
     """A step of the turn failed: the message says which and why."""
 
@@ -201,7 +223,7 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
     action = "restart" if args.state == "restarted" else "start"
     was_running = systemctl("is-active", "--quiet", unit).returncode == 0
     result["changed"] = result["changed"] or action == "restart" or not was_running
-    done = systemctl(action, unit)
+    done = start(action, unit, result)
     if done.returncode != 0:
         raise TurnFailed(f"systemctl {action} {unit} failed: {done.stderr.strip()}")
     if why := wait_ready(args.ready_url, args.ready_status, args.ready_timeout, unit):

@@ -7,7 +7,8 @@ Usage:
 SCENARIOS: [{"name", "method", "path", "body" (or null), "headers" {...}, "status"}, ...] (bench/model/app.py's
 scenarios)
 Up to N requests are sent at once (the worker type's simultaneous requests, from its theory: a type that serves one
-at a time is asked one at a time, and no answer waits in its queue behind another's). Prints one JSON line per
+at a time is asked one at a time, and no answer waits in its queue behind another's); one at a time, in the file's
+order, when a scenario's method is not safe (POST, PUT, PATCH, DELETE: its requests may depend on their order). Prints one JSON line per
 scenario, in the file's order: name, method, path, expected, status (null when no answer came), ok, started_s (since
 the verification began), elapsed_s, head (the answer's first 300 characters), error (why no answer came). Exits 0
 when every scenario answered its status, 1 otherwise. Standard library only: load hosts have python3 and nothing
@@ -25,6 +26,8 @@ import urllib.error
 import urllib.request
 
 HEAD_CHARS = 300
+# Methods that change nothing on the server (RFC 9110, 9.2.1): scenarios that use only these may be asked in any order.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -67,9 +70,13 @@ def verify(base_url: str, scenario: dict, timeout: float, began: float | None = 
 
 def verify_all(base_url: str, scenarios_file: str, timeout: float, at_once: int = 1) -> bool:
     """Each scenario of the file requested once, up to at_once of them at a time, a JSON line each printed in the
-    file's order; whether every one answered its status. (load_driver.py's turn calls it before any load.)"""
+    file's order; whether every one answered its status. One at a time, in the file's order, when a scenario uses a
+    method that is not safe (a POST that creates what a later GET reads). (load_driver.py's turn calls it before any
+    load.)"""
     with open(scenarios_file, encoding="utf-8") as fh:
         scenarios = json.load(fh)
+    if any(str(sc.get("method") or "GET").upper() not in SAFE_METHODS for sc in scenarios):
+        at_once = 1
     began = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(at_once, len(scenarios) or 1))) as pool:
         results = list(pool.map(lambda sc: verify(base_url, sc, timeout, began), scenarios))

@@ -146,3 +146,48 @@ def test_wait_ready_polls_until_the_ready_status(server):
 def test_wait_ready_names_a_port_nobody_answers_on():
     why = turn.wait_ready("http://127.0.0.1:9/healthz", 200, 0.3)
     assert why.startswith("http://127.0.0.1:9/healthz: no answer (") and why.endswith("within 0.3 s")
+
+
+class Systemctl:
+    """systemctl's answers in order, as the lab gave them when a start failed at the cgroup step (exit 1, then
+    `systemctl show --property=ExecMainStatus --value` printing 219); the calls are kept."""
+
+    def __init__(self, *answers: tuple[int, str]):
+        self.answers, self.calls = list(answers), []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+        code, out = self.answers.pop(0)
+        return turn.subprocess.CompletedProcess(["systemctl", *args], code, out, "Job failed. See journalctl -xe.")
+
+
+FAILED = (1, "")
+
+
+def test_a_start_systemd_could_not_put_in_its_cgroup_is_asked_once_more_and_said(monkeypatch):
+    systemctl = Systemctl(FAILED, (0, "219\n"), (0, ""))
+    monkeypatch.setattr(turn, "systemctl", systemctl)
+    result: dict = {}
+    done = turn.start("restart", "gunicorn@demo-sync.service", result, pause_s=0)
+    assert done.returncode == 0
+    assert systemctl.calls == [("restart", "gunicorn@demo-sync.service"),
+                               ("show", "--property=ExecMainStatus", "--value", "gunicorn@demo-sync.service"),
+                               ("restart", "gunicorn@demo-sync.service")]  # fmt: skip
+    assert result["notes"] == ["systemctl restart gunicorn@demo-sync.service failed with status=219/CGROUP (systemd"
+                               " could not set up its cgroup); asked once more after 0 s"]  # fmt: skip
+
+
+@pytest.mark.parametrize("status", ["1\n", "203\n", "0\n"])  # the app's exit, a missing ExecStart binary, none
+def test_any_other_failed_start_is_not_retried(monkeypatch, status):
+    systemctl = Systemctl(FAILED, (0, status))
+    monkeypatch.setattr(turn, "systemctl", systemctl)
+    result: dict = {}
+    assert turn.start("start", "gunicorn@demo-sync.service", result, pause_s=0).returncode == 1
+    assert len(systemctl.calls) == 2 and "notes" not in result
+
+
+def test_a_second_cgroup_failure_is_the_turns_failure(monkeypatch):
+    monkeypatch.setattr(turn, "systemctl", Systemctl(FAILED, (0, "219\n"), FAILED))
+    result: dict = {}
+    assert turn.start("start", "gunicorn@demo-sync.service", result, pause_s=0).returncode == 1
+    assert len(result["notes"]) == 1

@@ -127,3 +127,15 @@ def test_up_to_at_once_requests_are_sent_together_and_printed_in_the_files_order
     assert [r["name"] for r in together] == ["wait0", "wait1", "wait2", "wait3", "list"], "the file's order"
     assert wall < 0.9 and max(r["started_s"] for r in together[:4]) < 0.2, together
     assert together[4]["started_s"] >= 0.25, "the fifth waited for a place among the four"
+
+
+def test_a_scenario_that_is_not_a_safe_method_makes_every_request_wait_its_turn_in_the_files_order(
+    threaded_url, tmp_path, capsys
+):
+    create = scenario("create", "/notes", 201, "POST", '{"text": "x"}', {"Content-Type": "application/json"})
+    plan = tmp_path / "scenarios.json"
+    plan.write_text(json.dumps([create] + [scenario(f"wait{i}", "/wait") for i in range(3)]))
+    assert verify.verify_all(threaded_url, str(plan), 5.0, at_once=4)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["name"] for r in rows] == ["create", "wait0", "wait1", "wait2"]
+    assert all(b["started_s"] >= a["started_s"] + a["elapsed_s"] for a, b in itertools.pairwise(rows)), rows
