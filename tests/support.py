@@ -34,6 +34,9 @@ IO_PROBE = {"name": "io", "path": "/ioTask", "task": "io", "unit_s": 1.0, "load"
 FAULTS_APP = demo_app(IO_PROBE, {"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1,
                                  "load": ["sweep"]})  # fmt: skip
 PROBES_APP = demo_app(IO_PROBE, {"name": "hello", "path": "/"})
+# ... and rate.yml's: 100 ms of IO loaded at a rate, and the sweep of `/` every profile needs.
+RATE_APP = demo_app({"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1, "load": ["rate"]},
+                    {"name": "hello", "path": "/"})  # fmt: skip
 
 
 def fixture_json(relpath: str):

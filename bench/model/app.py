@@ -23,9 +23,21 @@ ENTRY_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\(\))?")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ARCHIVES = (".whl", ".tar.gz", ".zip")
-LOADS = ("probe", "sweep")
+LOADS = ("probe", "sweep", "rate")
 FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "scenarios")
-SCENARIO_FIELDS = ("name", "method", "path", "body", "headers", "status", "task", "unit_s", "load", "profiles")
+SCENARIO_FIELDS = (
+    "name",
+    "method",
+    "path",
+    "body",
+    "headers",
+    "status",
+    "task",
+    "unit_s",
+    "load",
+    "profiles",
+    "rate_per_s",
+)
 
 
 def instance_name(app: str, worker_type: str) -> str:
@@ -47,8 +59,10 @@ class Scenario:
     status: int
     task: str | None  # io or cpu: the scenario gets a verdict; None: measured only
     unit_s: float | None  # the work one request asks for (io: the wait); None: measured by the c=1 probe
-    load: tuple[str, ...]  # probe and/or sweep
+    load: tuple[str, ...]  # probe, sweep and/or rate
     profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
+    # the rates its rate runs offer, requests a second; None: the profile's utilizations of one slot over unit_s
+    rate_per_s: tuple[float, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -113,7 +127,12 @@ class App:
             "env": dict(self.env),
             "scenarios": [
                 s.as_run()
-                | {"name": s.name, "load": list(s.load), "profiles": None if s.profiles is None else list(s.profiles)}
+                | {
+                    "name": s.name,
+                    "load": list(s.load),
+                    "profiles": None if s.profiles is None else list(s.profiles),
+                    "rate_per_s": None if s.rate_per_s is None else list(s.rate_per_s),
+                }
                 for s in self.scenarios
             ],
         }
@@ -303,17 +322,38 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
         if isinstance(unit_s, bool) or not isinstance(unit_s, (int, float)) or unit_s <= 0:
             raise AppError(f"{where}.unit_s={unit_s!r}: seconds of work per request, a number > 0")
         unit_s = float(unit_s)
-    load = sc.get("load", list(LOADS) if task else ["sweep"])
+    load = sc.get("load", ["probe", "sweep"] if task else ["sweep"])  # rate runs only when asked for
     if not isinstance(load, list) or not load or any(x not in LOADS for x in load):
-        raise AppError(f"{where}.load={load!r}: a list of probe and/or sweep")
+        raise AppError(f"{where}.load={load!r}: a list of probe, sweep and/or rate")
     if "probe" in load and task is None:
         raise AppError(f"{where}.load: probes give a verdict and need a task (io or cpu)")
+    rates = _rates(where, sc.get("rate_per_s"), load, unit_s)
     only = sc.get("profiles")
     if only is not None:
         if not isinstance(only, list) or not only or any(p not in profiles for p in only):
             raise AppError(f"{where}.profiles={only!r}: a list of profiles among {', '.join(profiles)}")
         only = tuple(only)
-    return Scenario(name, method, path, body, headers, status, task, unit_s, tuple(load), only)
+    return Scenario(name, method, path, body, headers, status, task, unit_s, tuple(load), only, rates)
+
+
+def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, ...] | None:
+    """A scenario's rate_per_s: the rates of its runs at a rate, if it is loaded at a rate and gives them."""
+    if rates is None:
+        if "rate" in load and unit_s is None:
+            raise AppError(
+                f"{where}.load: a rate run needs the rates (rate_per_s: [5, 8]) or the work of one request (unit_s,"
+                " whose utilizations the profile gives)"
+            )
+        return None
+    if "rate" not in load:
+        raise AppError(f"{where}.rate_per_s: only for a scenario loaded at a rate (load: [rate])")
+    if (
+        not isinstance(rates, list)
+        or not rates
+        or any(isinstance(r, bool) or not isinstance(r, (int, float)) or r <= 0 for r in rates)
+    ):
+        raise AppError(f"{where}.rate_per_s={rates!r}: a list of requests a second, each a number > 0")
+    return tuple(float(r) for r in rates)
 
 
 def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick", "full")) -> App:

@@ -11,6 +11,10 @@ SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
 # lasted under 0.8 s, 3 had no transaction); from 2 s on, every run had transactions (siege's elapsed time is
 # about 0.5-1 s short of the time asked at any length: rps is transactions over that elapsed time).
 SIEGE_MIN_TIME_S = 2
+ARRIVALS = ("poisson", "even")  # open_loop.py's schedules (bench/analyse/queueing.py has the theory of each)
+# A rate run's connections open at once, at most, unless load_rate.max_open says otherwise: past it a due request
+# waits for one to close, and the run is load-bound (bench/parse/rate.py).
+RATE_MAX_OPEN = 1000
 
 
 class ScenarioError(ValueError):
@@ -45,11 +49,65 @@ def _whole(name: str, value, low: int = 1, unit: str = "") -> int:
     return int(value)
 
 
+def _positive_numbers(name: str, values, high: float | None = None) -> list[float]:
+    if not isinstance(values, list) or not values:
+        raise ScenarioError(f"{name}={values!r}: a non-empty list of numbers > 0")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 or (high is not None and v > high):
+            raise ScenarioError(f"{name}: {v!r} is not a number > 0" + (f" and <= {high:g}" if high else ""))
+    return [float(v) for v in values]
+
+
+def rate_runs(rate: dict, eps: list[dict]) -> list[tuple[dict, float, float | None]]:
+    """(scenario, offered rate, utilization of one slot or None) of every rate run a worker type gets: a scenario's own
+    rate_per_s, else the profile's utilizations of one slot (load_rate.utilization: 0.5 offers one request per two
+    units of work, what one slot serving unit_s each would be busy half the time with). The same rates for every type:
+    its slots make its own utilization (bench/analyse/queueing.py)."""
+    out = []
+    for ep in eps:
+        if ep.get("rate_per_s"):
+            out += [(ep, float(r), None) for r in ep["rate_per_s"]]
+            continue
+        if not ep.get("unit_s"):
+            raise ScenarioError(f"bench_app.scenarios ({ep['scenario_name']}): a rate run needs rate_per_s or unit_s")
+        utilization = _positive_numbers("load_rate.utilization", rate.get("utilization"), high=10)
+        out += [(ep, round(u / float(ep["unit_s"]), 6), u) for u in utilization]
+    return out
+
+
+def _rate_settings(rate: dict) -> dict:
+    arrivals = rate.get("arrivals", "poisson")
+    arrivals = [arrivals] if isinstance(arrivals, str) else arrivals
+    if not isinstance(arrivals, list) or not arrivals or any(a not in ARRIVALS for a in arrivals):
+        raise ScenarioError(f"load_rate.arrivals={rate.get('arrivals')!r}: {' or '.join(ARRIVALS)}, or a list of them")
+    return {
+        "arrivals": list(dict.fromkeys(arrivals)),
+        "time_s": _whole("load_rate.time_s", rate.get("time_s"), unit="seconds"),
+        "warmup_s": _whole("load_rate.warmup_s", rate.get("warmup_s", 0), low=0, unit="seconds"),
+        "max_open": _whole("load_rate.max_open", rate.get("max_open", RATE_MAX_OPEN), unit="connections"),
+    }
+
+
+def _rate_rows(common: dict, r_runs: list, r_set: dict, grace_s: int) -> list[dict]:
+    """A worker type's runs at a rate (rate_runs), one per scenario, rate and arrivals (Poisson runs named as such,
+    evenly spaced ones with -even)."""
+    worker_type = common["worker_type"]
+    # the runs' schedules differ (seed: its place), and are the same for every type and every night
+    return [{**common, **_request(ep), "scenario": "rate", "concurrency": r_set["max_open"], "reps": None,
+             "time_s": r_set["time_s"], "warmup_s": r_set["warmup_s"], "rate_per_s": per_s,
+             "utilization": utilization, "arrivals": arrivals, "seed": n,
+             "timeout_s": r_set["warmup_s"] + r_set["time_s"] + grace_s, "repeat": 1, "discard": False,
+             "tool": "open_loop",
+             "name": f"{worker_type}-rate-{slug(ep['label'])}-{per_s:g}ps" + ("-even" if arrivals == "even" else "")}
+            for n, (ep, per_s, utilization) in enumerate(r_runs, start=1)
+            for arrivals in r_set["arrivals"]]  # fmt: skip
+
+
 def _request(scenario: dict) -> dict:
     """What a run sends and expects (bench_app.scenarios); `label` is how the report names its scenario
     (Scenario.label)."""
     return {k: scenario.get(k) for k in ("scenario_name", "label", "method", "path", "body", "headers", "status",
-                                          "task", "unit_s")}  # fmt: skip
+                                          "task", "unit_s", "rate_per_s")}  # fmt: skip
 
 
 def build_matrix(
@@ -64,6 +122,7 @@ def build_matrix(
     probe_timeout_s: int = 60,
     sweep_grace_s: int = 30,
     sweep_tool: str = "siege",
+    rate: dict | None = None,
 ) -> list[dict]:
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
@@ -89,6 +148,10 @@ def build_matrix(
         )
     warmup_s = _whole("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0, unit="seconds")
     repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
+    # a profile without rate settings (load_rate empty) loads nothing at a rate, whatever the scenarios ask
+    r_eps = endpoints_for(scenarios, "rate", profile) if rate else []
+    r_runs = rate_runs(rate, r_eps) if r_eps else []
+    r_set = _rate_settings(rate) if r_eps else {}
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]
@@ -125,9 +188,11 @@ def build_matrix(
                                  "time_s": time_s,
                                  "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
                                  "name": f"{worker_type}-sweep-{slug(ep['label'])}-c{c}-r{r}"})  # fmt: skip
+        runs += _rate_rows(common, r_runs, r_set, sweep_grace_s)
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i
-        kind = run["scenario"] + (f", {run['tool']}" if run["tool"] != "siege" else "")
-        run["progress"] = f"[{i}/{total}] {run['worker_type']} {run['label']} c={run['concurrency']} ({kind})"
+        kind = run["scenario"] + (f", {run['tool']}" if run["tool"] not in ("siege", "open_loop") else "")
+        load = f"{run['rate_per_s']:g}/s {run['arrivals']}" if run["scenario"] == "rate" else f"c={run['concurrency']}"
+        run["progress"] = f"[{i}/{total}] {run['worker_type']} {run['label']} {load} ({kind})"
     return runs

@@ -1,4 +1,4 @@
-"""Turn a run folder's raw load-generator output into results.json (schema 4: bench/model/results_model.py): one record
+"""Turn a run folder's raw load-generator output into results.json (schema 5: bench/model/results_model.py): one record
 per run of the matrix, written atomically.
 
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, app, scenario matrix, the app hosts and their load
@@ -24,7 +24,7 @@ from pathlib import Path
 from bench import files
 from bench.analyse import stats
 from bench.model import results_model
-from bench.parse import events, resources, siege, timing, wrk
+from bench.parse import events, rate, resources, siege, timing, wrk
 
 NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 
@@ -32,6 +32,8 @@ NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 # What a record takes from its entry of the plan's matrix (results_model.plan_of): its instance, and what it asked.
 FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "label", "method", "path",
           "status", "task", "unit_s", "concurrency", "reps", "repeat", "time_s", "tool")  # fmt: skip
+# ... and of a run at a rate (None for the others): what it offered
+RATE_FIELDS = ("rate_per_s", "utilization", "arrivals", "warmup_s", "seed")
 
 PER_HOST = (
     "host",
@@ -101,17 +103,75 @@ def total(values: list, combine=sum):
     return combine(present) if present else None
 
 
+def rate_record(rec: dict, run: dict, raw: Path) -> dict:
+    """The record of a run at a rate: every load host's requests merged onto one clock (bench/parse/rate.py), its
+    figures under `rate`, and the fields every record has (transactions: answered with the scenario's status; failed:
+    the others, errors and other statuses, which are the measurement, not a fault of the run)."""
+    found = outputs(raw, run["name"])
+    parts, reasons = [], []
+    for base, meta in found:
+        host = meta.get("host")
+        if meta.get("timed_out"):
+            reasons.append(f"{host}: open_loop.py did not end within {run['timeout_s']} s")
+        try:
+            parts.append((meta, rate.read(base.with_name(base.name + ".out").read_text(errors="replace"), host)))
+        except (OSError, rate.RateOutputError) as exc:
+            reasons.append(f"{host}: {exc}")
+    if not parts:
+        return {**rec, **EMPTY, "rate": None, "invalid_reason": "; ".join(reasons) or NO_OUTPUT}
+    header, rows = rate.merge(p for _, p in parts)
+    got = rate.summarize(header, rows, int(run["status"]), float(run.get("warmup_s") or 0))
+    latency = (got["latency"] or {}).get("percentiles", {})
+    per_host = []
+    for meta, (_, host_rows, _) in parts:
+        cpu = files.read_json(raw / meta["host"] / f"{run['name']}.cpu.json", default={}) if meta.get("host") else {}
+        ok = sum(1 for r in host_rows if r["status"] == int(run["status"]))
+        per_host.append({"host": meta.get("host"), "concurrency": meta.get("concurrency"), "transactions": ok,
+                         "failed": len(host_rows) - ok, "rps": None, "elapsed_s": None, "started": meta.get("started"),
+                         "finished": meta.get("finished"), "settle_s": meta.get("settle_s"),
+                         "load_resources": resources.load_usage(cpu) if cpu else None})  # fmt: skip
+    loads = [h["load_resources"] for h in per_host if h["load_resources"]]
+    metas = [meta for meta, _ in parts]
+    return {
+        **rec,
+        "transactions": got["answered_ok"],
+        "failed": got["requests"] - got["answered_ok"],
+        "elapsed_s": got["duration_s"],
+        "rps": got["achieved_rate"],
+        "response_times_s": None,
+        **{f"p{q}_s": stats.round_or_none((latency.get(f"p{q}") or {}).get("value")) for q in (50, 90, 99)},
+        "max_s": (got["latency"] or {}).get("max"),
+        "availability": round(100 * got["answered_ok"] / got["requests"], 2) if got["requests"] else None,
+        "siege_concurrency": None,
+        "started": total([m.get("started") for m in metas], min),
+        "finished": total([m.get("finished") for m in metas], max),
+        "settle_s": total([m.get("settle_s") for m in metas], max),
+        "load_host": "+".join(sorted(str(m.get("host")) for m in metas)),
+        "per_host": per_host,
+        "load_resources": max(loads, key=lambda x: x["cpu_pct"]) if loads else None,
+        "rate": got,
+        "valid": not reasons and got["requests"] > 0,
+        "invalid_reason": "; ".join(reasons) or (None if got["requests"] else "no request was due after the warm-up"),
+    }
+
+
+# A record with no output: nothing measured.
+EMPTY = {"transactions": 0, "failed": 0, "elapsed_s": None, "rps": None, "response_times_s": None, "p50_s": None,
+         "p90_s": None, "p99_s": None, "max_s": None, "availability": None, "siege_concurrency": None, "started": None,
+         "finished": None, "settle_s": None, "load_host": None, "per_host": [], "load_resources": None,
+         "valid": False}  # fmt: skip
+
+
 def record(run: dict, raw: Path) -> dict:
     """The result record of one run of the matrix: the load hosts' outputs merged (counts and rates added, response
     times pooled; wrk's percentiles, which cannot be pooled, are the worst host's), each host's kept in per_host."""
     rec = {key: run[key] for key in FIELDS} | {key: run[key] for key in results_model.INSTANCE_FIELDS}
+    rec |= {key: run.get(key) for key in RATE_FIELDS}
+    if run.get("tool") == "open_loop":
+        return rate_record(rec, run, raw)
     hosts = [parse_one(base, meta, run) for base, meta in outputs(raw, run["name"])]
     if not hosts:
-        return {**rec, "transactions": 0, "failed": 0, "elapsed_s": None, "rps": None, "response_times_s": None,
-                "p50_s": None, "p90_s": None, "p99_s": None, "max_s": None, "availability": None,
-                "siege_concurrency": None, "started": None, "finished": None, "settle_s": None, "load_host": None,
-                "per_host": [],
-                "load_resources": None, "valid": False, "invalid_reason": NO_OUTPUT}  # fmt: skip
+        return {**rec, **EMPTY, "rate": None, "invalid_reason": NO_OUTPUT}
     times = [t for h in hosts for t in h["times"]]
     pooled = rec["tool"] == "siege"
     transactions, failed = sum(h["transactions"] for h in hosts), sum(h["failed"] for h in hosts)
@@ -142,6 +202,7 @@ def record(run: dict, raw: Path) -> dict:
         "load_host": "+".join(sorted(str(h["host"]) for h in hosts)),
         "per_host": [{k: h[k] for k in PER_HOST} for h in hosts],
         "load_resources": max(loads, key=lambda x: x["cpu_pct"]) if loads else None,
+        "rate": None,
         "valid": not reasons,
         "invalid_reason": "; ".join(reasons) or None,
     }
@@ -191,7 +252,9 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
             if r["worker_type"] == worker_type:
                 usage = resources.app_usage(clk, found, r["started"], r["finished"]) if r["started"] else None
                 r["app_resources"] = usage
-                r["load_bound"] = resources.load_bound(r)
+                # the load host's CPU, siege's connections, and a rate run's own lag (bench/parse/rate.py)
+                why = [resources.load_bound(r), (r.get("rate") or {}).get("load_bound")]
+                r["load_bound"] = "; ".join(x for x in why if x) or None
     service_events = []
     for worker_type in run["worker_types"]:
         journal = folder / f"{worker_type}.journal.json"

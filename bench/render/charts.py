@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from bench.analyse import queueing
 from bench.model.scenarios import slug
 
 STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9}
@@ -42,7 +43,7 @@ def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Pa
             ax.axhline(unit, color="grey", linestyle=":", linewidth=1, label=f"one unit of work ({unit:.2f} s)")
         ax.set_xlabel("request (sorted by response time)")
         ax.set_ylabel("response time (s)")
-        ax.set_title(f"/{'ioTask' if task == 'io' else 'cpuTask'} probe: who waited for whom")
+        ax.set_title(f"{', '.join(dict.fromkeys(r['label'] for r in rows))} probe: who waited for whom")
         ax.legend(fontsize=8)
         return save(fig, path)
 
@@ -155,6 +156,55 @@ def hosts_chart(rows: list[dict], hosts: list[str], label: str, path: Path) -> P
         ax.set_ylabel("requests per second per core")
         ax.set_title(f"{label}: app hosts side by side")
         ax.legend(fontsize=8)
+        return save(fig, path)
+
+
+def rate_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Path | None:
+    """Mean wait (with its 95 % interval) against offered rate for one scenario loaded at a rate (its label), one
+    colour per worker type and a marker per arrivals, with the wait queueing theory gives for the type's slots and the
+    service time it measured (a line up to 95 % of its slots' capacity); and p50 and p99 latency."""
+    rows = [r for r in rows if r["label"] == label and r.get("rate") and r["rate"]["wait"]["mean"] is not None]
+    if not rows:
+        return None
+    with plt.rc_context(STYLE):
+        fig, (wait_ax, lat_ax) = plt.subplots(1, 2, figsize=(12, 4))
+        for worker_type in order:
+            mine = sorted((r for r in rows if r["worker_type"] == worker_type), key=lambda r: r["rate_per_s"])
+            colour = None
+            for arrivals, marker in (("poisson", "o"), ("even", "s")):
+                runs = [r for r in mine if r["arrivals"] == arrivals]
+                if not runs:
+                    continue
+                x = [r["rate_per_s"] for r in runs]
+                mean = [r["rate"]["wait"]["mean"] * 1000 for r in runs]
+                # the interval's reach below and above the mean (none drawn without an interval)
+                bounds = [(r["rate"]["wait"]["low"], r["rate"]["wait"]["high"]) for r in runs]
+                low = [0.0 if lo is None else max(0.0, m - lo * 1000) for m, (lo, _) in zip(mean, bounds, strict=True)]
+                high = [0.0 if hi is None else max(0.0, hi * 1000 - m) for m, (_, hi) in zip(mean, bounds, strict=True)]
+                drawn = wait_ax.errorbar(x, mean, yerr=[low, high], marker=marker, linestyle="none", capsize=3,
+                                         color=colour, label=f"{worker_type} {arrivals}")  # fmt: skip
+                colour = drawn[0].get_color()
+                lat_ax.plot(x, [r["p50_s"] * 1000 for r in runs], marker=marker, color=colour,
+                            label=f"{worker_type} {arrivals} p50")  # fmt: skip
+                lat_ax.plot(x, [r["p99_s"] * 1000 for r in runs], marker=marker, linestyle="--", color=colour,
+                            label=f"{worker_type} {arrivals} p99")  # fmt: skip
+                service = [r["service_s"] for r in runs if r.get("service_s")]
+                if service and runs[0].get("slots"):
+                    d, k = sum(service) / len(service), runs[0]["slots"]
+                    top = min(0.95 * k / d, 2 * max(x))
+                    grid = [top * i / 60 for i in range(1, 61)]
+                    theory = [queueing.mean_wait_s(lam, d, k, arrivals) for lam in grid]
+                    law = f"{'M' if arrivals == 'poisson' else 'D'}/D/{k}"
+                    wait_ax.plot(grid, [t * 1000 for t in theory], linestyle=":", color=colour, linewidth=1,
+                                 label=f"{worker_type} {arrivals}: theory ({law})")  # fmt: skip
+        wait_ax.set_xlabel("offered rate (requests / s)")
+        wait_ax.set_ylabel("mean wait before the app (ms)")
+        wait_ax.set_title(f"{label}: wait against theory")
+        wait_ax.legend(fontsize=7)
+        lat_ax.set_xlabel("offered rate (requests / s)")
+        lat_ax.set_ylabel("latency from when each was due (ms)")
+        lat_ax.set_title(f"{label}: latency")
+        lat_ax.legend(fontsize=7, ncol=2)
         return save(fig, path)
 
 

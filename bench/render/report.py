@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench.analyse import throughput, verdict
+from bench.analyse import quantiles, rate_verdict, throughput, verdict
 from bench.model import catalog, fleet, plan, results_model
 from bench.parse import collect, resources
 from bench.render import charts, summary
@@ -25,6 +25,18 @@ def fmt(value, digits: int = 2, unit: str = "") -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}{unit}"
+
+
+def percentile_cell(latency: dict | None, name: str) -> str:
+    """A latency percentile of a run at a rate (bench/analyse/quantiles.py's summary) in milliseconds with its 95 %
+    interval, or why it is not a figure: too few requests to bound it."""
+    if not latency:
+        return "–"
+    q = latency["percentiles"][name]
+    if not q["supported"]:
+        need = quantiles.samples_needed(float(name[1:]))
+        return f"not supported ({latency['n']} requests, {need} needed)"
+    return f"{q['value'] * 1000:.0f} ms ({q['low'] * 1000:.0f}–{q['high'] * 1000:.0f})"
 
 
 def utc(ts: float | None) -> str:
@@ -50,6 +62,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     cores = verdict.app_cores(results["hosts"])
     probes = verdict.probe_rows(results["results"], cores, cat)
     sweeps = throughput.sweep_rows(results["results"], cat)
+    rates = rate_verdict.rate_rows(results["results"], cat)
     chart_files: dict[str, str] = {}
     if make_charts:
         for task in ("io", "cpu"):
@@ -62,6 +75,10 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
                 mine = [p for p in probes if p["worker_type"] == worker_type and p["label"] == label]
                 if charts.timeline_chart(mine, f"{worker_type} {label}: who waited for whom", run_dir / name):
                     chart_files[f"timeline-{worker_type}-{label}"] = name
+        for label in dict.fromkeys(r["label"] for r in rates):
+            name = prefix + charts.chart_name("rate", label)
+            if charts.rate_chart(rates, label, order, run_dir / name):
+                chart_files[f"rate-{label}"] = name
         for label in dict.fromkeys(r["label"] for r in sweeps):
             name = prefix + charts.chart_name("sweep", label)
             if charts.sweep_chart(sweeps, label, order, run_dir / name):
@@ -112,6 +129,9 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
             if any(p["task"] == task for p in probes)
         },
         "clock_limits": summary.clock_limits(probes, sweeps),
+        "rates": rates,
+        "rate_labels": list(dict.fromkeys(x["label"] for x in rates)),
+        "wait_floor_s": rate_verdict.WAIT_FLOOR_S,
         "resources": [r for r in results["results"] if r.get("app_resources") or r.get("load_resources")],
         "load_bound_cpu": resources.LOAD_BOUND_CPU,
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,
@@ -162,6 +182,7 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
     )  # fmt: skip
     env.filters["fmt"] = fmt
     env.filters["utc"] = utc
+    env.filters["percentile"] = percentile_cell
     results = results_model.current(results)  # any schema: the model (an upgraded one is upgraded once more: same)
     cat = results_model.catalog_of(results)
     env.filters["config"] = lambda record: plan.config_label(record, cat)

@@ -8,11 +8,11 @@ SCENARIOS: [{"name", "method", "path", "body" (or null), "headers" {...}, "statu
 scenarios)
 Up to N requests are sent at once (the worker type's simultaneous requests, from its theory: a type that serves one
 at a time is asked one at a time, and no answer waits in its queue behind another's); one at a time, in the file's
-order, when a scenario's method is not safe (POST, PUT, PATCH, DELETE: its requests may depend on their order). Prints one JSON line per
-scenario, in the file's order: name, method, path, expected, status (null when no answer came), ok, started_s (since
-the verification began), elapsed_s, head (the answer's first 300 characters), error (why no answer came). Exits 0
-when every scenario answered its status, 1 otherwise. Standard library only: load hosts have python3 and nothing
-else.
+order, when a scenario's method is not safe (POST, PUT, PATCH, DELETE: its requests may depend on their order).
+Prints one JSON line per scenario, in the file's order: name, method, path, expected, status (null when no answer
+came), ok, started_s (since the verification began), elapsed_s, head (the answer's first 300 characters), error (why
+no answer came). Exits 0 when every scenario answered its status, 1 otherwise. Standard library only: load hosts have
+python3 and nothing else.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Run siege (or wrk, for runs that ask for it) on this load host, bounded by `timeout`, and keep every raw output.
-Parses nothing.
+"""Run siege (or wrk, or open_loop.py beside this file, for runs that ask for them) on this load host, bounded by
+`timeout`, and keep every raw output. Parses nothing.
 
 Usage:
   load_driver.py PLAN.json run NAME --base-url URL [--pack] [--start-at EPOCH] [--host-index I --hosts N]
@@ -15,6 +15,9 @@ Usage:
   load_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "progress"}]}
+A run at a rate (tool open_loop) also has rate_per_s, arrivals, warmup_s and seed: open_loop.py sends rate_per_s
+requests a second for warmup_s + time_s (at most `concurrency` open at once; with several load hosts each sends its
+share, see share_rate), each with the probe marker, and writes its records to NAME.out.
 The URL of a run is --base-url + path; its siege rc file is rc_dir/<connection>.siegerc.
 A probe (scenario "probe") sends the header X-Bench-Probe: NAME with every request: the app then logs when each
 reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one
@@ -47,8 +50,8 @@ VERIFY_FAILED = 3  # turn's exit status when a scenario did not answer its statu
 
 
 def tool_of(run: dict) -> str:
-    """The load generator of a run: wrk when it asks for it, siege otherwise."""
-    return "wrk" if run.get("tool") == "wrk" else "siege"
+    """The load generator of a run: wrk or open_loop.py when it asks for it, siege otherwise."""
+    return run["tool"] if run.get("tool") in ("wrk", "open_loop") else "siege"
 
 
 def lua_string(text: str) -> str:
@@ -71,10 +74,30 @@ def wrk_script(run: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def open_loop_command(plan: dict, run: dict, url: str) -> list[str]:
+    """open_loop.py (beside this file) at this host's share of the run's rate, for its warm-up and its time; every
+    request carries the probe marker, so that the app logs when each reached it and left it."""
+    run_s = int(run.get("warmup_s") or 0) + int(run["time_s"])
+    # an answer may take the socket timeout, but no longer than what `timeout` leaves after the schedule
+    answer_s = max(1, min(int(plan.get("socket_timeout_s", 30)), int(run["timeout_s"]) - run_s - 5))
+    headers = [f"{PROBE_HEADER}: {run['name']}"] + [f"{k}: {v}" for k, v in (run.get("headers") or {}).items()]
+    return [
+        sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "open_loop.py"), url,
+        "--rate", repr(float(run["rate_per_s"])), "--duration", str(run_s), "--arrivals", run["arrivals"],
+        "--seed", str(int(run.get("seed") or 0)), "--phase", repr(float(run.get("phase_s") or 0.0)),
+        "--timeout", str(answer_s), "--max-open", str(int(run["concurrency"])),
+        "--method", run.get("method") or "GET",
+        *(["--body", run["body"]] if run.get("body") is not None else []),
+        *[arg for header in headers for arg in ("--header", header)],
+    ]  # fmt: skip
+
+
 def command(plan: dict, run: dict) -> list[str]:
     bound = ["timeout", "--kill-after=5", str(int(run["timeout_s"]))]
     url, concurrency = plan["base_url"] + run["path"], int(run["concurrency"])  # path: the scenario's URL path
     method, body, headers = run.get("method") or "GET", run.get("body"), dict(run.get("headers") or {})
+    if tool_of(run) == "open_loop":
+        return [*bound, *open_loop_command(plan, run, url)]
     if tool_of(run) == "wrk":  # time-based only; one thread per CPU this host may use, never more than connections
         threads = max(1, min(concurrency, len(os.sched_getaffinity(0))))
         close = ["-H", "Connection: close"] if run["connection"] == "close" else []
@@ -223,9 +246,23 @@ def share(concurrency: int, index: int, hosts: int) -> int:
     return concurrency // hosts + (1 if index < concurrency % hosts else 0)
 
 
+def share_rate(run: dict, index: int, hosts: int) -> dict:
+    """This host's part of a rate run that `hosts` load hosts share: rate / hosts each, on schedules that add up to the
+    run's (Poisson: independent streams, whose sum is a Poisson stream of the whole rate; evenly spaced: each i / rate
+    later than the first), and its share of the open connections."""
+    rate = float(run["rate_per_s"])
+    return {**run, "rate_per_s": rate / hosts, "seed": int(run.get("seed") or 0) * 1000 + index,
+            "phase_s": index / rate if run.get("arrivals") == "even" else 0.0,
+            "concurrency": max(1, share(int(run["concurrency"]), index, hosts))}  # fmt: skip
+
+
 def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: int = 0, hosts: int = 1) -> str:
-    """Run one run of the plan (this host's share of its concurrency); the line that says how it went."""
-    run = {**run, "concurrency": share(int(run["concurrency"]), host_index, hosts)}
+    """Run one run of the plan (this host's share of its concurrency, or of its rate); the line that says how it
+    went."""
+    if tool_of(run) == "open_loop":
+        run = share_rate(run, host_index, hosts) if hosts > 1 else run
+    else:
+        run = {**run, "concurrency": share(int(run["concurrency"]), host_index, hosts)}
     ready = plan.get("ready_path", "/healthz")
     settled_s = settle(plan["base_url"], float(run["timeout_s"]), ready) if run.get("time_s") else None
     if start_at:

@@ -4,16 +4,20 @@ answers, each timed from the moment it was due (its intended send time), so that
 request that fell due during it (no coordinated omission).
 
 Usage:
-  open_loop.py URL --rate R --duration S [--arrivals even|poisson] [--seed N] [--timeout S] [--max-open N]
-               [--method M] [--body TEXT] [--header 'Name: value' ...] [--out FILE]
+  open_loop.py URL --rate R --duration S [--arrivals even|poisson] [--seed N] [--phase S] [--timeout S]
+               [--max-open N] [--method M] [--body TEXT] [--header 'Name: value' ...] [--out FILE]
 The schedule: R requests a second for S seconds, evenly spaced (i / R) or Poisson arrivals (exponential gaps of mean
-1 / R, from --seed: the same seed gives the same schedule). Each request opens its own connection (HTTP/1.1,
-Connection: close), so that a slow answer never delays the next request; at most --max-open are open at once, and a
-request due while that many are open waits for one to close (its lag shows it, and the summary counts it).
+1 / R, from --seed: the same seed gives the same schedule), each --phase seconds later (several load hosts sharing an
+evenly spaced rate: host i of n sends R / n a second, i / R later than the first). Each request opens its own
+connection (HTTP/1.1, Connection: close), so that a slow answer never delays the next request; at most --max-open
+are open at once, and a request due while that many are open waits for one to close (its lag shows it, and the
+summary counts it).
 Writes to --out (stdout by default) one JSON line first, {"open_loop": 1, "url", "rate", "duration_s", "arrivals",
 "seed", "timeout_s", "max_open", "epoch"} (epoch: the wall-clock time of the schedule's zero), then one line per
-request, [i, due, sent, done, status, bytes, error] (seconds from the schedule's zero, on one monotonic clock; status
-null and error a word when no answer came: timeout, refused, reset, closed, or the exception's name), then a summary
+request, [i, due, sent, done, status, bytes, error, app_s] (seconds from the schedule's zero, on one monotonic clock;
+status null and error a word when no answer came: timeout, refused, reset, closed, or the exception's name; app_s the
+time the app spent on it by its own clock, from the answer's Server-Timing header `app;dur=` in ms, or null), then a
+summary
 {"summary": {"requests", "answered", "errors", "waited_for_open", "lag_p50_s", "lag_p99_s", "lag_max_s"}} where lag is
 sent - due: the generator's own delay, never the server's. Standard library only: load hosts have python3 and nothing
 else.
@@ -32,10 +36,14 @@ import urllib.parse
 SPIN_S = 0.002  # the last stretch before a request is due is waited by yielding, not sleeping (epoll's ms granularity)
 
 
-def schedule(rate: float, duration_s: float, arrivals: str = "even", seed: int = 0) -> list[float]:
-    """When each request is due, in seconds from zero, all before duration_s."""
+def schedule(
+    rate: float, duration_s: float, arrivals: str = "even", seed: int = 0, phase_s: float = 0.0
+) -> list[float]:
+    """When each request is due, in seconds from zero, all before duration_s (then phase_s later)."""
     if rate <= 0 or duration_s <= 0:
         raise ValueError(f"rate and duration must be positive, not {rate} and {duration_s}")
+    if phase_s:
+        return [due + phase_s for due in schedule(rate, duration_s, arrivals, seed)]
     if arrivals == "even":
         return [i / rate for i in range(int(rate * duration_s + 1e-9))]
     if arrivals != "poisson":
@@ -59,8 +67,25 @@ def request_bytes(url: urllib.parse.SplitResult, method: str, body: str | None, 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
 
-async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int]:
-    """One request on its own connection: the answer's status and how many bytes came, once the server closed."""
+def app_seconds(head: bytes) -> float | None:
+    """The app's own time from an answer's head: its Server-Timing header's `app;dur=` (milliseconds), in seconds."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"server-timing":
+            for metric in value.split(b","):
+                key, *params = (part.strip() for part in metric.split(b";"))
+                for param in params:
+                    if key == b"app" and param.startswith(b"dur="):
+                        try:
+                            return round(float(param[4:]) / 1000, 6)
+                        except ValueError:
+                            return None
+    return None
+
+
+async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int, float | None]:
+    """One request on its own connection: the answer's status, how many bytes came once the server closed, and the
+    app's own time when the answer says it."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(payload)
@@ -68,7 +93,7 @@ async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int]:
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         rest = await reader.read()  # Connection: close: the body ends where the connection does
-        return status, len(head) + len(rest)
+        return status, len(head) + len(rest), app_seconds(head)
     finally:
         writer.close()
 
@@ -111,12 +136,12 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
             sent = loop.time() - zero
             lags.append(sent - due)
             try:
-                status, size = await asyncio.wait_for(exchange(host, port, payload), timeout_s)
-                row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None]
+                status, size, app_s = await asyncio.wait_for(exchange(host, port, payload), timeout_s)
+                row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None, app_s]
                 answered += 1
             except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     ValueError, IndexError) as exc:  # fmt: skip
-                row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc)]
+                row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
                 errors += 1
             emit(row)
         finally:
@@ -154,6 +179,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duration", type=float, required=True, help="seconds of schedule")
     parser.add_argument("--arrivals", choices=["even", "poisson"], default="even")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--phase", type=float, default=0.0, help="seconds every request is due later")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds an answer may take")
     parser.add_argument("--max-open", type=int, default=1000, help="connections open at once, at most")
     parser.add_argument("--method", default="GET")
@@ -161,12 +187,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--out", help="file of the records (stdout by default)")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.duration <= 0 or args.timeout <= 0 or args.max_open < 1:
-        parser.error("--rate, --duration and --timeout must be positive and --max-open at least 1")
+    if args.rate <= 0 or args.duration <= 0 or args.timeout <= 0 or args.max_open < 1 or args.phase < 0:
+        parser.error("--rate, --duration and --timeout must be positive, --phase not negative, --max-open at least 1")
     parts = urllib.parse.urlsplit(args.url)
     if parts.scheme != "http" or not parts.hostname:
         parser.error(f"{args.url}: an http:// URL")
-    dues = schedule(args.rate, args.duration, args.arrivals, args.seed)
+    dues = schedule(args.rate, args.duration, args.arrivals, args.seed, args.phase)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
     header = {
         "open_loop": 1,
@@ -175,6 +201,7 @@ def main(argv: list[str]) -> int:
         "duration_s": args.duration,
         "arrivals": args.arrivals,
         "seed": args.seed,
+        "phase_s": args.phase,
         "timeout_s": args.timeout,
         "max_open": args.max_open,
     }

@@ -16,13 +16,15 @@ INSTANCES = plan.plan_instances("classic", app=DEMO)
 
 def matrix(profile="quick", instances=INSTANCES, the_app=DEMO, **kw):
     prof = LOAD["load_profiles"][profile]
+    kw.setdefault("rate", prof.get("rate"))
     return scenarios.build_matrix(instances, prof["probes"], prof["sweep"], scenarios=the_app.as_vars()["scenarios"],
                                   profile=profile, **kw)  # fmt: skip
 
 
 def test_quick_profile_covers_every_type_probe_and_sweep():
     runs = matrix()
-    per_type = 2 * 4 + 3 * (1 + 2)  # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10)
+    # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10); /ioTask?ms=100 at 2 rates
+    per_type = 2 * 4 + 3 * (1 + 2) + 2
     assert len(runs) == 5 * per_type
     assert [r["index"] for r in runs] == list(range(1, len(runs) + 1))
     assert runs[0]["progress"] == f"[1/{len(runs)}] sync /ioTask c=1 (probe)" and runs[0]["label"] == "/ioTask"
@@ -90,7 +92,7 @@ def test_bad_scenarios_are_refused_naming_the_variable(probes, sweep, kw, messag
             {**prof["sweep"], **(sweep or {})},
             scenarios=DEMO.as_vars()["scenarios"],
             profile="quick",
-            **kw,
+            **{"rate": prof["rate"], **kw},
         )
 
 
@@ -104,3 +106,64 @@ def test_wrk_keeps_time_to_the_second_and_runs_one_second_sweeps():
     runs = scenarios.build_matrix(INSTANCES, prof["probes"], {**prof["sweep"], "time_s": 1}, sweep_tool="wrk",
                                   scenarios=DEMO.as_vars()["scenarios"], profile="quick")  # fmt: skip
     assert {r["time_s"] for r in runs if r["scenario"] == "sweep"} == {1}
+
+
+def test_a_scenario_loaded_at_a_rate_gets_one_run_per_rate_the_same_for_every_type():
+    runs = [r for r in matrix() if r["scenario"] == "rate"]
+    # the demo's /ioTask?ms=100 at the quick profile's 0.5 and 0.8 of one slot: 5 and 8 a second, every type
+    assert {(r["worker_type"], r["rate_per_s"], r["utilization"]) for r in runs} == {
+        (i["worker_type"], rate, u) for i in INSTANCES for rate, u in ((5.0, 0.5), (8.0, 0.8))
+    }
+    first = runs[0]
+    assert first["tool"] == "open_loop" and first["arrivals"] == "poisson" and first["label"] == "/ioTask?ms=100"
+    assert (first["time_s"], first["warmup_s"], first["concurrency"]) == (10, 1, scenarios.RATE_MAX_OPEN)
+    assert first["timeout_s"] == 1 + 10 + 30 and first["seed"] == 1 and runs[1]["seed"] == 2
+    assert first["name"] == "sync-rate-ioTask-ms-100-5ps"
+    assert first["progress"].endswith("sync /ioTask?ms=100 5/s poisson (rate)")
+    assert len({r["name"] for r in matrix()}) == len(matrix())
+
+
+def test_each_rate_runs_under_each_arrivals_asked_for():
+    runs = matrix(instances=INSTANCES[:1], rate={"utilization": [0.8], "time_s": 5, "arrivals": ["poisson", "even"]})
+    runs = [r for r in runs if r["scenario"] == "rate"]
+    assert [(r["name"], r["arrivals"], r["seed"]) for r in runs] == [
+        ("sync-rate-ioTask-ms-100-8ps", "poisson", 1), ("sync-rate-ioTask-ms-100-8ps-even", "even", 1)
+    ]  # fmt: skip
+
+
+def test_a_profile_without_rate_settings_loads_nothing_at_a_rate():
+    assert [r for r in matrix(rate={}) if r["scenario"] == "rate"] == []
+    assert [r for r in matrix(rate=None) if r["scenario"] == "rate"] == []
+
+
+def test_a_scenarios_own_rates_replace_the_profiles_utilizations():
+    own = DEMO.as_vars()["scenarios"] + [
+        {
+            **DEMO.as_vars()["scenarios"][0],
+            "name": "hello_rate",
+            "scenario_name": "hello_rate",
+            "load": ["rate"],
+            "rate_per_s": [50, 120.5],
+        }
+    ]
+    runs = scenarios.build_matrix(INSTANCES[:1], LOAD["load_profiles"]["quick"]["probes"],
+                                  LOAD["load_profiles"]["quick"]["sweep"], scenarios=own, profile="quick",
+                                  rate={"utilization": [0.5], "time_s": 5})  # fmt: skip
+    mine = [(r["rate_per_s"], r["utilization"]) for r in runs if r.get("scenario_name") == "hello_rate"]
+    assert mine == [(50.0, None), (120.5, None)]
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"),
+    [
+        ({"utilization": [], "time_s": 5}, r"load_rate.utilization=\[\]"),
+        ({"utilization": [0], "time_s": 5}, "load_rate.utilization: 0 is not a number > 0"),
+        ({"utilization": [0.5], "time_s": 5, "arrivals": "bursty"}, "load_rate.arrivals='bursty': poisson or even"),
+        ({"utilization": [0.5], "time_s": 5, "arrivals": []}, r"load_rate.arrivals=\[\]: poisson or even, or a list"),
+        ({"utilization": [0.5], "time_s": 0}, "load_rate.time_s=0"),
+        ({"utilization": [0.5], "time_s": 5, "max_open": 0}, "load_rate.max_open=0"),
+    ],
+)
+def test_bad_rate_settings_are_refused_naming_the_variable(rate, message):
+    with pytest.raises(scenarios.ScenarioError, match=message):
+        matrix(rate=rate)

@@ -12,7 +12,10 @@ import pytest
 import yaml
 from support import ROOT, load_module
 
+from bench.parse import rate
+
 driver = load_module("roles/load/files/load_driver.py")
+open_loop = load_module("roles/load/files/open_loop.py")
 
 PLAN = {"base_url": "http://10.203.0.2:8000", "rc_dir": "/etc/bench", "socket_timeout_s": 30}
 SWEEP = {"name": "sweep-c4", "label": "/ioTask?ms=100", "path": "/ioTask?ms=100", "connection": "close",
@@ -247,3 +250,32 @@ def test_a_verify_only_turn_loads_nothing_and_needs_no_plan(tmp_path, monkeypatc
     assert started == [] and len(capsys.readouterr().out.splitlines()) == 1
     scenarios(tmp_path, 404)
     assert driver.main([*argv, "--verify-only"]) == driver.VERIFY_FAILED
+
+
+# --- a run at a rate: open_loop.py, beside the driver ---------------------------------------------------------------
+
+RATE = {**CREATE, "name": "gthread-rate-POST-notes-20ps", "scenario": "rate", "tool": "open_loop", "rate_per_s": 20.0,
+        "arrivals": "even", "time_s": 1, "warmup_s": 0, "concurrency": 50, "timeout_s": 20, "seed": 1}  # fmt: skip
+
+
+def test_a_rate_run_sends_its_requests_on_schedule_each_with_the_marker_and_the_scenarios_request(tmp_path, recorder):
+    seen = drive(tmp_path, recorder, RATE)
+    assert len(seen) == 20, "20 a second for 1 s, evenly spaced"
+    assert {(m, p, h.get("Content-Type"), h.get("X-Tenant"), h.get("X-Bench-Probe"), b) for m, p, h, b in seen} == {
+        ("POST", "/notes", "application/json", "bench", RATE["name"], CREATE["body"])
+    }
+    header, rows, summary = rate.read((tmp_path / "out" / f"{RATE['name']}.out").read_text())
+    assert (header["rate"], header["arrivals"], header["max_open"]) == (20.0, "even", 50)
+    assert len(rows) == summary["requests"] == 20 and {r["status"] for r in rows} == {200}
+    meta = json.loads((tmp_path / "out" / f"{RATE['name']}.meta.json").read_text())
+    assert meta["tool"] == "open_loop" and meta["cmd"][:3] == ["timeout", "--kill-after=5", "20"]
+
+
+def test_load_hosts_sharing_a_rate_send_what_one_would():
+    shared = [driver.share_rate({**RATE, "rate_per_s": 10.0}, i, 2) for i in range(2)]
+    assert [s["rate_per_s"] for s in shared] == [5.0, 5.0] and [s["phase_s"] for s in shared] == [0.0, 0.1]
+    assert [s["concurrency"] for s in shared] == [25, 25]
+    dues = sorted(d for s in shared for d in open_loop.schedule(s["rate_per_s"], 2.0, "even", 0, s["phase_s"]))
+    assert dues == pytest.approx(open_loop.schedule(10.0, 2.0))
+    poisson = [driver.share_rate({**RATE, "arrivals": "poisson"}, i, 2) for i in range(2)]
+    assert poisson[0]["seed"] != poisson[1]["seed"] and {s["phase_s"] for s in poisson} == {0.0}

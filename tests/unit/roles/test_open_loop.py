@@ -38,6 +38,24 @@ def test_poisson_arrivals_have_the_rate_and_the_spread_of_a_poisson_process():
     assert open_loop.schedule(rate, duration, "poisson", seed=8) != dues
 
 
+def test_a_phase_delays_every_request_so_that_hosts_sharing_an_even_rate_interleave():
+    shared = sorted(open_loop.schedule(2, 2.0, phase_s=i / 4) for i in range(2))  # two hosts sharing 4 a second
+    assert sorted(shared[0] + shared[1]) == pytest.approx(open_loop.schedule(4, 2.0))
+
+
+@pytest.mark.parametrize(
+    ("head", "app_s"),
+    [
+        (b"HTTP/1.1 200 OK\r\nServer-Timing: app;dur=301.2, cpu;dur=298.7\r\n\r\n", 0.3012),
+        (b"HTTP/1.1 200 OK\r\nserver-timing: db;dur=3, app;desc=x;dur=12.5\r\n\r\n", 0.0125),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", None),
+        (b"HTTP/1.1 200 OK\r\nServer-Timing: app;dur=soon\r\n\r\n", None),
+    ],
+)
+def test_the_apps_own_time_is_read_from_its_server_timing_header(head, app_s):
+    assert open_loop.app_seconds(head) == app_s
+
+
 @pytest.mark.parametrize(("args", "word"), [((0, 1.0), "positive"), ((10, -1.0), "positive")])
 def test_a_schedule_needs_a_positive_rate_and_duration(args, word):
     with pytest.raises(ValueError, match=word):
@@ -74,7 +92,9 @@ class Server:
         if not self.answer:
             await asyncio.sleep(3600)
         await asyncio.sleep(self.delay_s)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        # the app's time as the harness's server_timing.py says it (roles/gunicorn/files/server_timing.py)
+        timing = f"Server-Timing: app;dur={self.delay_s * 1000:.1f}, cpu;dur=0.1\r\n".encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + timing + b"Connection: close\r\n\r\nok")
         await writer.drain()
         writer.close()
 
@@ -110,7 +130,7 @@ def test_every_request_is_sent_on_time_and_timed_from_then(tmp_path):
     dues = open_loop.schedule(100, 1.0, "poisson", seed=3)
     assert sorted(r[1] for r in rows) == pytest.approx(dues, abs=1e-6), "the schedule fixed before the run"
     assert summary["requests"] == len(dues) == summary["answered"] == len(rows) and summary["errors"] == 0
-    assert all(r[4] == 200 and r[5] > 0 and r[6] is None for r in rows)
+    assert all(r[4] == 200 and r[5] > 0 and r[6] is None and r[7] == 0.05 for r in rows), "app_s: the app's own 50 ms"
     assert all(r[3] - r[1] >= 0.05 for r in rows), "each waited the server's 50 ms at least"
     print(f"\nlag p50 {summary['lag_p50_s'] * 1e3:.2f} ms, p99 {summary['lag_p99_s'] * 1e3:.2f} ms")
     assert summary["lag_p99_s"] < 0.02, summary  # a loose bound: the ceiling is measured on the lab, not here
@@ -129,7 +149,7 @@ def test_requests_due_during_a_stall_are_sent_anyway_and_carry_it(tmp_path):
     stalled_at = next(r for r in rows if r[0] == 39)[2]  # the 40th, sent when it was due
     during = [r for r in rows if stalled_at + 0.1 < r[1] < stalled_at + 0.9]
     assert len(during) >= 75, "the requests due during the stall were sent"
-    for i, due, sent, done, status, _, _ in during:
+    for i, due, sent, done, status, *_ in during:
         assert sent - due < 0.05, f"request {i} was held back {sent - due:.3f} s"
         assert done - due >= stalled_at + 1.0 - due - 0.05, f"request {i}: {done - due:.3f} s, the stall not in it"
         assert status == 200

@@ -1,0 +1,139 @@
+"""A run at a rate: open_loop.py's records (roles/load/files/open_loop.py, one file per load host) read and merged into
+what the report and the verdict use: the rate offered and achieved, errors by kind, latency from the moment each
+request was due (percentiles with their intervals: bench/analyse/quantiles.py), the wait before the app started on it
+(latency minus the app's own time, from its Server-Timing header), the app's service time, and the generator's own lag
+(a run whose generator fell behind is load-bound: its latencies are the generator's as much as the server's)."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+
+from bench.analyse import quantiles
+
+# The generator fell behind when a request left more than this after it was due, at the 99th percentile (the
+# ceiling's criterion, README): its latencies then hold its own delay.
+LAG_BOUND_S = 0.001
+# Batches of the batch-means interval of the mean wait: requests that follow each other in a queue wait alike, so the
+# interval comes from the means of consecutive batches (nearly independent when each is much longer than a busy
+# period), not from the requests as if each were independent.
+BATCHES = 10
+# Student's t at 97.5 % for BATCHES - 1 degrees of freedom: the 95 % interval of a mean of BATCHES batch means.
+T_975_9 = 2.262
+ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s")
+
+
+class RateOutputError(ValueError):
+    """An output that is not open_loop.py's: the message names the file and what is wrong."""
+
+
+def read(text: str, name: str = "output") -> tuple[dict, list[dict], dict | None]:
+    """One host's output: its header, its rows (dicts of ROW_FIELDS) and its summary (None when the run was cut off
+    before it ended: the rows it wrote still count)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise RateOutputError(f"{name}: empty (open_loop.py wrote nothing)")
+    parsed = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise RateOutputError(f"{name}: line {number} is not JSON") from exc
+    header = parsed[0]
+    if not isinstance(header, dict) or header.get("open_loop") != 1:
+        raise RateOutputError(f"{name}: its first line is not open_loop.py's header")
+    summary = parsed[-1]["summary"] if isinstance(parsed[-1], dict) and "summary" in parsed[-1] else None
+    rows = [dict(zip(ROW_FIELDS, row, strict=False)) for row in parsed[1:] if isinstance(row, list)]
+    return header, rows, summary
+
+
+def merge(outputs: Iterable[tuple[dict, list[dict], dict | None]]) -> tuple[dict, list[dict]]:
+    """Several load hosts' outputs as one run: rates added, every time moved onto the earliest host's zero (their
+    epochs: the hosts' clocks, one clock in the lab, NTP's on VMs), rows in order of when they were due."""
+    outputs = list(outputs)
+    if not outputs:
+        raise RateOutputError("no output to merge")
+    zero = min(header["epoch"] for header, _, _ in outputs)
+    rows = []
+    for header, host_rows, _ in outputs:
+        shift = header["epoch"] - zero
+        rows += [
+            {**r, "due": r["due"] + shift, "sent": r["sent"] + shift, "done": r["done"] + shift} for r in host_rows
+        ]
+    first = outputs[0][0]
+    header = {
+        "rate": sum(h["rate"] for h, _, _ in outputs),
+        "duration_s": first["duration_s"],
+        "arrivals": first["arrivals"],
+        "epoch": zero,
+        "hosts": len(outputs),
+        "requests_planned": sum(s["requests"] for _, _, s in outputs if s) if all(s for _, _, s in outputs) else None,
+        "waited_for_open": sum((s or {}).get("waited_for_open", 0) for _, _, s in outputs),
+        "max_open": sum(h["max_open"] for h, _, _ in outputs),
+    }
+    return header, sorted(rows, key=lambda r: r["due"])
+
+
+def batch_mean_interval(values: list[float], batches: int = BATCHES) -> dict:
+    """The mean of values (in the order they arrived) and its 95 % interval by batch means; no interval with fewer
+    than two values per batch."""
+    out = {"n": len(values), "mean": statistics.fmean(values) if values else None, "low": None, "high": None}
+    if len(values) < 2 * batches:
+        return out
+    size = len(values) // batches
+    means = [statistics.fmean(values[b * size : (b + 1) * size]) for b in range(batches)]
+    half = T_975_9 * statistics.stdev(means) / math.sqrt(batches)
+    centre = statistics.fmean(means)
+    return {**out, "low": centre - half, "high": centre + half}
+
+
+def late(lag_p99: float | None, waited_for_open: int, max_open: int) -> str | None:
+    """Why the generator, not the server, set the pace of some requests, or None."""
+    reasons = []
+    if lag_p99 is not None and lag_p99 > LAG_BOUND_S:
+        reasons.append(
+            f"the generator sent 1 % of requests over {lag_p99 * 1000:.1f} ms late (bound {LAG_BOUND_S * 1000:g} ms)"
+        )
+    if waited_for_open:
+        reasons.append(f"{waited_for_open} requests waited for one of the {max_open} connections to close")
+    return "; ".join(reasons) or None
+
+
+def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup_s: float = 0.0) -> dict:
+    """What one run at a rate measured, past its warm-up (requests due in its first warmup_s are left out). `ok`
+    requests answered the scenario's status; latencies and waits are theirs. Times in seconds."""
+    warm = len(rows)
+    rows = [r for r in rows if r["due"] >= warmup_s]
+    ok = [r for r in rows if r["status"] == expected_status]
+    errors = Counter(r["error"] or f"status {r['status']}" for r in rows if r["status"] != expected_status)
+    latencies = [r["done"] - r["due"] for r in ok]
+    timed = [r for r in ok if r.get("app_s") is not None]
+    waits = [max(0.0, r["done"] - r["due"] - r["app_s"]) for r in timed]
+    lags = sorted(r["sent"] - r["due"] for r in rows)
+    lag_p99 = quantiles.nearest_rank(lags, 99) if lags else None
+    duration = header["duration_s"] - warmup_s
+    # achieved: answered right over the schedule's span or until the last answer, whichever is longer
+    span = max((r["done"] for r in ok), default=header["duration_s"]) - warmup_s
+    return {
+        "offered_rate": header["rate"],
+        "arrivals": header["arrivals"],
+        "duration_s": duration,
+        "requests": len(rows),
+        "warmup_requests": warm - len(rows),
+        "requests_planned": header.get("requests_planned"),
+        "answered_ok": len(ok),
+        "errors": dict(sorted(errors.items())),
+        "achieved_rate": round(len(ok) / max(span, duration), 3) if rows else 0.0,
+        "latency": quantiles.summary(latencies) if latencies else None,
+        "wait": batch_mean_interval(waits),
+        "service_s": statistics.fmean(r["app_s"] for r in timed) if timed else None,
+        "timed_by_app": len(timed),
+        "lag_p50_s": quantiles.nearest_rank(lags, 50) if lags else None,
+        "lag_p99_s": lag_p99,
+        "lag_max_s": lags[-1] if lags else None,
+        "waited_for_open": header.get("waited_for_open", 0),
+        "load_bound": late(lag_p99, header.get("waited_for_open", 0), header.get("max_open", 0)),
+    }

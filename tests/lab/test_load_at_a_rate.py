@@ -1,0 +1,67 @@
+"""Load at a rate on the lab (bench.yml, one type): the demo's /ioTask?ms=100 on sync -w1 at 8 requests a second, 0.8
+of its one slot. Poisson arrivals wait what M/D/1 says (Pollaczek-Khinchine: 200 ms on average); evenly spaced ones
+wait nothing; every request is kept, timed from when it was due."""
+
+from __future__ import annotations
+
+import pytest
+from labtools import one_host, run_dir_of
+from support import RATE_APP, lab_is_possible, playbook
+
+from bench.analyse import queueing, rate_verdict
+from bench.parse import rate
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(not lab_is_possible(), reason="the lab needs root on Linux"),
+]
+
+
+@pytest.fixture(scope="module")
+def run():
+    proc = playbook("bench.yml", "-e", "worker=sync", "-e", "@tests/fixtures/profiles/rate.yml", "-e", RATE_APP,
+                    timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    run_dir = run_dir_of(proc.stdout)
+    results = one_host(run_dir)
+    rows = {r["arrivals"]: r for r in rate_verdict.rate_rows(results["results"])}
+    return {
+        "proc": proc,
+        "dir": run_dir,
+        "results": results,
+        "rows": rows,
+        "report": (run_dir / "report.md").read_text(),
+    }
+
+
+def test_poisson_arrivals_at_08_of_one_slot_wait_what_md1_says(run):
+    row = run["rows"]["poisson"]
+    got = row["rate"]
+    print(f"\nsync 8/s Poisson: {row['sentence']}; p50 {got['latency']['percentiles']['p50']['value']:.3f} s, "
+          f"lag p99 {got['lag_p99_s'] * 1000:.2f} ms")  # fmt: skip
+    assert row["valid"] and got["errors"] == {} and got["load_bound"] is None, row
+    assert got["service_s"] == pytest.approx(0.1, abs=0.005), "the app's own clock: 100 ms a request"
+    assert row["rho"] == pytest.approx(0.8, abs=0.04) and row["slots"] == 1
+    assert row["theory_wait_s"] == pytest.approx(queueing.mdk_wait_s(8.0, got["service_s"], 1))
+    assert row["verdict"] == "expected", row["sentence"]
+    assert 0.1 < got["wait"]["mean"] < 0.35 and got["achieved_rate"] == pytest.approx(8.0, rel=0.2)
+
+
+def test_evenly_spaced_arrivals_below_saturation_wait_nothing(run):
+    row = run["rows"]["even"]
+    assert row["valid"] and row["rate"]["errors"] == {} and row["verdict"] == "expected", row["sentence"]
+    assert row["rate"]["wait"]["mean"] < rate_verdict.WAIT_FLOOR_S and row["theory_wait_s"] == 0
+
+
+def test_every_request_is_kept_and_the_report_says_what_the_requests_cannot_support(run):
+    row = run["rows"]["poisson"]
+    out = run["dir"] / "raw" / "app1" / row["load_host"] / f"{row['name']}.out"
+    header, rows, summary = rate.read(out.read_text())
+    assert header["rate"] == 8.0 and header["arrivals"] == "poisson" and len(rows) == summary["requests"]
+    assert len(rows) == row["rate"]["requests"] + row["rate"]["warmup_requests"]
+    assert all(r["app_s"] for r in rows if r["status"] == 200), "each answer carried the app's own time"
+    report = run["report"]
+    assert "## Load at a rate: how long requests waited, against queueing theory" in report
+    line = next(x for x in report.splitlines() if x.startswith("| sync | `/ioTask?ms=100` | 8.0/s poisson"))
+    n = row["rate"]["latency"]["n"]
+    assert f"not supported ({n} requests, 368 needed)" in line and "expected: waited" in line, line
