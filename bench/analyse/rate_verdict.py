@@ -48,6 +48,8 @@ def judge(record: dict, cat: catalog.Catalog | None = None) -> dict:  # noqa: PL
     out["theory_wait_s"] = theory
     law = f"{'M' if got['arrivals'] == 'poisson' else 'D'}/D/{slots}"  # Kendall: arrivals / service / slots
     said = f"{measured} (95 % {ms(wait.get('low'))}–{ms(wait.get('high'))}); {law} at ρ = {rho:.2f} says {ms(theory)}"
+    if got.get("ideal_wait_s") is not None:  # this run's own arrivals through the ideal queue: its luck of the draw
+        said += f", these very arrivals through an ideal queue {ms(got['ideal_wait_s'])}"
     if got.get("load_bound"):
         return {**out, "verdict": "doubtful", "sentence": f"{said}; but {got['load_bound']}"}
     if wait.get("low") is None:

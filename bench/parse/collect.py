@@ -120,7 +120,9 @@ def rate_record(rec: dict, run: dict, raw: Path) -> dict:
     if not parts:
         return {**rec, **EMPTY, "rate": None, "invalid_reason": "; ".join(reasons) or NO_OUTPUT}
     header, rows = rate.merge(p for _, p in parts)
-    got = rate.summarize(header, rows, int(run["status"]), float(run.get("warmup_s") or 0))
+    slots = stats.slots(run["worker_type"], run.get("task") or "io", int(run["workers"]), int(run["threads"]),
+                        int(run["worker_connections"]))  # fmt: skip
+    got = rate.summarize(header, rows, int(run["status"]), float(run.get("warmup_s") or 0), slots)
     latency = (got["latency"] or {}).get("percentiles", {})
     per_host = []
     for meta, (_, host_rows, _) in parts:

@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 
-from bench.analyse import quantiles
+from bench.analyse import quantiles, queueing
 
 # The generator fell behind when a request left more than this after it was due, at the 99th percentile (the
 # ceiling's criterion, README): its latencies then hold its own delay.
@@ -102,9 +102,23 @@ def late(lag_p99: float | None, waited_for_open: int, max_open: int) -> str | No
     return "; ".join(reasons) or None
 
 
-def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup_s: float = 0.0) -> dict:
+def ideal_wait_s(rows: list[dict], service_s: float, slots: int, warmup_s: float) -> float | None:
+    """The mean wait past the warm-up of these very arrivals (every request, in the order they were due) through an
+    ideal first-come first-served queue of `slots` slots and a fixed service time: what the server would have given
+    had it been that queue. Unlike theory's long-run mean, it holds this run's luck of the draw (a Poisson schedule of
+    a few hundred requests waits tens of percent more or less than the mean)."""
+    arrivals = sorted(r["due"] for r in rows)
+    waits = [w for t, w in zip(arrivals, queueing.simulate_wait_s(arrivals, service_s, slots), strict=True)
+             if t >= warmup_s]  # fmt: skip
+    return statistics.fmean(waits) if waits else None
+
+
+def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup_s: float = 0.0,
+              slots: int | None = None) -> dict:  # fmt: skip
     """What one run at a rate measured, past its warm-up (requests due in its first warmup_s are left out). `ok`
-    requests answered the scenario's status; latencies and waits are theirs. Times in seconds."""
+    requests answered the scenario's status; latencies and waits are theirs; with the type's slots, the mean wait of
+    the same arrivals through an ideal queue (ideal_wait_s). Times in seconds."""
+    every = rows
     warm = len(rows)
     rows = [r for r in rows if r["due"] >= warmup_s]
     ok = [r for r in rows if r["status"] == expected_status]
@@ -112,6 +126,7 @@ def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup
     latencies = [r["done"] - r["due"] for r in ok]
     timed = [r for r in ok if r.get("app_s") is not None]
     waits = [max(0.0, r["done"] - r["due"] - r["app_s"]) for r in timed]
+    service = statistics.fmean(r["app_s"] for r in timed) if timed else None
     lags = sorted(r["sent"] - r["due"] for r in rows)
     lag_p99 = quantiles.nearest_rank(lags, 99) if lags else None
     duration = header["duration_s"] - warmup_s
@@ -129,7 +144,8 @@ def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup
         "achieved_rate": round(len(ok) / max(span, duration), 3) if rows else 0.0,
         "latency": quantiles.summary(latencies) if latencies else None,
         "wait": batch_mean_interval(waits),
-        "service_s": statistics.fmean(r["app_s"] for r in timed) if timed else None,
+        "service_s": service,
+        "ideal_wait_s": ideal_wait_s(every, service, slots, warmup_s) if service and slots else None,
         "timed_by_app": len(timed),
         "lag_p50_s": quantiles.nearest_rank(lags, 50) if lags else None,
         "lag_p99_s": lag_p99,

@@ -44,13 +44,17 @@ def test_poisson_arrivals_at_08_of_one_slot_wait_what_md1_says(run):
     assert row["rho"] == pytest.approx(0.8, abs=0.04) and row["slots"] == 1
     assert row["theory_wait_s"] == pytest.approx(queueing.mdk_wait_s(8.0, got["service_s"], 1))
     assert row["verdict"] == "expected", row["sentence"]
-    assert 0.1 < got["wait"]["mean"] < 0.35 and got["achieved_rate"] == pytest.approx(8.0, rel=0.2)
+    # the same arrivals through an ideal queue of one slot: the server's queue, to its few ms of its own per request
+    # (344 ms against 320 ms seen: a request costs gunicorn about 2 ms beyond the app's 100)
+    assert got["wait"]["mean"] == pytest.approx(got["ideal_wait_s"], rel=0.2), row["sentence"]
+    assert got["achieved_rate"] == pytest.approx(8.0, rel=0.2)
 
 
 def test_evenly_spaced_arrivals_below_saturation_wait_nothing(run):
     row = run["rows"]["even"]
     assert row["valid"] and row["rate"]["errors"] == {} and row["verdict"] == "expected", row["sentence"]
     assert row["rate"]["wait"]["mean"] < rate_verdict.WAIT_FLOOR_S and row["theory_wait_s"] == 0
+    assert row["rate"]["ideal_wait_s"] == 0
 
 
 def test_every_request_is_kept_and_the_report_says_what_the_requests_cannot_support(run):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import load_module
+from support import ROOT, load_module
 
 from bench.analyse import queueing
 from bench.parse import rate
@@ -106,3 +106,28 @@ def test_evenly_spaced_requests_below_saturation_wait_nothing_in_the_simulation_
     waits = queueing.simulate_wait_s(open_loop.schedule(8.0, 50.0), 0.1, 1)
     assert max(waits) == 0 and queueing.mean_wait_s(8.0, 0.1, 1, "even") == 0
     assert rate.batch_mean_interval(waits) == {"n": 400, "mean": 0.0, "low": 0.0, "high": 0.0}
+
+
+def test_the_ideal_queue_takes_these_very_arrivals_the_warm_up_included():
+    rows = [{"due": d} for d in (0.0, 0.05, 0.5, 0.52, 0.53)]  # 100 ms each, one slot: 0, 50 ms; 0, 80, 170 ms
+    assert rate.ideal_wait_s(rows, 0.1, 1, warmup_s=0.0) == pytest.approx((0.05 + 0.08 + 0.17) / 5)
+    assert rate.ideal_wait_s(rows, 0.1, 1, warmup_s=0.4) == pytest.approx((0.08 + 0.17) / 3), "queued behind warm-up"
+    assert rate.ideal_wait_s(rows, 0.1, 2, warmup_s=0.0) == pytest.approx(0.07 / 5)
+    header, merged = rate.merge([rate.read(output(ROWS))])
+    assert rate.summarize(header, merged)["ideal_wait_s"] is None, "no slots given: no ideal queue"
+    assert rate.summarize(header, merged, slots=1)["ideal_wait_s"] is not None
+
+
+CAPTURED = ROOT / "tests/fixtures/rate"  # a lab run: sync -w1, /ioTask?ms=100 at 8 a second for 1 + 20 s
+
+
+def test_a_captured_run_reads_as_collect_recorded_it():
+    recorded = {r["arrivals"]: r["rate"] for r in json.loads((CAPTURED / "results.json").read_text())["results"]
+                if r["scenario"] == "rate"}  # fmt: skip
+    for arrivals, name in (("poisson", "sync-rate-ioTask-ms-100-8ps"), ("even", "sync-rate-ioTask-ms-100-8ps-even")):
+        header, rows = rate.merge([rate.read((CAPTURED / f"{name}.out").read_text(), name)])
+        assert rate.summarize(header, rows, 200, warmup_s=1.0, slots=1) == recorded[arrivals]
+    poisson = recorded["poisson"]
+    # the server's queue is the ideal one to a few ms a request: 344 ms against 320 ms for these arrivals
+    assert poisson["wait"]["mean"] == pytest.approx(poisson["ideal_wait_s"], rel=0.1)
+    assert recorded["even"]["wait"]["mean"] < 0.005 and recorded["even"]["ideal_wait_s"] == 0

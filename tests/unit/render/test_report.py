@@ -170,3 +170,20 @@ def test_bursts_of_a_kind_the_app_does_not_sweep_get_their_own_sentence(tmp_path
     text = render_variant(tmp_path, results)
     line = next(x for x in text.splitlines() if x.startswith("- **CPU-bound bursts**"))
     assert line.startswith("- **CPU-bound bursts** (`/cpuTask`, not swept): In a burst of 10, the requests worked on")
+
+
+def test_a_run_at_a_rate_has_its_section_its_chart_and_no_percentile_its_requests_cannot_support(tmp_path):
+    """A real run (tests/fixtures/rate: sync -w1, /ioTask?ms=100 at 8 a second, Poisson and evenly spaced, 20 s)."""
+    shutil.copy(ROOT / "tests/fixtures/rate/results.json", tmp_path / "results.json")
+    text = report.main(str(tmp_path)).read_text()
+    assert "## Load at a rate: how long requests waited, against queueing theory" in text
+    assert "![/ioTask?ms=100 at a rate: wait against theory, and latency](rate-ioTask-ms-100.png)" in text
+    assert (tmp_path / "rate-ioTask-ms-100.png").stat().st_size > 10_000
+    rows = [line for line in text.splitlines() if line.startswith("| sync | `/ioTask?ms=100` |")]
+    assert len(rows) == 2
+    poisson, even = rows
+    assert "| 8.0/s poisson | 8.5/s | 0.81 (1) | 100.8 ms | 343.6 ms (106.8–582.5) | 209.5 ms |" in poisson
+    assert "| 292 ms (252–365) | not supported (172 requests, 368 needed) | 0 | expected: waited 343.6 ms" in poisson
+    assert "these very arrivals through an ideal queue 320.0 ms" in poisson
+    assert "| 8.0/s even |" in even and "D/D/1 at ρ = 0.81 says 0.0 ms" in even and "| expected: " in even
+    assert "None" not in text and "nan" not in text

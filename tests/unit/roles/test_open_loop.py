@@ -147,10 +147,14 @@ def test_requests_due_during_a_stall_are_sent_anyway_and_carry_it(tmp_path):
         server.close()
     assert summary["answered"] == 200 and summary["errors"] == 0
     stalled_at = next(r for r in rows if r[0] == 39)[2]  # the 40th, sent when it was due
-    during = [r for r in rows if stalled_at + 0.1 < r[1] < stalled_at + 0.9]
-    assert len(during) >= 75, "the requests due during the stall were sent"
+    during = [r for r in rows if stalled_at + 0.1 < r[1] < stalled_at + 0.7]
+    assert len(during) >= 55, "the requests due during the stall were sent"
+    # sent while the server stood still (a closed-loop client sends none of them before it answers again); the bound
+    # leaves this machine's noise 0.3 s at least (0.17 s seen with other tests beside it), the median is on time
+    lags = sorted(sent - due for _, due, sent, *_ in during)
+    assert lags[len(lags) // 2] < 0.02, lags
     for i, due, sent, done, status, *_ in during:
-        assert sent - due < 0.05, f"request {i} was held back {sent - due:.3f} s"
+        assert sent < stalled_at + 1.0, f"request {i} was held back {sent - due:.3f} s, until the stall ended"
         assert done - due >= stalled_at + 1.0 - due - 0.05, f"request {i}: {done - due:.3f} s, the stall not in it"
         assert status == 200
     after = [r[3] - r[1] for r in rows if r[1] > stalled_at + 1.3]
