@@ -44,12 +44,18 @@ def mmk_wait_s(rate: float, service_s: float, slots: int) -> float | None:
     return erlang_c(slots, rate * service_s) / (slots / service_s - rate)
 
 
+# Slots beyond which no request waits, for an offered load a = λD: the chance that a Poisson number of mean a busy
+# slots reaches 10a + 100 is below 1e-40 (a type whose IO is bounded by a million connections, say).
+def never_full(offered: float, slots: int) -> bool:
+    return slots > 10 * offered + 100
+
+
 def mdk_wait_s(rate: float, service_s: float, slots: int) -> float | None:
     """Mean wait in M/D/k: exact for one slot, Cosmetatos' approximation for more; None at ρ >= 1."""
     rho = utilisation(rate, service_s, slots)
     if rho >= 1:
         return None
-    if rho == 0:
+    if rho == 0 or never_full(rate * service_s, slots):
         return 0.0
     if slots == 1:
         return rho * service_s / (2 * (1 - rho))
@@ -69,7 +75,8 @@ def mean_wait_s(rate: float, service_s: float, slots: int, arrivals: str) -> flo
 def simulate_wait_s(arrival_times: list[float], service_s: float, slots: int) -> list[float]:
     """Each request's wait in a first-come first-served queue of k slots and a fixed service time: what the theory
     above describes, computed request by request (the tests check the formulas against it)."""
-    free = [0.0] * slots  # when each slot is next free, kept as a heap
+    free = [0.0] * min(slots, len(arrival_times) or 1)  # when each slot is next free, kept as a heap (more slots
+    # than requests: as many)
     waits = []
     for t in arrival_times:
         soonest = heapq.heappop(free)

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from bench.analyse import queueing
+from bench.model.catalog import UNBOUNDED
 from bench.model.scenarios import slug
 
 STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9}
@@ -198,7 +199,7 @@ def rate_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Pa
                     top = min(0.95 * k / d, 2 * max(x))
                     grid = [top * i / 60 for i in range(1, 61)]
                     theory = [queueing.mean_wait_s(lam, d, k, arrivals) for lam in grid]
-                    law = f"{'M' if arrivals == 'poisson' else 'D'}/D/{k}"
+                    law = f"{'M' if arrivals == 'poisson' else 'D'}/D/{'∞' if k >= UNBOUNDED else k}"
                     wait_ax.plot(grid, [t * 1000 for t in theory], linestyle=":", color=colour, linewidth=1,
                                  label=f"{worker_type} {arrivals}: theory ({law})")  # fmt: skip
         wait_ax.set_xlabel("offered rate (requests / s)")

@@ -132,6 +132,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "rates": rates,
         "rate_labels": list(dict.fromkeys(x["label"] for x in rates)),
         "wait_floor_s": rate_verdict.WAIT_FLOOR_S,
+        "ideal_share": rate_verdict.IDEAL_SHARE,
         "resources": [r for r in results["results"] if r.get("app_resources") or r.get("load_resources")],
         "load_bound_cpu": resources.LOAD_BOUND_CPU,
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,

@@ -60,3 +60,12 @@ def test_evenly_spaced_arrivals_below_saturation_never_wait():
         queueing.mean_wait_s(8, 0.1, 1, "bursty")
     with pytest.raises(ValueError, match="a positive time"):
         queueing.utilisation(8, 0.0, 1)
+
+
+def test_a_million_slots_never_fill_and_are_computed_at_once():
+    """uvicorn's IO is bounded by nothing (catalog.UNBOUNDED slots): no wait, without summing a million terms."""
+    assert queueing.never_full(0.8, 1_000_000) and not queueing.never_full(0.8, 50)
+    assert queueing.mdk_wait_s(8.0, 0.1, 1_000_000) == 0.0
+    assert queueing.simulate_wait_s([0.0, 0.01, 0.02], 0.1, 1_000_000) == [0.0, 0.0, 0.0]
+    # below the bound (50 slots at an offered load of 0.8) the formula runs, and finds nothing measurable either
+    assert queueing.mdk_wait_s(8.0, 0.1, 50) == pytest.approx(0.0, abs=1e-12)

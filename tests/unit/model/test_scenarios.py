@@ -23,8 +23,8 @@ def matrix(profile="quick", instances=INSTANCES, the_app=DEMO, **kw):
 
 def test_quick_profile_covers_every_type_probe_and_sweep():
     runs = matrix()
-    # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10); /ioTask?ms=100 at 2 rates
-    per_type = 2 * 4 + 3 * (1 + 2) + 2
+    # probes: 2 endpoints x c 1,2,4,10; sweep: 3 endpoints x (warm-up + c 1,10); /ioTask?ms=100 at a rate
+    per_type = 2 * 4 + 3 * (1 + 2) + 1
     assert len(runs) == 5 * per_type
     assert [r["index"] for r in runs] == list(range(1, len(runs) + 1))
     assert runs[0]["progress"] == f"[1/{len(runs)}] sync /ioTask c=1 (probe)" and runs[0]["label"] == "/ioTask"
@@ -110,16 +110,18 @@ def test_wrk_keeps_time_to_the_second_and_runs_one_second_sweeps():
 
 def test_a_scenario_loaded_at_a_rate_gets_one_run_per_rate_the_same_for_every_type():
     runs = [r for r in matrix() if r["scenario"] == "rate"]
-    # the demo's /ioTask?ms=100 at the quick profile's 0.5 and 0.8 of one slot: 5 and 8 a second, every type
+    # the demo's /ioTask?ms=100 at the quick profile's 0.8 of one slot (8 a second), every type; the full one's three
     assert {(r["worker_type"], r["rate_per_s"], r["utilization"]) for r in runs} == {
-        (i["worker_type"], rate, u) for i in INSTANCES for rate, u in ((5.0, 0.5), (8.0, 0.8))
+        (i["worker_type"], 8.0, 0.8) for i in INSTANCES
     }
+    full = [(r["rate_per_s"], r["utilization"]) for r in matrix("full", INSTANCES[:1]) if r["scenario"] == "rate"]
+    assert full == [(5.0, 0.5), (8.0, 0.8), (9.0, 0.9)]
     first = runs[0]
     assert first["tool"] == "open_loop" and first["arrivals"] == "poisson" and first["label"] == "/ioTask?ms=100"
-    assert (first["time_s"], first["warmup_s"], first["concurrency"]) == (10, 1, scenarios.RATE_MAX_OPEN)
-    assert first["timeout_s"] == 1 + 10 + 30 and first["seed"] == 1 and runs[1]["seed"] == 2
-    assert first["name"] == "sync-rate-ioTask-ms-100-5ps"
-    assert first["progress"].endswith("sync /ioTask?ms=100 5/s poisson (rate)")
+    assert (first["time_s"], first["warmup_s"], first["concurrency"]) == (15, 1, scenarios.RATE_MAX_OPEN)
+    assert first["timeout_s"] == 1 + 15 + 30 and first["seed"] == 1
+    assert first["name"] == "sync-rate-ioTask-ms-100-8ps"
+    assert first["progress"].endswith("sync /ioTask?ms=100 8/s poisson (rate)")
     assert len({r["name"] for r in matrix()}) == len(matrix())
 
 

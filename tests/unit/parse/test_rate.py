@@ -78,10 +78,19 @@ def test_a_summary_leaves_the_warm_up_out_counts_errors_by_kind_and_waits_less_t
     assert got["achieved_rate"] == pytest.approx(3 / 2.2, abs=1e-3)
 
 
+def late_rows(latency_s: float) -> list[list]:
+    """Ten requests a tenth of a second apart, answered latency_s after they were due; the 8th sent 4 ms late."""
+    return [[i, i * 0.1, i * 0.1 + (0.004 if i == 7 else 0.0), i * 0.1 + latency_s, 200, 9, None, latency_s * 0.9]
+            for i in range(10)]  # fmt: skip
+
+
 def test_a_late_generator_or_a_full_connection_bound_makes_the_run_load_bound():
-    late = [[i, i * 0.1, i * 0.1 + (0.004 if i == 7 else 0.0), i * 0.1 + 0.1, 200, 9, None, 0.1] for i in range(10)]
-    header, rows = rate.merge([rate.read(output(late))])
-    assert "over 4.0 ms late (bound 1 ms)" in rate.summarize(header, rows)["load_bound"]
+    header, rows = rate.merge([rate.read(output(late_rows(0.002)))])
+    assert rate.summarize(header, rows)["load_bound"] == (
+        "the generator sent 1 % of requests over 4.0 ms late (bound 1.0 ms: 1 ms or 5% of the median latency)"
+    )
+    header, rows = rate.merge([rate.read(output(late_rows(0.1)))])
+    assert rate.summarize(header, rows)["load_bound"] is None, "4 ms late is nothing against answers of 100 ms"
     header, rows = rate.merge([rate.read(output(ROWS, waited=3, max_open=2))])
     assert rate.summarize(header, rows)["load_bound"] == "3 requests waited for one of the 2 connections to close"
 
@@ -131,3 +140,17 @@ def test_a_captured_run_reads_as_collect_recorded_it():
     # the server's queue is the ideal one to a few ms a request: 344 ms against 320 ms for these arrivals
     assert poisson["wait"]["mean"] == pytest.approx(poisson["ideal_wait_s"], rel=0.1)
     assert recorded["even"]["wait"]["mean"] < 0.005 and recorded["even"]["ideal_wait_s"] == 0
+
+
+def test_a_server_that_holds_each_slot_longer_than_the_app_says_is_found_out_by_how_much():
+    """Requests whose app took 100 ms, through a server that held its one slot 130 ms each (tornado on the lab waited
+    like that: 129 ms a request at 5 and at 8 a second)."""
+    dues = open_loop.schedule(6.0, 60.0, "poisson", seed=4)
+    waits = queueing.simulate_wait_s(dues, 0.13, 1)
+    rows = [{"i": i, "due": d, "sent": d, "done": d + w + 0.13, "status": 200, "bytes": 9, "error": None, "app_s": 0.1}
+            for i, (d, w) in enumerate(zip(dues, waits, strict=True))]  # fmt: skip
+    header = {"rate": 6.0, "duration_s": 60.0, "arrivals": "poisson", "max_open": 1000}
+    got = rate.summarize(header, rows, slots=1)
+    assert got["ideal_wait_s"] < 0.6 * got["wait"]["mean"], "a queue of 100 ms slots waits far less"
+    assert got["effective_service_s"] == pytest.approx(0.13, abs=0.002)
+    assert rate.summarize(header, [{**r, "done": r["done"] - 0.03} for r in rows], slots=1)["effective_service_s"] > 0.1
