@@ -15,6 +15,9 @@ ARRIVALS = ("poisson", "even")  # open_loop.py's schedules (bench/analyse/queuei
 # A rate run's connections open at once, at most, unless load_rate.max_open says otherwise: past it a due request
 # waits for one to close, and the run is load-bound (bench/parse/rate.py).
 RATE_MAX_OPEN = 1000
+# The most requests a second one load host sends on time (open_loop.py, send lag p99 under 1 ms): 3,000 measured from
+# one pinned lab core against uvicorn's `/` (0.78 ms at 3,000, 17 ms at 3,500; docs/measurement.md#load-at-a-rate).
+RATE_CEILING_PER_HOST = 3000
 
 
 class ScenarioError(ValueError):
@@ -88,6 +91,24 @@ def _rate_settings(rate: dict) -> dict:
     }
 
 
+def _rate_plan(rate: dict | None, eps: list[dict], load_hosts: int, app_hosts: int) -> tuple[list, dict]:
+    """The rate runs (rate_runs) and settings of the profile; none for a profile without rate settings (load_rate
+    empty), whatever the scenarios ask. A rate past what an app host's share of the load hosts sends on time is
+    refused (bench/model/pairs.py's rule: app hosts that share a load host take turns on it)."""
+    if not rate or not eps:
+        return [], {}
+    runs = rate_runs(rate, eps)
+    each = max(1, load_hosts // max(1, app_hosts))
+    for ep, per_s, _ in runs:
+        if per_s > RATE_CEILING_PER_HOST * each:
+            raise ScenarioError(
+                f"load_rate / bench_app.scenarios ({ep['scenario_name']}): {per_s:g} requests a second is more than "
+                f"{each} load host(s) send on time ({RATE_CEILING_PER_HOST:,} a second each, measured: "
+                "docs/measurement.md#load-at-a-rate); add load hosts or lower the rate"
+            )
+    return runs, _rate_settings(rate)
+
+
 def _rate_rows(common: dict, r_runs: list, r_set: dict, grace_s: int) -> list[dict]:
     """A worker type's runs at a rate (rate_runs), one per scenario, rate and arrivals (Poisson runs named as such,
     evenly spaced ones with -even)."""
@@ -123,6 +144,8 @@ def build_matrix(
     sweep_grace_s: int = 30,
     sweep_tool: str = "siege",
     rate: dict | None = None,
+    load_hosts: int = 1,
+    app_hosts: int = 1,
 ) -> list[dict]:
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
@@ -148,10 +171,7 @@ def build_matrix(
         )
     warmup_s = _whole("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0, unit="seconds")
     repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
-    # a profile without rate settings (load_rate empty) loads nothing at a rate, whatever the scenarios ask
-    r_eps = endpoints_for(scenarios, "rate", profile) if rate else []
-    r_runs = rate_runs(rate, r_eps) if r_eps else []
-    r_set = _rate_settings(rate) if r_eps else {}
+    r_runs, r_set = _rate_plan(rate, endpoints_for(scenarios, "rate", profile), load_hosts, app_hosts)
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]

@@ -169,3 +169,21 @@ def test_a_scenarios_own_rates_replace_the_profiles_utilizations():
 def test_bad_rate_settings_are_refused_naming_the_variable(rate, message):
     with pytest.raises(scenarios.ScenarioError, match=message):
         matrix(rate=rate)
+
+
+def test_a_rate_past_what_the_load_hosts_send_on_time_is_refused_naming_the_scenario():
+    own = DEMO.as_vars()["scenarios"] + [
+        {**DEMO.as_vars()["scenarios"][0], "name": "busy", "scenario_name": "busy", "load": ["rate"],
+         "rate_per_s": [5000]}
+    ]  # fmt: skip
+    prof = LOAD["load_profiles"]["quick"]
+
+    def build(**hosts):
+        return scenarios.build_matrix(INSTANCES[:1], prof["probes"], prof["sweep"], scenarios=own, profile="quick",
+                                      rate=prof["rate"], **hosts)  # fmt: skip
+
+    with pytest.raises(scenarios.ScenarioError, match=r"\(busy\): 5000 requests a second is more than 1 load host"):
+        build()
+    with pytest.raises(scenarios.ScenarioError, match="more than 1 load host"):
+        build(load_hosts=2, app_hosts=2)  # one each
+    assert [r["rate_per_s"] for r in build(load_hosts=2) if r.get("scenario_name") == "busy"] == [5000.0]
