@@ -14,10 +14,11 @@ from collections.abc import Iterable
 
 from bench.analyse import quantiles, queueing
 
-# The generator fell behind when 1 % of requests left more than this after they were due (the ceiling's criterion,
-# docs/measurement.md) and more than LAG_SHARE of the median latency: its delay is then a visible part of what is
-# reported as the server's. (A lab load host on a shared core sends 1 % of 100 requests a few ms late now and then:
-# nothing against latencies of 100 ms, everything against latencies of 1 ms.)
+# The generator fell behind when 10 % of requests left more than LAG_BOUND_S after they were due and more than
+# LAG_SHARE of the median latency: its delay is then a visible part of what is reported as the server's. Not 1 %: of
+# the hundred requests of a quick run that is the second latest, and a lab load host on a shared core sends one or two
+# of them 5-8 ms late now and then (nothing against answers of 100 ms). The ceiling (docs/measurement.md) is the
+# stricter p99 under 1 ms.
 LAG_BOUND_S = 0.001
 LAG_SHARE = 0.05
 # Batches of the batch-means interval of the mean wait: requests that follow each other in a queue wait alike, so the
@@ -93,13 +94,13 @@ def batch_mean_interval(values: list[float], batches: int = BATCHES) -> dict:
     return {**out, "low": centre - half, "high": centre + half}
 
 
-def late(lag_p99: float | None, waited_for_open: int, max_open: int, latency_p50: float | None = None) -> str | None:
+def late(lag_p90: float | None, waited_for_open: int, max_open: int, latency_p50: float | None = None) -> str | None:
     """Why the generator, not the server, set the pace of some requests, or None."""
     reasons = []
     bound = max(LAG_BOUND_S, LAG_SHARE * (latency_p50 or 0.0))
-    if lag_p99 is not None and lag_p99 > bound:
+    if lag_p90 is not None and lag_p90 > bound:
         reasons.append(
-            f"the generator sent 1 % of requests over {lag_p99 * 1000:.1f} ms late (bound {bound * 1000:.1f} ms:"
+            f"the generator sent 10 % of requests over {lag_p90 * 1000:.1f} ms late (bound {bound * 1000:.1f} ms:"
             f" {LAG_BOUND_S * 1000:g} ms or {LAG_SHARE:.0%} of the median latency)"
         )
     if waited_for_open:
@@ -152,6 +153,7 @@ def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup
     service = statistics.fmean(r["app_s"] for r in timed) if timed else None
     lags = sorted(r["sent"] - r["due"] for r in rows)
     lag_p99 = quantiles.nearest_rank(lags, 99) if lags else None
+    lag_p90 = quantiles.nearest_rank(lags, 90) if lags else None
     duration = header["duration_s"] - warmup_s
     # achieved: answered right over the schedule's span or until the last answer, whichever is longer
     span = max((r["done"] for r in ok), default=header["duration_s"]) - warmup_s
@@ -176,11 +178,12 @@ def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup
         ),
         "timed_by_app": len(timed),
         "lag_p50_s": quantiles.nearest_rank(lags, 50) if lags else None,
+        "lag_p90_s": lag_p90,
         "lag_p99_s": lag_p99,
         "lag_max_s": lags[-1] if lags else None,
         "waited_for_open": header.get("waited_for_open", 0),
         "load_bound": late(
-            lag_p99,
+            lag_p90,
             header.get("waited_for_open", 0),
             header.get("max_open", 0),
             quantiles.nearest_rank(sorted(latencies), 50) if latencies else None,
