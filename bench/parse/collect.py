@@ -114,26 +114,26 @@ def rate_record(rec: dict, run: dict, raw: Path) -> dict:
         if meta.get("timed_out"):
             reasons.append(f"{host}: open_loop.py did not end within {run['timeout_s']} s")
         try:
-            parts.append((meta, rate.read(base.with_name(base.name + ".out").read_text(errors="replace"), host)))
+            parts.append((base, meta, rate.read(base.with_name(base.name + ".out").read_text(errors="replace"), host)))
         except (OSError, rate.RateOutputError) as exc:
             reasons.append(f"{host}: {exc}")
     if not parts:
         return {**rec, **EMPTY, "rate": None, "invalid_reason": "; ".join(reasons) or NO_OUTPUT}
-    header, rows = rate.merge(p for _, p in parts)
+    header, rows = rate.merge(p for _, _, p in parts)
     slots = stats.slots(run["worker_type"], run.get("task") or "io", int(run["workers"]), int(run["threads"]),
                         int(run["worker_connections"]))  # fmt: skip
     got = rate.summarize(header, rows, int(run["status"]), float(run.get("warmup_s") or 0), slots)
     latency = (got["latency"] or {}).get("percentiles", {})
     per_host = []
-    for meta, (_, host_rows, _) in parts:
-        cpu = files.read_json(raw / meta["host"] / f"{run['name']}.cpu.json", default={}) if meta.get("host") else {}
+    for base, meta, (_, host_rows, _) in parts:
+        cpu = files.read_json(base.with_name(base.name + ".cpu.json"), default={})  # beside its output, as parse_one
         ok = sum(1 for r in host_rows if r["status"] == int(run["status"]))
         per_host.append({"host": meta.get("host"), "concurrency": meta.get("concurrency"), "transactions": ok,
                          "failed": len(host_rows) - ok, "rps": None, "elapsed_s": None, "started": meta.get("started"),
                          "finished": meta.get("finished"), "settle_s": meta.get("settle_s"),
                          "load_resources": resources.load_usage(cpu) if cpu else None})  # fmt: skip
     loads = [h["load_resources"] for h in per_host if h["load_resources"]]
-    metas = [meta for meta, _ in parts]
+    metas = [meta for _, meta, _ in parts]
     return {
         **rec,
         "transactions": got["answered_ok"],
