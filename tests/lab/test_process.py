@@ -105,25 +105,29 @@ def test_readiness_refuses_a_process_that_runs_another_config():
     assert "threads is 2, planned 4" in again.stdout, again.stdout[-3000:]
 
 
-def test_a_changed_setting_is_what_the_turn_loads():
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory) -> dict:
+    """gthread running with 2 threads and the repository's app, then a bench.yml turn with threads=4 and the app's
+    code changed (one run for both: make test's time). Each change is checked on its own below: the process's own
+    record of its threads, and the hash of the code it loaded."""
     running(threads=2)
-    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES)
-    assert proc.returncode == 0, proc.stdout[-5000:]
-    assert_threads_served_the_burst(latest_results(), 4)
-
-
-def test_a_changed_app_is_what_the_turn_loads(tmp_path):
-    """The app's code changed since the process started (same settings): the turn loads the new code (its hash is
-    the one the process reports) and measures it."""
-    running(threads=4)
-    src = tmp_path / "app"
+    src = tmp_path_factory.mktemp("changed") / "app"
     shutil.copytree(ROOT / "app", src)
-    changed = (src / "flask_app.py").read_text() + "\n# changed by tests/lab/test_process.py\n"
-    (src / "flask_app.py").write_text(changed)
+    code = (src / "flask_app.py").read_text() + "\n# changed by tests/lab/test_process.py\n"
+    (src / "flask_app.py").write_text(code)
     moved = json.dumps({"bench_app": {**json.loads(PROBES_APP)["bench_app"], "src": str(src)}})
     proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES, "-e", moved)
     assert proc.returncode == 0, proc.stdout[-5000:]
-    results = latest_results()
-    loaded = results["processes"]["gthread"]["app_sha256"]["flask_app.py"]
-    assert loaded == hashlib.sha256(changed.encode()).hexdigest()
-    assert_threads_served_the_burst(results, 4)
+    return {"results": latest_results(), "code": code}
+
+
+def test_a_changed_setting_is_what_the_turn_loads(changed):
+    assert_threads_served_the_burst(changed["results"], 4)
+
+
+def test_a_changed_app_is_what_the_turn_loads(changed):
+    """The app's code changed since the process started: the turn loads the new code (its hash is the one the process
+    reports) and measures it."""
+    loaded = changed["results"]["processes"]["gthread"]["app_sha256"]["flask_app.py"]
+    assert loaded == hashlib.sha256(changed["code"].encode()).hexdigest()
+    assert loaded != repo_app_sha()
