@@ -4,15 +4,13 @@ sweep: see APP and SWEEP); then the report's claims."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import time
 
 import pytest
 import yaml
 from labtools import one_host, run_dir_of
-from support import BIN, ROOT, demo_app, lab_is_possible, playbook
+from support import ROOT, demo_app, lab_is_possible, playbook
 
 from bench.model import catalog
 from bench.render import charts
@@ -187,24 +185,3 @@ def test_report_has_verdicts_ladders_sweeps_and_charts(run):
 
 
 # Bad input to bench.yml is in the table of test_refusals.py.
-
-
-def test_two_runs_started_together_one_runs_the_other_refuses():
-    """On this machine: two bench.yml at once; the lock lets one through and refuses the other before the lab."""
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
-    profile = "@tests/fixtures/profiles/faults.yml"
-    short = json.dumps({"load_sweep": {**SWEEP, "concurrency": [4], "warmup_s": 0}})  # 2 s of IO, not the faults' 7 s
-    hello = demo_app({"name": "hello", "path": "/"})  # a burst and a sweep of `/`: the lock is what is checked
-    cmd = [str(BIN / "ansible-playbook"), "bench.yml", "-e", "worker=gevent", "-e", profile, "-e", short, "-e", hello]
-    procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for _ in range(2)]  # fmt: skip
-    outs = [p.communicate(timeout=900)[0] for p in procs]
-    codes = sorted(p.returncode for p in procs)
-    assert codes[0] == 0 and codes[1] != 0, [o[-2000:] for o in outs]
-    loser = next(o for p, o in zip(procs, outs, strict=True) if p.returncode != 0)
-    winner = next(o for p, o in zip(procs, outs, strict=True) if p.returncode == 0)
-    assert re.search(r"another benchmark run \(pid \d+\) holds .*\.bench\.lock", loser)
-    assert "PLAY [Lab" not in loser
-    results = one_host(run_dir_of(winner))
-    assert results["worker_types"] == ["gevent"] and all(r["valid"] for r in results["results"])
-    assert not (ROOT / "reports/.bench.lock").exists()

@@ -7,13 +7,15 @@ scenarios."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import tarfile
 
 import pytest
 import yaml
 from labtools import ansible, one_host, run_dir_of
-from support import ROOT, demo_app, lab_is_possible, playbook
+from support import BIN, ROOT, demo_app, lab_is_possible, playbook
 
 from bench.model import catalog
 from bench.trends import history
@@ -98,17 +100,38 @@ def test_its_cpu_scenario_gets_a_verdict_like_the_builtin_probes(notes):
     assert all(re.search(rf"^\| {w} \| .* \| cpu \| 4 \|", verdicts, re.M) for w in WSGI), verdicts
 
 
-def test_verify_only_prints_the_table_and_loads_nothing(notes):
+@pytest.fixture(scope="module")
+def verified(notes):
+    """Two verify-only runs of the notes example on sync, started together (after the notes run: they find its
+    virtualenv): the benchmark lock lets one through and refuses the other before the lab. One pair of runs for both
+    checks (make test's time): a verify-only run takes the lock like any other."""
     latest = (ROOT / "reports/latest").resolve()
-    proc = playbook("bench.yml", *NOTES, "-e", "worker=sync", "-e", "verify_only=true", timeout=600)
-    print(proc.stdout[proc.stdout.index("Verified before load") :][:1200])
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert re.search(r"sync +create +POST /notes +201 +201 +[0-9.]+ s +ok", proc.stdout), proc.stdout[-3000:]
-    assert re.search(r"sync +bad_limit +GET /notes\?limit=0 +400 +400 +[0-9.]+ s +ok", proc.stdout)
-    run_dir = run_dir_of(proc.stdout)
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
+    cmd = [str(BIN / "ansible-playbook"), "bench.yml", *NOTES, "-e", "worker=sync", "-e", "verify_only=true"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    return {"latest": latest, "runs": [(p.returncode, out) for p, out in zip(procs, outs, strict=True)]}
+
+
+def test_two_runs_started_together_one_runs_the_other_refuses(verified):
+    runs = verified["runs"]
+    assert sorted(code for code, _ in runs)[0] == 0 != sorted(code for code, _ in runs)[1], runs
+    loser = next(out for code, out in runs if code != 0)
+    assert re.search(r"another benchmark run \(pid \d+\) holds .*\.bench\.lock", loser), loser[-2000:]
+    assert "PLAY [Lab" not in loser
+    assert not (ROOT / "reports/.bench.lock").exists(), "the winner gave the lock back"
+
+
+def test_verify_only_prints_the_table_and_loads_nothing(verified):
+    out = next(out for code, out in verified["runs"] if code == 0)
+    print(out[out.index("Verified before load") :][:1200])
+    assert re.search(r"sync +create +POST /notes +201 +201 +[0-9.]+ s +ok", out), out[-3000:]
+    assert re.search(r"sync +bad_limit +GET /notes\?limit=0 +400 +400 +[0-9.]+ s +ok", out)
+    run_dir = run_dir_of(out)
     assert run_dir.name.endswith("-notes-sync-verify")
     assert not list((run_dir / "raw").glob("*/*@load1.tar.gz")), "nothing was loaded"
-    assert not (run_dir / "report.md").exists() and (ROOT / "reports/latest").resolve() == latest
+    assert not (run_dir / "report.md").exists() and (ROOT / "reports/latest").resolve() == verified["latest"]
     assert run_dir not in [r["dir"] for r in history.load_runs(ROOT / "reports")], "no place in the history"
 
 
