@@ -1,0 +1,152 @@
+"""Capacity within a latency target: the highest offered rate whose requests meet the target (a percentile of the
+latency from each request's due time, and an error budget), found by a search that steps the rate up until the
+target breaks, then bisects to within a precision.
+
+A step is judged from its own requests (past its warm-up): a request that got no answer, or not the scenario's
+status, is an error, and counts as missing the target (its latency is taken as infinite). The step **meets** the
+target when its errors are within the budget and the upper bound of the percentile's 95 % interval (order statistics,
+bench/analyse/quantiles.py) is within the target; it **breaks** it when its errors are over the budget or the lower
+bound is over the target; else it is **undecided** (the interval straddles the target, or there are too few requests
+to bound the percentile from above): the search runs it once more, twice as long, and counts a second undecided step
+as not met (the capacity it reports is then a rate that was shown to meet the target, never a guess).
+
+Standard library and bench/analyse/quantiles.py only: the load driver makes the same decisions on the load host
+(roles/load/files/load_driver.py, which gets both modules in their package path) that the controller checks later.
+"""
+
+from __future__ import annotations
+
+import math
+
+try:  # on the controller, as the bench package; on a load host, bench/analyse/ as the load role copies it
+    from bench.analyse import quantiles
+except ImportError:  # pragma: no cover - the load host's layout
+    import quantiles  # type: ignore[no-redef]
+
+MET, BROKEN, UNDECIDED = "met", "broken", "undecided"
+FACTOR = 2.0  # the step up (and down) before the target is bracketed
+PRECISION = 0.05  # the bisection stops when the bracket is this narrow, relative to the rate that met the target
+LEVEL = 0.95
+
+
+class TargetError(ValueError):
+    """A latency target that cannot be searched for; the message names the field and what would be valid."""
+
+
+def check_target(target, where: str = "load_capacity.target") -> dict:
+    """{"percentile", "latency_s", "error_budget"} from what a user wrote; refuses what cannot be searched for."""
+    if not isinstance(target, dict):
+        raise TargetError(f"{where}: give percentile, latency_s and optionally error_budget, not {target!r}")
+    unknown = sorted(set(target) - {"percentile", "latency_s", "error_budget"})
+    if unknown:
+        raise TargetError(f"{where}: unknown field(s) {', '.join(unknown)} (percentile, latency_s, error_budget)")
+    q, latency, budget = target.get("percentile"), target.get("latency_s"), target.get("error_budget", 0.01)
+    if q is None:
+        raise TargetError(f"{where}.percentile: missing (a latency target needs the percentile it bounds, e.g. 99)")
+    if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q < 100:
+        raise TargetError(f"{where}.percentile={q!r}: a number between 0 and 100, e.g. 99 or 99.9")
+    if isinstance(latency, bool) or not isinstance(latency, int | float) or not latency > 0:
+        raise TargetError(f"{where}.latency_s={latency!r}: the bound in seconds, a number > 0, e.g. 0.25")
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 <= budget < 1:
+        raise TargetError(f"{where}.error_budget={budget!r}: the share of requests that may fail, 0 <= it < 1")
+    return {"percentile": float(q), "latency_s": float(latency), "error_budget": float(budget)}
+
+
+def label(target: dict) -> str:
+    """p99 <= 250 ms, errors <= 1 %."""
+    ms = target["latency_s"] * 1000
+    return f"{quantiles.label(target['percentile'])} <= {ms:g} ms, errors <= {target['error_budget'] * 100:g} %"
+
+
+def step_time_s(rate: float, time_s: float, target: dict, longer: int = 1) -> float:
+    """How long a step at this rate runs: its time, or long enough for its requests to bound the target's percentile
+    on both sides (p99 needs 368 requests), whichever is longer; `longer` times that for an undecided step again."""
+    needed = quantiles.samples_needed(target["percentile"], LEVEL)
+    return float(max(time_s, math.ceil(needed / rate))) * longer
+
+
+def judge(latencies: list[float], errors: int, target: dict) -> dict:
+    """A step's verdict from its requests: the latencies of those answered right, and how many were errors."""
+    n = len(latencies) + errors
+    q, bound = target["percentile"], target["latency_s"]
+    out = {"n": n, "errors": errors, "error_rate": errors / n if n else None, "value_s": None, "low_s": None,
+           "high_s": None}  # fmt: skip
+    if n == 0:
+        return out | {"verdict": UNDECIDED, "why": "no requests"}
+    ordered = sorted(latencies) + [math.inf] * errors
+    low, high = quantiles.ci_ranks(n, q, LEVEL)
+    value = quantiles.nearest_rank(ordered, q)
+    out |= {"value_s": value, "low_s": ordered[low - 1] if low else None, "high_s": ordered[high - 1] if high else None}
+    name = quantiles.label(q)
+    if out["error_rate"] > target["error_budget"]:
+        return out | {"verdict": BROKEN, "why": f"{errors} of {n} requests failed, over the budget"}
+    if out["low_s"] is not None and out["low_s"] > bound:
+        return out | {"verdict": BROKEN, "why": f"{name} over the target even at the low end of its interval"}
+    if out["high_s"] is not None and out["high_s"] <= bound:
+        return out | {"verdict": MET, "why": f"{name} within the target even at the high end of its interval"}
+    if out["high_s"] is None:
+        return out | {"verdict": UNDECIDED, "why": f"{n} requests cannot bound {name} from above"}
+    return out | {"verdict": UNDECIDED, "why": f"the interval of {name} straddles the target"}
+
+
+def sample(rows: list[dict], warmup_s: float, expected_status: int) -> tuple[list[float], int]:
+    """A step's latencies (due to done) of the requests answered with the expected status, and its errors, past its
+    warm-up (rows as bench/parse/rate.py reads them: due, done, status, error)."""
+    rows = [r for r in rows if r["due"] >= warmup_s]
+    ok = [r["done"] - r["due"] for r in rows if r["status"] == expected_status]
+    return ok, len(rows) - len(ok)
+
+
+def counted(step: dict) -> str:
+    """A step as the search counts it: an undecided step run twice as long and undecided again is not met."""
+    if step["verdict"] == UNDECIDED and step.get("longer", 1) > 1:
+        return BROKEN
+    return step["verdict"]
+
+
+def next_step(steps: list[dict], start: float, high: float, low: float | None = None) -> dict | None:
+    """The next step of the search after these steps ({"rate", "verdict", "longer"}, in the order run), or None when
+    it is done: {"rate", "longer"} (longer: 2 to run an undecided rate again, twice as long). Up by FACTOR from
+    `start` while the target is met (to `high` at most: the load hosts' ceiling), down by FACTOR while it is not (to
+    `low` at least), then bisection between the highest rate met and the lowest not met above it, to PRECISION."""
+    low = start / 16 if low is None else low
+    if not steps:
+        return {"rate": start, "longer": 1}
+    last = steps[-1]
+    if last["verdict"] == UNDECIDED and last.get("longer", 1) == 1:
+        return {"rate": last["rate"], "longer": 2}
+    rate = _next_rate(*bracket(steps), high, low)
+    return None if rate is None else {"rate": rate, "longer": 1}
+
+
+def _next_rate(met: float | None, missed: float | None, high: float, low: float) -> float | None:
+    if missed is None:  # everything met so far: up, to the ceiling
+        return None if met >= high else min(high, met * FACTOR)
+    if met is None:  # nothing met yet: down, to the floor
+        return None if missed <= low else max(low, missed / FACTOR)
+    return None if (missed - met) / met <= PRECISION else round((met + missed) / 2, 6)
+
+
+def bracket(steps: list[dict]) -> tuple[float | None, float | None]:
+    """(the highest rate that met the target below the lowest that did not, the lowest that did not)."""
+    missed = [s["rate"] for s in steps if counted(s) == BROKEN]
+    lowest_missed = min(missed) if missed else None
+    met = [s["rate"] for s in steps if counted(s) == MET and (lowest_missed is None or s["rate"] < lowest_missed)]
+    return (max(met) if met else None), lowest_missed
+
+
+def result(steps: list[dict], high: float, low: float) -> dict:
+    """What the search found: the capacity (the highest rate shown to meet the target), the bracket, and why it
+    stopped, in words."""
+    met, missed = bracket(steps)
+    undecided = [s["rate"] for s in steps if s["verdict"] == UNDECIDED and s.get("longer", 1) > 1]
+    if met is None:
+        how = f"the target was not met even at {min(s['rate'] for s in steps):g}/s, the lowest rate tried"
+    elif missed is None:
+        how = f"the target was still met at {met:g}/s, the most the load hosts send on time ({high:g}/s)"
+    else:
+        how = f"met at {met:g}/s, not at {missed:g}/s ({(missed - met) / met * 100:.0f} % apart)"
+    if undecided:
+        how += f"; undecided at {', '.join(f'{r:g}/s' for r in undecided)} even twice as long (counted as not met)"
+    return {"capacity_per_s": met, "missed_per_s": missed, "steps": len(steps), "how": how,
+            "bounded": met is not None and missed is not None, "low_per_s": low, "high_per_s": high}  # fmt: skip
