@@ -29,29 +29,6 @@ PRECISION = 0.05  # the bisection stops when the bracket is this narrow, relativ
 LEVEL = 0.95
 
 
-class TargetError(ValueError):
-    """A latency target that cannot be searched for; the message names the field and what would be valid."""
-
-
-def check_target(target, where: str = "load_capacity.target") -> dict:
-    """{"percentile", "latency_s", "error_budget"} from what a user wrote; refuses what cannot be searched for."""
-    if not isinstance(target, dict):
-        raise TargetError(f"{where}: give percentile, latency_s and optionally error_budget, not {target!r}")
-    unknown = sorted(set(target) - {"percentile", "latency_s", "error_budget"})
-    if unknown:
-        raise TargetError(f"{where}: unknown field(s) {', '.join(unknown)} (percentile, latency_s, error_budget)")
-    q, latency, budget = target.get("percentile"), target.get("latency_s"), target.get("error_budget", 0.01)
-    if q is None:
-        raise TargetError(f"{where}.percentile: missing (a latency target needs the percentile it bounds, e.g. 99)")
-    if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q < 100:
-        raise TargetError(f"{where}.percentile={q!r}: a number between 0 and 100, e.g. 99 or 99.9")
-    if isinstance(latency, bool) or not isinstance(latency, int | float) or not latency > 0:
-        raise TargetError(f"{where}.latency_s={latency!r}: the bound in seconds, a number > 0, e.g. 0.25")
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 <= budget < 1:
-        raise TargetError(f"{where}.error_budget={budget!r}: the share of requests that may fail, 0 <= it < 1")
-    return {"percentile": float(q), "latency_s": float(latency), "error_budget": float(budget)}
-
-
 def label(target: dict) -> str:
     """p99 <= 250 ms, errors <= 1 %."""
     ms = target["latency_s"] * 1000

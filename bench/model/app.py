@@ -16,6 +16,7 @@ from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sd
 
 from bench.deps import resolve
 from bench.model import catalog
+from bench.model import target as slo
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
 # package.module:callable, or a factory call: package.module:make_app()
@@ -23,7 +24,7 @@ ENTRY_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\(\))?")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ARCHIVES = (".whl", ".tar.gz", ".zip")
-LOADS = ("probe", "sweep", "rate")
+LOADS = ("probe", "sweep", "rate", "capacity")
 FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "scenarios")
 SCENARIO_FIELDS = (
     "name",
@@ -37,6 +38,7 @@ SCENARIO_FIELDS = (
     "load",
     "profiles",
     "rate_per_s",
+    "target",
 )
 
 
@@ -59,10 +61,19 @@ class Scenario:
     status: int
     task: str | None  # io or cpu: the scenario gets a verdict; None: measured only
     unit_s: float | None  # the work one request asks for (io: the wait); None: measured by the c=1 probe
-    load: tuple[str, ...]  # probe, sweep and/or rate
+    load: tuple[str, ...]  # probe, sweep, rate and/or capacity
     profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
     # the rates its rate runs offer, requests a second; None: the profile's utilizations of one slot over unit_s
     rate_per_s: tuple[float, ...] | None = None
+    # the latency target its capacity search looks for the highest rate within (bench/model/target.py)
+    target: dict | None = None
+
+    @property
+    def capacity_start_per_s(self) -> float | None:
+        """Where its capacity search starts: the lowest of its rate_per_s, else half of one slot (0.5 / unit_s)."""
+        if "capacity" not in self.load:
+            return None
+        return min(self.rate_per_s) if self.rate_per_s else round(0.5 / self.unit_s, 6)
 
     @property
     def label(self) -> str:
@@ -132,6 +143,8 @@ class App:
                     "load": list(s.load),
                     "profiles": None if s.profiles is None else list(s.profiles),
                     "rate_per_s": None if s.rate_per_s is None else list(s.rate_per_s),
+                    "target": s.target,
+                    "capacity_start_per_s": s.capacity_start_per_s,
                 }
                 for s in self.scenarios
             ],
@@ -324,16 +337,33 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
         unit_s = float(unit_s)
     load = sc.get("load", ["probe", "sweep"] if task else ["sweep"])  # rate runs only when asked for
     if not isinstance(load, list) or not load or any(x not in LOADS for x in load):
-        raise AppError(f"{where}.load={load!r}: a list of probe, sweep and/or rate")
+        raise AppError(f"{where}.load={load!r}: a list of probe, sweep, rate and/or capacity")
     if "probe" in load and task is None:
         raise AppError(f"{where}.load: probes give a verdict and need a task (io or cpu)")
-    rates = _rates(where, sc.get("rate_per_s"), load, unit_s)
+    rates, target = _rates(where, sc.get("rate_per_s"), load, unit_s), _target(where, sc.get("target"), load)
     only = sc.get("profiles")
     if only is not None:
         if not isinstance(only, list) or not only or any(p not in profiles for p in only):
             raise AppError(f"{where}.profiles={only!r}: a list of profiles among {', '.join(profiles)}")
         only = tuple(only)
-    return Scenario(name, method, path, body, headers, status, task, unit_s, tuple(load), only, rates)
+    return Scenario(name, method, path, body, headers, status, task, unit_s, tuple(load), only, rates, target)
+
+
+def _target(where: str, target, load: list) -> dict | None:
+    """A scenario's latency target: what its capacity search looks for, needed by it and by nothing else."""
+    if target is None:
+        if "capacity" in load:
+            raise AppError(
+                f"{where}.target: a capacity search needs a latency target, e.g. "
+                "{percentile: 99, latency_s: 0.25, error_budget: 0.01}"
+            )
+        return None
+    if "capacity" not in load:
+        raise AppError(f"{where}.target: only for a scenario whose capacity is searched (load: [capacity])")
+    try:
+        return slo.check(target, f"{where}.target")
+    except slo.TargetError as exc:
+        raise AppError(str(exc)) from exc
 
 
 def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, ...] | None:
@@ -344,9 +374,14 @@ def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, 
                 f"{where}.load: a rate run needs the rates (rate_per_s: [5, 8]) or the work of one request (unit_s,"
                 " whose utilizations the profile gives)"
             )
+        if "capacity" in load and unit_s is None:
+            raise AppError(
+                f"{where}.load: a capacity search starts at the lowest of rate_per_s, or at half of one slot "
+                "(0.5 / unit_s): give one of them"
+            )
         return None
-    if "rate" not in load:
-        raise AppError(f"{where}.rate_per_s: only for a scenario loaded at a rate (load: [rate])")
+    if "rate" not in load and "capacity" not in load:
+        raise AppError(f"{where}.rate_per_s: only for a scenario loaded at a rate (load: [rate] or [capacity])")
     if (
         not isinstance(rates, list)
         or not rates

@@ -3,7 +3,7 @@ put the hosts side by side.
 
 A view has the shape of a run with one app host (its records, failures, events, versions, processes, verification, and
 only its own hosts' facts: the app host and its load hosts), so the report, the history and the index read it as they
-read any run. Every run has its app hosts (results_model: schema 5 and the upgrade of older files), one or several.
+read any run. Every run has its app hosts (results_model: schema 6 and the upgrade of older files), one or several.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The model of a run's results (results.json, schema 5), the one place that knows the older files, and the one way in.
+"""The model of a run's results (results.json, schema 6), the one place that knows the older files, and the one way in.
 
 Schema 4 (bench/parse/collect.py writes it; every reader reads it through load() or current(), never the file itself):
 
@@ -24,10 +24,10 @@ Schema 4 (bench/parse/collect.py writes it; every reader reads it through load()
 In memory (load(), current(), and the views of bench/model/fleet.py) each record also carries its instance's settings
 (worker_type, workers, threads, ...): the verdict and the report read them off the record. The file stores them once.
 
-upgrade() turns any older results.json into schema 5: files without a schema, schema 1 and schema 2 (whose number
+upgrade() turns any older results.json into schema 6: files without a schema, schema 1 and schema 2 (whose number
 did not say their shape: both were written with and without app_hosts), schema 3 (the same shape under older
-names: RENAMED, CATALOG_RENAMED) and schema 4 (records without the fields of a run at a rate: RECORD_DEFAULTS). A file
-newer than this harness is refused.
+names: RENAMED, CATALOG_RENAMED), schema 4 (records without the fields of a run at a rate: RECORD_DEFAULTS) and
+schema 5 (records without a capacity search's: RECORD_DEFAULTS). A file newer than this harness is refused.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ import yaml
 from bench.model import catalog, plan
 from bench.model.app import instance_name
 
-SCHEMA = 5
-OLDER = (None, 1, 2, 3, 4)  # what upgrade() takes: None is a file written before results.json named its schema
+SCHEMA = 6
+OLDER = (None, 1, 2, 3, 4, 5)  # what upgrade() takes: None is a file written before results.json named its schema
 # Schema 4's names, by the older name they replace: in the run's part and each app host's, in every record, instance,
 # failure and event of an older results.json. A run made before the playbooks wrote these names has them in its
 # run.json (its matrix rows' `worker` and `endpoint`; its `worker` list, the run's types, is plan_of's
@@ -75,7 +75,9 @@ RECORD_DEFAULTS = {"scenario_name": None, "tool": "siege", "settle_s": None, "pe
                    "app_resources": None, "load_bound": None,
                    # a run at a rate (schema 5): what it offered, and what it measured (bench/parse/rate.py)
                    "rate_per_s": None, "utilization": None, "arrivals": None, "warmup_s": None, "seed": None,
-                   "rate": None}  # fmt: skip
+                   "rate": None,
+                   # a capacity search (schema 6): its target; `search`: its steps, result (bench/analyse/capacity.py)
+                   "target": None, "search": None}  # fmt: skip
 # Top-level fields of the model, in the order the file holds them.
 ORDER = ("schema", "run_id", "started", "finished", "git_commit", "profile", "ansible_core", "worker_types", "app",
          "verify_only", "catalog_source", "catalog", "instances", "hosts", "app_hosts", "time_in_load_s", "settle_s",
@@ -87,7 +89,7 @@ class SchemaError(ValueError):
 
 
 def renamed(entry: dict, names: dict = RENAMED) -> dict:
-    """An entry of an older file (results.json, or an older run's run.json or failure.json) under schema 5's names
+    """An entry of an older file (results.json, or an older run's run.json or failure.json) under schema 6's names
     (RENAMED), in its order; an entry under them already is returned as it is. An older name replaces what held the
     new one: an older matrix row's `label` (its line in Ansible's output, today's `progress`) gives way to its
     scenario's label, the row's `endpoint`."""
@@ -213,7 +215,7 @@ def plan_of(run: dict, context: dict | None = None) -> dict:
 
 
 def upgrade(data: dict) -> dict:
-    """results.json's content of any schema as schema 5 (a schema-5 file as it is); SchemaError for a newer one."""
+    """results.json's content of any schema as schema 6 (a schema-6 file as it is); SchemaError for a newer one."""
     schema = data.get("schema")
     if schema == SCHEMA and type(schema) is int:
         return data
@@ -221,14 +223,14 @@ def upgrade(data: dict) -> dict:
         commit = f" (harness commit {data['git_commit']})" if data.get("git_commit") else ""
         raise SchemaError(
             f"results.json of run {data.get('run_id', '?')}{commit} has schema {schema!r}; this harness reads schema "
-            f"{SCHEMA} and upgrades 1, 2, 3 and 4 (and files without a schema): render it with the harness that"
+            f"{SCHEMA} and upgrades 1, 2, 3, 4 and 5 (and files without a schema): render it with the harness that"
             " wrote it"
         )
     return _from_older(data)
 
 
 def _under_new_names(data: dict) -> dict:
-    """An older file's content under schema 5's names (RENAMED): the run's part and each app host's, every record,
+    """An older file's content under schema 6's names (RENAMED): the run's part and each app host's, every record,
     instance (stored once since schema 3), failure and event; and the catalog a schema-3 run recorded
     (CATALOG_RENAMED)."""
     out = renamed(data)
@@ -245,7 +247,7 @@ def _under_new_names(data: dict) -> dict:
 
 
 def _from_older(older: dict) -> dict:
-    """An older file as schema 5, in one pass over it under the new names: a file that stores its instances once
+    """An older file as schema 6, in one pass over it under the new names: a file that stores its instances once
     (schema 3) read as its records carry them; each older shape's missing parts filled in."""
     data = _under_new_names(older)
     if "instances" in data:

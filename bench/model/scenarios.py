@@ -124,11 +124,49 @@ def _rate_rows(common: dict, r_runs: list, r_set: dict, grace_s: int) -> list[di
             for arrivals in r_set["arrivals"]]  # fmt: skip
 
 
+def _capacity_settings(capacity: dict) -> dict:
+    return {
+        "time_s": _whole("load_capacity.time_s", capacity.get("time_s"), unit="seconds"),
+        "warmup_s": _whole("load_capacity.warmup_s", capacity.get("warmup_s", 0), low=0, unit="seconds"),
+        "max_step_s": _whole("load_capacity.max_step_s", capacity.get("max_step_s", 60), unit="seconds"),
+        "max_steps": _whole("load_capacity.max_steps", capacity.get("max_steps", 16), unit="steps"),
+        "max_open": _whole("load_capacity.max_open", capacity.get("max_open", RATE_MAX_OPEN), unit="connections"),
+    }
+
+
+def _capacity_rows(common: dict, eps: list[dict], capacity: dict | None, grace_s: int, first_seed: int) -> list[dict]:
+    """A worker type's capacity searches, one per scenario that asks for one (load: [capacity]) in a profile with
+    capacity settings (load_capacity): a run of steps on its first load host (roles/load/files/load_driver.py,
+    bench/analyse/capacity.py), from the scenario's start up to what one load host sends on time. Its timeout is the
+    longest the search may take: every step twice as long as the longest a step runs, with its warm-up and grace."""
+    if not capacity or not eps:
+        return []
+    c_set = _capacity_settings(capacity)
+    worst_s = c_set["max_steps"] * (c_set["warmup_s"] + 2 * max(c_set["time_s"], c_set["max_step_s"]) + grace_s)
+    return [{**common, **_request(ep), "scenario": "capacity", "concurrency": c_set["max_open"], "reps": None,
+             "time_s": c_set["time_s"], "warmup_s": c_set["warmup_s"], "max_step_s": c_set["max_step_s"],
+             "max_steps": c_set["max_steps"], "step_grace_s": grace_s, "target": ep["target"],
+             "start_per_s": float(ep["capacity_start_per_s"]), "high_per_s": float(RATE_CEILING_PER_HOST),
+             "low_per_s": float(ep["capacity_start_per_s"]) / 16, "arrivals": "poisson", "rate_per_s": None,
+             "seed": first_seed + n, "timeout_s": worst_s, "repeat": 1, "discard": False, "tool": "open_loop",
+             "name": f"{common['worker_type']}-capacity-{slug(ep['label'])}"}
+            for n, ep in enumerate(eps)]  # fmt: skip
+
+
+def _how_loaded(run: dict) -> str:
+    """c=4, 8/s poisson, or from 5/s (a capacity search's start)."""
+    if run["scenario"] == "rate":
+        return f"{run['rate_per_s']:g}/s {run['arrivals']}"
+    if run["scenario"] == "capacity":
+        return f"from {run['start_per_s']:g}/s"
+    return f"c={run['concurrency']}"
+
+
 def _request(scenario: dict) -> dict:
     """What a run sends and expects (bench_app.scenarios); `label` is how the report names its scenario
     (Scenario.label)."""
     return {k: scenario.get(k) for k in ("scenario_name", "label", "method", "path", "body", "headers", "status",
-                                          "task", "unit_s", "rate_per_s")}  # fmt: skip
+                                          "task", "unit_s", "rate_per_s", "target")}  # fmt: skip
 
 
 def build_matrix(
@@ -144,6 +182,7 @@ def build_matrix(
     sweep_grace_s: int = 30,
     sweep_tool: str = "siege",
     rate: dict | None = None,
+    capacity: dict | None = None,
     load_hosts: int = 1,
     app_hosts: int = 1,
 ) -> list[dict]:
@@ -172,6 +211,7 @@ def build_matrix(
     warmup_s = _whole("load_sweep.warmup_s", sweep.get("warmup_s", 0), low=0, unit="seconds")
     repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
     r_runs, r_set = _rate_plan(rate, endpoints_for(scenarios, "rate", profile), load_hosts, app_hosts)
+    c_eps = endpoints_for(scenarios, "capacity", profile) if capacity else []
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]
@@ -209,10 +249,10 @@ def build_matrix(
                                  "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
                                  "name": f"{worker_type}-sweep-{slug(ep['label'])}-c{c}-r{r}"})  # fmt: skip
         runs += _rate_rows(common, r_runs, r_set, sweep_grace_s)
+        runs += _capacity_rows(common, c_eps, capacity, sweep_grace_s, len(r_runs) + 1)
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i
         kind = run["scenario"] + (f", {run['tool']}" if run["tool"] not in ("siege", "open_loop") else "")
-        load = f"{run['rate_per_s']:g}/s {run['arrivals']}" if run["scenario"] == "rate" else f"c={run['concurrency']}"
-        run["progress"] = f"[{i}/{total}] {run['worker_type']} {run['label']} {load} ({kind})"
+        run["progress"] = f"[{i}/{total}] {run['worker_type']} {run['label']} {_how_loaded(run)} ({kind})"
     return runs

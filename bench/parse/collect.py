@@ -1,4 +1,4 @@
-"""Turn a run folder's raw load-generator output into results.json (schema 5: bench/model/results_model.py): one record
+"""Turn a run folder's raw load-generator output into results.json (schema 6: bench/model/results_model.py): one record
 per run of the matrix, written atomically.
 
 Reads RUN_DIR/run.json (what the run is: id, start, commit, profile, app, scenario matrix, the app hosts and their load
@@ -17,12 +17,13 @@ TYPE.failure.json) is read under the model's names (results_model.plan_of, resul
 from __future__ import annotations
 
 import itertools
+import math
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import files
-from bench.analyse import stats
+from bench.analyse import capacity, stats
 from bench.model import results_model
 from bench.parse import events, rate, resources, siege, timing, wrk
 
@@ -32,8 +33,8 @@ NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 # What a record takes from its entry of the plan's matrix (results_model.plan_of): its instance, and what it asked.
 FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "label", "method", "path",
           "status", "task", "unit_s", "concurrency", "reps", "repeat", "time_s", "tool")  # fmt: skip
-# ... and of a run at a rate (None for the others): what it offered
-RATE_FIELDS = ("rate_per_s", "utilization", "arrivals", "warmup_s", "seed")
+# ... and of a run at a rate (None for the others): what it offered; of a capacity search, its latency target
+RATE_FIELDS = ("rate_per_s", "utilization", "arrivals", "warmup_s", "seed", "target")
 
 PER_HOST = (
     "host",
@@ -157,6 +158,57 @@ def rate_record(rec: dict, run: dict, raw: Path) -> dict:
     }
 
 
+def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
+    """The record of a capacity search: its steps as the load host ran them (NAME.search.json: rate, time, and
+    whether it was run again twice as long), each judged again here from its own requests (bench/parse/rate.py,
+    bench/analyse/capacity.py) and summarized; the result from those verdicts. A step whose verdict here is not the
+    load host's, or whose generator fell behind (load-bound), makes the search invalid: its capacity would not be
+    the server's."""
+    found = sorted(raw.glob(f"*/{run['name']}.search.json")) + sorted(raw.glob(f"{run['name']}.search.json"))
+    if not found:
+        return {**rec, **EMPTY, "rate": None, "search": None, "invalid_reason": NO_OUTPUT}
+    search = files.read_json(found[0], default={})
+    target, warmup_s, status = run["target"], float(run.get("warmup_s") or 0), int(run["status"])
+    steps, reasons, metas = [], [], []
+    for step in search.get("steps", []):
+        base = found[0].with_name(step["name"])
+        meta = files.read_json(base.with_name(base.name + ".meta.json"), default={})
+        metas.append(meta)
+        try:
+            header, rows, _ = rate.read(base.with_name(base.name + ".out").read_text(errors="replace"), step["name"])
+        except (OSError, rate.RateOutputError) as exc:
+            reasons.append(str(exc))
+            continue
+        verdict = capacity.judge(*capacity.sample(rows, warmup_s, status), target)
+        got = rate.summarize(header, rows, status, warmup_s)
+        if verdict["verdict"] != step["verdict"]:
+            reasons.append(f"{step['name']}: {verdict['verdict']} here, {step['verdict']} on the load host")
+        if got["load_bound"]:
+            reasons.append(f"{step['name']} at {step['rate']:g}/s was load-bound: {got['load_bound']}")
+        steps.append({"rate": step["rate"], "longer": step.get("longer", 1), "time_s": step["time_s"],
+                      **{k: stats.round_or_none(v, 4) if isinstance(v, float) and math.isfinite(v) else
+                         (None if isinstance(v, float) else v) for k, v in verdict.items()},
+                      "achieved_rate": got["achieved_rate"], "lag_p99_s": got["lag_p99_s"],
+                      "load_bound": got["load_bound"]})  # fmt: skip
+    result = capacity.result(steps, float(run["high_per_s"]), float(run["low_per_s"])) if steps else None
+    if result and "stopped after max_steps" in search.get("result", {}).get("how", ""):
+        result["how"] += f"; stopped after max_steps={run['max_steps']} steps"
+    ran = [m for m in metas if m]
+    return {
+        **rec,
+        **EMPTY,
+        "transactions": sum(s["n"] - s["errors"] for s in steps),
+        "failed": sum(s["errors"] for s in steps),
+        "started": total([m.get("started") for m in ran], min),
+        "finished": total([m.get("finished") for m in ran], max),
+        "load_host": found[0].parent.name if found[0].parent != raw else None,
+        "rate": None,
+        "search": {"target": target, "start_per_s": search.get("start_per_s"), "steps": steps, "result": result},
+        "valid": bool(steps) and not reasons,
+        "invalid_reason": "; ".join(reasons) or (None if steps else "the search ran no step"),
+    }
+
+
 # A record with no output: nothing measured.
 EMPTY = {"transactions": 0, "failed": 0, "elapsed_s": None, "rps": None, "response_times_s": None, "p50_s": None,
          "p90_s": None, "p99_s": None, "max_s": None, "availability": None, "siege_concurrency": None, "started": None,
@@ -168,7 +220,9 @@ def record(run: dict, raw: Path) -> dict:
     """The result record of one run of the matrix: the load hosts' outputs merged (counts and rates added, response
     times pooled; wrk's percentiles, which cannot be pooled, are the worst host's), each host's kept in per_host."""
     rec = {key: run[key] for key in FIELDS} | {key: run[key] for key in results_model.INSTANCE_FIELDS}
-    rec |= {key: run.get(key) for key in RATE_FIELDS}
+    rec |= {key: run.get(key) for key in RATE_FIELDS} | {"search": None}
+    if run.get("scenario") == "capacity":
+        return capacity_record(rec, run, raw)
     if run.get("tool") == "open_loop":
         return rate_record(rec, run, raw)
     hosts = [parse_one(base, meta, run) for base, meta in outputs(raw, run["name"])]

@@ -93,10 +93,12 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     ]  # fmt: skip
     fidelity = throughput.fidelity(probes, sweeps, order)
     verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker_type"]), v["task"]))
+    capacities = summary.capacity_rows(results["results"], order)
     return {
         "r": results,
         "run_dir": str(run_dir),
-        "summary": summary.paragraph(verdict_rows, probes, sweeps, order),
+        "summary": summary.capacity_sentences(capacities) + summary.paragraph(verdict_rows, probes, sweeps, order),
+        "capacities": capacities,
         "order": order,
         "cores": cores,
         "probes": sorted(probes, key=lambda p: (order.index(p["worker_type"]), p["task"], p["concurrency"])),
@@ -184,6 +186,7 @@ def render(results: dict, run_dir: Path, make_charts: bool = True) -> str:
     env.filters["fmt"] = fmt
     env.filters["utc"] = utc
     env.filters["percentile"] = percentile_cell
+    env.filters["capacity_target"] = summary.capacity_target_label
     results = results_model.current(results)  # any schema: the model (an upgraded one is upgraded once more: same)
     cat = results_model.catalog_of(results)
     env.filters["config"] = lambda record: plan.config_label(record, cat)

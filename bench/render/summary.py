@@ -102,6 +102,46 @@ def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str])
     return lines
 
 
+def capacity_rows(records: list[dict], order: list[str]) -> list[dict]:
+    """Each capacity search of a run (results.json records of scenario capacity), in the run's order of types."""
+    rows = [r for r in records if r["scenario"] == "capacity"]
+    return sorted(rows, key=lambda r: (r["label"], order.index(r["worker_type"]) if r["worker_type"] in order else 0))
+
+
+def capacity_sentences(rows: list[dict]) -> list[str]:
+    """Per searched scenario: who carries the most within its target, and by how much against the next, from the
+    searches that found a rate (a search whose target was met nowhere says so)."""
+    out = []
+    for label in dict.fromkeys(r["label"] for r in rows):
+        mine = [r for r in rows if r["label"] == label and r["valid"] and r["search"]]
+        if not mine:
+            continue
+        target = capacity_target_label(mine[0]["search"]["target"])
+        found = sorted((r for r in mine if r["search"]["result"]["capacity_per_s"]),
+                       key=lambda r: -r["search"]["result"]["capacity_per_s"])  # fmt: skip
+        none = [r["worker_type"] for r in mine if not r["search"]["result"]["capacity_per_s"]]
+        words = f"**{scenario_label(mine[0])}** (`{label}`) within {target}: "
+        if not found:
+            out.append(words + f"no worker type met it at any rate tried ({_names(none)})")
+            continue
+        best = found[0]
+        cap = best["search"]["result"]["capacity_per_s"]
+        words += f"**{best['worker_type']}** carries the most, {cap:,.3g} requests a second"
+        if len(found) > 1:
+            second = found[1]["search"]["result"]["capacity_per_s"]
+            words += f", {cap / second:.2g} × {found[1]['worker_type']}'s {second:,.3g}"
+        if none:
+            words += f"; {_names(none)} met it at no rate tried"
+        out.append(words)
+    return out
+
+
+def capacity_target_label(target: dict) -> str:
+    """p99 ≤ 250 ms with at most 1 % errors."""
+    return (f"p{target['percentile']:g} ≤ {target['latency_s'] * 1000:g} ms with at most "
+            f"{target['error_budget'] * 100:g} % errors")  # fmt: skip
+
+
 def fidelity_line(f: dict, unbounded: int) -> str:
     """One worker type's fidelity (throughput.fidelity) in words: only the parts this run measured."""
     parts = []

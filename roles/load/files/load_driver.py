@@ -18,6 +18,10 @@ PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_t
 A run at a rate (tool open_loop) also has rate_per_s, arrivals, warmup_s and seed: open_loop.py sends rate_per_s
 requests a second for warmup_s + time_s (at most `concurrency` open at once; with several load hosts each sends its
 share, see share_rate), each with the probe marker, and writes its records to NAME.out.
+A capacity search (scenario "capacity") is a run of such steps at the rates bench/analyse/capacity.py chooses (copied
+beside this file with the quantiles module it reads), each judged against the run's target from its own records:
+NAME-s01.out, NAME-s02.out, ... and NAME.search.json (every step: its rate, time, verdict and why; the result). It runs
+on the first load host alone (its steps are decided one after another, from what each measured).
 The URL of a run is --base-url + path; its siege rc file is rc_dir/<connection>.siegerc.
 A probe (scenario "probe") sends the header X-Bench-Probe: NAME with every request: the app then logs when each
 reached it and left it, and its CPU time (the sweep sends none). A time-based run (a sweep) first waits for one
@@ -259,6 +263,8 @@ def share_rate(run: dict, index: int, hosts: int) -> dict:
 def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: int = 0, hosts: int = 1) -> str:
     """Run one run of the plan (this host's share of its concurrency, or of its rate); the line that says how it
     went."""
+    if run.get("scenario") == "capacity":  # decided step by step: the first load host alone
+        return search(plan, run) if host_index == 0 else f"{run.get('progress', run['name'])}: the first load host's"
     if tool_of(run) == "open_loop":
         run = share_rate(run, host_index, hosts) if hosts > 1 else run
     else:
@@ -272,6 +278,52 @@ def one_run(plan: dict, run: dict, start_at: float | None = None, host_index: in
         return f"{progress}: nothing for this host ({host_index + 1} of {hosts})"
     meta = execute(plan, run, settled_s)
     return f"{progress}: {meta['tool']} exit {meta['rc']} after {meta['finished'] - meta['started']:.2f} s"
+
+
+def read_rows(path: str) -> list[dict]:
+    """open_loop.py's records in a file (its header and summary left out): due, done, status, error of each request."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut off by `timeout`: the rows before it still count
+            if isinstance(row, list) and len(row) >= 7:
+                rows.append({"due": row[1], "done": row[3], "status": row[4], "error": row[6]})
+    return rows
+
+
+def search(plan: dict, run: dict) -> str:
+    """A capacity search: steps at the rates capacity.next_step chooses until it is done (or max_steps ran), each
+    judged from its own records; NAME.search.json keeps them and the result; the line that says what it found."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import capacity  # noqa: PLC0415 (bench/analyse/capacity.py, beside this file on the load host)
+
+    target, warmup_s = run["target"], int(run.get("warmup_s") or 0)
+    start, high, low = float(run["start_per_s"]), float(run["high_per_s"]), float(run["low_per_s"])
+    steps: list[dict] = []
+    while len(steps) < int(run["max_steps"]) and (step := capacity.next_step(steps, start, high, low)) is not None:
+        time_s = capacity.step_time_s(step["rate"], run["time_s"], target, step["longer"])
+        time_s = min(time_s, float(run["max_step_s"]) * step["longer"])
+        name = f"{run['name']}-s{len(steps) + 1:02d}"
+        one = {**run, "name": name, "rate_per_s": step["rate"], "time_s": int(time_s),
+               "seed": int(run.get("seed") or 0) * 100 + len(steps) + 1,
+               "timeout_s": warmup_s + int(time_s) + int(run.get("step_grace_s") or 30)}  # fmt: skip
+        settled_s = settle(plan["base_url"], float(one["timeout_s"]), plan.get("ready_path", "/healthz"))
+        meta = execute(plan, one, settled_s)
+        rows = read_rows(os.path.join(plan["out_dir"], name + ".out"))
+        latencies, errors = capacity.sample(rows, warmup_s, int(run.get("status") or 200))
+        verdict = capacity.judge(latencies, errors, target)
+        steps.append({**step, "name": name, "time_s": int(time_s), "rc": meta["rc"], **verdict})
+        print(f"  step {len(steps)}: {step['rate']:g}/s for {int(time_s)} s: {verdict['verdict']} ({verdict['why']})",
+              flush=True)  # fmt: skip
+    found = capacity.result(steps, high, low)
+    if len(steps) >= int(run["max_steps"]) and capacity.next_step(steps, start, high, low) is not None:
+        found["how"] += f"; stopped after max_steps={run['max_steps']} steps"
+    record = {"name": run["name"], "target": target, "start_per_s": start, "steps": steps, "result": found}
+    write_json(os.path.join(plan["out_dir"], run["name"] + ".search.json"), record)
+    return f"{run.get('progress', run['name'])}: capacity {found['capacity_per_s']}/s: {found['how']}"
 
 
 def verified(base_url: str, scenarios_file: str, timeout_s: float, at_once: int = 1) -> bool:

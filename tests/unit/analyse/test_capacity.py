@@ -11,10 +11,11 @@ import pytest
 from support import FIXTURES
 
 from bench.analyse import capacity, quantiles
+from bench.model import target as slo
 from bench.parse import rate
 
-P99_250 = capacity.check_target({"percentile": 99, "latency_s": 0.25})
-P90_2S = capacity.check_target({"percentile": 90, "latency_s": 2.0, "error_budget": 0})
+P99_250 = slo.check({"percentile": 99, "latency_s": 0.25}, "target")
+P90_2S = slo.check({"percentile": 90, "latency_s": 2.0, "error_budget": 0}, "target")
 
 
 @pytest.mark.parametrize(
@@ -30,8 +31,8 @@ P90_2S = capacity.check_target({"percentile": 90, "latency_s": 2.0, "error_budge
     ],
 )
 def test_a_target_that_cannot_be_searched_for_is_refused_naming_the_field(target, message):
-    with pytest.raises(capacity.TargetError) as err:
-        capacity.check_target(target)
+    with pytest.raises(slo.TargetError) as err:
+        slo.check(target, "load_capacity.target")
     assert str(err.value).startswith(message), str(err.value)
 
 
@@ -57,10 +58,10 @@ def test_a_real_run_meets_breaks_or_cannot_decide_each_target_as_its_requests_al
     latencies, errors = captured("sync-rate-ioTask-ms-100-8ps.out")
     assert errors == 0 and 60 < len(latencies) < 368
     assert capacity.judge(latencies, errors, P90_2S)["verdict"] == capacity.MET
-    tight = capacity.check_target({"percentile": 90, "latency_s": 0.1})
+    tight = slo.check({"percentile": 90, "latency_s": 0.1}, "target")
     broken = capacity.judge(latencies, errors, tight)
     assert broken["verdict"] == capacity.BROKEN and broken["low_s"] > 0.1, broken
-    loose_p99 = capacity.check_target({"percentile": 99, "latency_s": 30})
+    loose_p99 = slo.check({"percentile": 99, "latency_s": 30}, "target")
     undecided = capacity.judge(latencies, errors, loose_p99)
     assert undecided["verdict"] == capacity.UNDECIDED and undecided["high_s"] is None
     assert "cannot bound p99 from above" in undecided["why"]
@@ -79,7 +80,7 @@ def test_a_straddling_interval_is_undecided():
     rng = random.Random(3)
     latencies = [rng.uniform(0.2, 0.3) for _ in range(2000)]  # p99 near 0.299: the target sits inside its interval
     bound = quantiles.summary(latencies, [99.0])["percentiles"]["p99"]
-    target = capacity.check_target({"percentile": 99, "latency_s": (bound["low"] + bound["high"]) / 2})
+    target = slo.check({"percentile": 99, "latency_s": (bound["low"] + bound["high"]) / 2}, "target")
     step = capacity.judge(latencies, 0, target)
     assert step["verdict"] == capacity.UNDECIDED and "straddles" in step["why"]
 

@@ -187,3 +187,42 @@ def test_a_rate_past_what_the_load_hosts_send_on_time_is_refused_naming_the_scen
     with pytest.raises(scenarios.ScenarioError, match="more than 1 load host"):
         build(load_hosts=2, app_hosts=2)  # one each
     assert [r["rate_per_s"] for r in build(load_hosts=2) if r.get("scenario_name") == "busy"] == [5000.0]
+
+
+def searched_app(**scenario) -> app.App:
+    """The demo with /ioTask?ms=100 searched for its capacity within p99 <= 250 ms (and `scenario`'s changes)."""
+    raw = yaml.safe_load(app.DEMO_FILE.read_text())["bench_app"]
+    io = next(s for s in raw["scenarios"] if s["path"] == "/ioTask?ms=100")
+    io.update({"load": ["sweep", "capacity"], "target": {"percentile": 99, "latency_s": 0.25}, **scenario})
+    return app.parse(raw, base=ROOT)
+
+
+@pytest.mark.parametrize("rates", [None, [20, 4]])
+def test_a_capacity_search_is_one_run_per_type_from_its_start_up_to_one_load_hosts_ceiling(rates):
+    searched = searched_app(**({"rate_per_s": rates} if rates else {}))
+    prof = LOAD["load_profiles"]["quick"]
+    runs = matrix(the_app=searched, capacity=prof["capacity"])
+    found = [r for r in runs if r["scenario"] == "capacity"]
+    assert [r["worker_type"] for r in found] == [i["worker_type"] for i in INSTANCES]
+    one = found[0]
+    start = 4.0 if rates else 5.0  # the lowest of its rates, else half of one slot of 100 ms
+    assert (one["start_per_s"], one["low_per_s"], one["high_per_s"]) == (start, start / 16, 3000.0)
+    assert one["target"] == {"percentile": 99.0, "latency_s": 0.25, "error_budget": 0.01}
+    assert (one["tool"], one["arrivals"], one["name"]) == ("open_loop", "poisson", "sync-capacity-ioTask-ms-100")
+    assert one["progress"].endswith(f"sync /ioTask?ms=100 from {start:g}/s (capacity)")
+    # the longest the search may take: every step twice the longest step, with its warm-up and grace
+    grace = 30
+    settings = prof["capacity"]
+    longest = settings["max_steps"] * (settings["warmup_s"] + 2 * settings["max_step_s"] + grace)
+    assert one["timeout_s"] == longest
+    assert not [r for r in matrix(the_app=searched) if r["scenario"] == "capacity"], "no settings: no search"
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [({"time_s": 0}, "load_capacity.time_s=0"), ({"time_s": 5, "max_steps": 0}, "load_capacity.max_steps=0"),
+     ({"time_s": 5, "max_step_s": "long"}, "load_capacity.max_step_s='long'")],
+)  # fmt: skip
+def test_bad_capacity_settings_are_refused_naming_the_variable(capacity, message):
+    with pytest.raises(scenarios.ScenarioError, match=message):
+        matrix(the_app=searched_app(), capacity=capacity)

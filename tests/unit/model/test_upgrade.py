@@ -1,4 +1,4 @@
-"""results.json's model (bench/model/results_model.py, schema 5) and the one upgrade of every older file to it: each
+"""results.json's model (bench/model/results_model.py, schema 6) and the one upgrade of every older file to it: each
 committed sample and fixture upgrades, and no older name is left in it; a file of schema 1, of schema 2, of schema 3
 and one without a schema, collected by older harnesses from tests/fixtures/two-load-hosts (tests/fixtures/upgrade),
 upgrade to what today's collect writes from the same folder; a current file upgrades to itself; a newer one is
@@ -119,7 +119,7 @@ def test_every_committed_sample_and_fixture_upgrades_to_the_current_schema(path)
     kept = copy.deepcopy(data)
     up = results_model.upgrade(data)
     assert data == kept, "the file's content is left alone"
-    assert up["schema"] == results_model.SCHEMA == 5 and list(up)[: len(results_model.ORDER)] == list(
+    assert up["schema"] == results_model.SCHEMA == 6 and list(up)[: len(results_model.ORDER)] == list(
         results_model.ORDER
     )
     assert up["worker_types"] == data["workers_tested"]
@@ -245,7 +245,7 @@ def test_a_schema_3_file_upgrades_to_what_collect_writes_now_under_the_new_names
 
 def test_the_file_stores_each_instance_once_and_the_model_in_memory_repeats_it_on_each_record(tmp_path):
     now = fresh(tmp_path)
-    assert now["schema"] == 5 and now["instances"] == {
+    assert now["schema"] == 6 and now["instances"] == {
         "demo-gevent": {"worker_type": "gevent", "worker_class": "gevent", "app": "demo",
                         "gunicorn_version": "27.0.1", "workers": 1, "threads": 1, "worker_connections": 1000,
                         "http_parser": None, "asgi_loop": None}
@@ -275,13 +275,13 @@ def test_two_settings_of_one_instance_are_refused():
         results_model.upgrade(data)
 
 
-@pytest.mark.parametrize("schema", [6, 99, "4", 4.0, 3.0, True])
+@pytest.mark.parametrize("schema", [7, 99, "4", 4.0, 3.0, True])
 def test_a_file_of_an_unknown_schema_is_refused_naming_it(tmp_path, schema):
     data = fixture_json("results/quick-all.json") | {"schema": schema}
     with pytest.raises(results_model.SchemaError) as refused:
         results_model.upgrade(data)
     text = str(refused.value)
-    assert f"has schema {schema!r}; this harness reads schema 5 and upgrades 1, 2, 3 and 4" in text
+    assert f"has schema {schema!r}; this harness reads schema 6 and upgrades 1, 2, 3, 4 and 5" in text
     assert data["run_id"] in text and data["git_commit"] in text
     (tmp_path / "results.json").write_text(json.dumps(data))
     with pytest.raises(results_model.SchemaError, match=f"has schema {schema!r}"):
@@ -313,13 +313,13 @@ def test_a_current_files_own_catalog_is_what_compare_reads(tmp_path):
 def test_the_report_of_an_older_file_and_of_its_upgrade_written_as_the_current_schema_are_the_same(tmp_path, path):
     older = json.loads(path.read_text())
     as_now = results_model.stored(results_model.current(older))
-    assert as_now["schema"] == 5
+    assert as_now["schema"] == 6
     (tmp_path / "changes.json").write_text("[]")
     assert report.render(as_now, tmp_path, make_charts=False) == report.render(older, tmp_path, make_charts=False)
 
 
 def test_the_history_lines_up_older_and_current_files(tmp_path):
-    """Three runs written by older harnesses (schema 1, one unnamed app host), then one written now (schema 5) whose
+    """Three runs written by older harnesses (schema 1, one unnamed app host), then one written now (schema 6) whose
     gthread sweep serves half as much: a regression against the older ones, and the index lists all four."""
     base = fixture_json("results/quick-all.json")
     for n in range(4):
@@ -335,9 +335,9 @@ def test_the_history_lines_up_older_and_current_files(tmp_path):
         (d / "run.json").write_text(json.dumps({"run_id": run["run_id"], "started": run["started"]}))
         files.write_json_atomic(d / "results.json", run)
     on_disk = [json.loads((tmp_path / f"run{n}" / "results.json").read_text()) for n in range(4)]
-    assert [(f["schema"], "instances" in f) for f in on_disk] == [(1, False)] * 3 + [(5, True)]
+    assert [(f["schema"], "instances" in f) for f in on_disk] == [(1, False)] * 3 + [(6, True)]
     runs = history.load_runs(tmp_path)
-    assert [r["data"]["schema"] for r in runs] == [5, 5, 5, 5] and all(r["complete"] for r in runs)
+    assert [r["data"]["schema"] for r in runs] == [6, 6, 6, 6] and all(r["complete"] for r in runs)
     found = history.changes(runs[-1]["data"], [r["data"] for r in runs[:-1]], history.Thresholds(min_history=3))
     regressed = {(c["config"], c["metric"]) for c in found if c["regression"]}
     assert ("gthread 1w×2t", "rps") in regressed

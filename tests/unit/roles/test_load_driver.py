@@ -5,13 +5,17 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
+import subprocess
+import sys
 import threading
+import time
 
 import jinja2
 import pytest
 import yaml
 from support import ROOT, load_module
 
+from bench.analyse import capacity
 from bench.parse import rate
 
 driver = load_module("roles/load/files/load_driver.py")
@@ -279,3 +283,65 @@ def test_load_hosts_sharing_a_rate_send_what_one_would():
     assert dues == pytest.approx(open_loop.schedule(10.0, 2.0))
     poisson = [driver.share_rate({**RATE, "arrivals": "poisson"}, i, 2) for i in range(2)]
     assert poisson[0]["seed"] != poisson[1]["seed"] and {s["phase_s"] for s in poisson} == {0.0}
+
+
+# --- a capacity search: steps of open_loop.py at the rates bench/analyse/capacity.py chooses -------------------------
+
+
+class OneSlot(http.server.BaseHTTPRequestHandler):
+    """A server of one slot: each request holds it for 20 ms (so it serves at most 50 a second)."""
+
+    protocol_version = "HTTP/1.1"
+    slot = threading.Lock()
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path != "/healthz":
+            with self.slot:
+                time.sleep(0.02)
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"ok\n")
+
+
+def test_a_capacity_search_steps_to_the_highest_rate_a_server_of_known_capacity_meets(tmp_path):
+    """Run as a load host has it: the driver beside open_loop.py and the two modules of bench/analyse the load role
+    copies there. The target: half of the requests within 60 ms, on a server of one 20 ms slot: met at low rates,
+    never at 50 a second or more (the slot cannot serve them: the queue grows without bound)."""
+    host = tmp_path / "load"
+    host.mkdir()
+    for path in ("roles/load/files/load_driver.py", "roles/load/files/open_loop.py", "bench/analyse/capacity.py",
+                 "bench/analyse/quantiles.py"):  # fmt: skip
+        shutil.copy(ROOT / path, host)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OneSlot)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    run = {"name": "sync-capacity-slot", "label": "/slot", "path": "/slot", "method": "GET", "status": 200,
+           "scenario": "capacity", "tool": "open_loop", "connection": "close", "concurrency": 200,
+           "arrivals": "poisson",
+           "target": {"percentile": 50.0, "latency_s": 0.06, "error_budget": 0.01}, "start_per_s": 10.0,
+           "high_per_s": 400.0, "low_per_s": 1.0, "time_s": 1, "warmup_s": 0, "max_step_s": 2, "max_steps": 9,
+           "step_grace_s": 5, "seed": 1, "timeout_s": 200}  # fmt: skip
+    plan = {"out_dir": str(tmp_path / "out"), "archive": str(tmp_path / "raw.tar.gz"), "rc_dir": str(tmp_path),
+            "socket_timeout_s": 5, "ready_path": "/healthz", "runs": [run]}  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    code = subprocess.run(
+        [sys.executable, str(host / "load_driver.py"), str(tmp_path / "plan.json"), "run", run["name"],
+         "--base-url", f"http://127.0.0.1:{server.server_address[1]}"],
+        check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    server.shutdown()
+    assert code.returncode == 0, code.stderr
+    record = json.loads((tmp_path / "out" / f"{run['name']}.search.json").read_text())
+    found, steps = record["result"], record["steps"]
+    print(f"\n{[(s['rate'], s['verdict']) for s in steps]} -> {found['how']}")
+    assert [s["rate"] for s in steps[:2]] == [10.0, 20.0] and steps[0]["verdict"] == "met"
+    assert found["capacity_per_s"] is not None and 10 <= found["capacity_per_s"] < 50, found
+    assert found["missed_per_s"] is not None and found["missed_per_s"] <= 80, found
+    for step in steps:  # every step's own records, judged again here, give the driver's verdict
+        _, rows, _ = rate.read((tmp_path / "out" / f"{step['name']}.out").read_text())
+        assert capacity.judge(*capacity.sample(rows, 0, 200), record["target"])["verdict"] == step["verdict"], step
+    assert f"{run['name']}: capacity {found['capacity_per_s']}/s: met at" in code.stdout

@@ -170,7 +170,7 @@ def test_collect_report_leaves_incomplete_runs_out_of_the_baseline(tmp_path):
         for r in earlier["results"]:
             if r["scenario"] == "sweep":
                 r["rps"] *= 2 if n < 3 else 1
-        if n >= 3:  # its one app host's part incomplete, as collect writes it (results_model: schema 5)
+        if n >= 3:  # its one app host's part incomplete, as collect writes it (results_model: schema 6)
             earlier["complete"] = earlier["app_hosts"]["app1"]["complete"] = False
             earlier["failures"] = [{**results_model.renamed(FAILURE), "worker_type": "sync", "app_host": "app1"}]
         write(tmp_path, earlier)
