@@ -185,7 +185,8 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
             reasons.append(f"{step['name']}: {verdict['verdict']} here, {step['verdict']} on the load host")
         if got["load_bound"]:
             reasons.append(f"{step['name']} at {step['rate']:g}/s was load-bound: {got['load_bound']}")
-        steps.append({"rate": step["rate"], "longer": step.get("longer", 1), "time_s": step["time_s"],
+        steps.append({"name": step["name"], "rate": step["rate"], "longer": step.get("longer", 1),
+                      "time_s": step["time_s"],
                       **{k: stats.round_or_none(v, 4) if isinstance(v, float) and math.isfinite(v) else
                          (None if isinstance(v, float) else v) for k, v in verdict.items()},
                       "achieved_rate": got["achieved_rate"], "lag_p99_s": got["lag_p99_s"],
