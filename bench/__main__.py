@@ -39,7 +39,12 @@ def thresholds(args) -> history.Thresholds:
 
 
 def collect_report(args) -> int:
-    for line in collect_report_lines(args, Path(args.run_dir)):
+    try:
+        lines = collect_report_lines(args, Path(args.run_dir))
+    except collect.RawGone as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for line in lines:
         print(line)
     return 0
 

@@ -398,7 +398,18 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
     return results_model.expand(results_model.stored(out))
 
 
+class RawGone(RuntimeError):
+    """A run whose raw output is gone (the keep policy removed it) cannot be collected again: its results.json is all
+    that is left of what it measured, and stays as it is."""
+
+
 def main(run_dir: str) -> Path:
     path = Path(run_dir)
+    if (path / "results.json").exists() and not (path / "raw").is_dir():
+        raise RawGone(
+            f"{path / 'raw'} is gone (raw output is kept for the newest bench_keep_raw_runs runs): collecting again "
+            f"would find nothing and overwrite what {path / 'results.json'} holds, so it stays as it is. To render "
+            f"its report again: python -m bench report {path}"
+        )
     files.write_json_atomic(path / "results.json", results_model.stored(collect(path)))
     return path / "results.json"

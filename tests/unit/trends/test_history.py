@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import shutil
 import subprocess
 import sys
 
@@ -421,3 +422,19 @@ def test_a_run_of_a_type_the_catalog_no_longer_has_keeps_its_place_and_gives_no_
         write_run(tmp_path, run)
     rows = [line for line in index.render(tmp_path).read_text().splitlines() if line.startswith("| 2026")]
     assert len(rows) == 3
+
+
+def test_a_run_whose_raw_output_was_removed_is_not_collected_again_and_keeps_its_results(two_hosts, capsys):
+    """Collecting a run again after the keep policy removed its raw/ would find no output and overwrite results.json
+    with a run of nothing: refused, naming why and what to do, and results.json is left byte for byte."""
+    from bench.__main__ import main  # noqa: PLC0415 -- the command line, as a user runs it
+
+    assert main(["collect-report", str(two_hosts)]) == 0
+    kept = (two_hosts / "results.json").read_bytes()
+    assert json.loads(kept)["results"], "collected from its raw output"
+    shutil.rmtree(two_hosts / "raw")
+    capsys.readouterr()
+    assert main(["collect-report", str(two_hosts)]) == 2
+    err = capsys.readouterr().err
+    assert f"{two_hosts / 'raw'} is gone" in err and f"python -m bench report {two_hosts}" in err, err
+    assert (two_hosts / "results.json").read_bytes() == kept
