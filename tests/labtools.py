@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -71,6 +72,15 @@ def processes() -> list[tuple[int, int, str]]:
             continue
         out.append((int(proc.name), ppid, cmdline))
     return out
+
+
+def in_a_lab_host(pid: int) -> bool:
+    """Whether a process runs inside a lab host (each has its own network namespace), not on this machine itself: a
+    siege or wrk of a unit test beside the lab's tests is this machine's."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+    except OSError:
+        return False
 
 
 def siege_running(*needles: str) -> bool:

@@ -142,6 +142,13 @@ def _capacity_rows(common: dict, eps: list[dict], capacity: dict | None, grace_s
     if not capacity or not eps:
         return []
     c_set = _capacity_settings(capacity)
+    for ep in eps:
+        if float(ep["capacity_start_per_s"]) >= RATE_CEILING_PER_HOST:
+            raise ScenarioError(
+                f"bench_app.scenarios ({ep['scenario_name']}): a capacity search from "
+                f"{ep['capacity_start_per_s']:g} requests a second has no room: one load host sends at most "
+                f"{RATE_CEILING_PER_HOST:,} a second on time (the search runs on one); start lower (rate_per_s)"
+            )
     worst_s = c_set["max_steps"] * (c_set["warmup_s"] + 2 * max(c_set["time_s"], c_set["max_step_s"]) + grace_s)
     return [{**common, **_request(ep), "scenario": "capacity", "concurrency": c_set["max_open"], "reps": None,
              "time_s": c_set["time_s"], "warmup_s": c_set["warmup_s"], "max_step_s": c_set["max_step_s"],

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 from bench.analyse import queueing
 from bench.model.catalog import UNBOUNDED
@@ -243,3 +244,41 @@ def rate_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Pa
 
 def chart_name(kind: str, key: str) -> str:
     return f"{kind}-{slug(key)}.png"
+
+
+def capacity_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Path | None:
+    """The steps of each worker type's capacity search of one scenario (its label): the target's percentile of each
+    step, with its 95 % interval where the requests bound it, against the offered rate (a filled marker where the
+    step met the target, a cross where it broke it, a hollow one where it was undecided), and the target's line."""
+    rows = [r for r in rows if r["label"] == label and r.get("search") and r["search"]["steps"]]
+    if not rows:
+        return None
+    target = rows[0]["search"]["target"]
+    markers = {"met": ("o", "full"), "broken": ("x", "full"), "undecided": ("o", "none")}
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for worker_type in order:
+            for row in (r for r in rows if r["worker_type"] == worker_type):
+                steps = sorted((s for s in row["search"]["steps"] if s["value_s"] is not None), key=lambda s: s["rate"])
+                found = row["search"]["result"]["capacity_per_s"] if row["search"]["result"] else None
+                name = f"{worker_type}: {found:,.3g}/s" if found else f"{worker_type}: not met"
+                (line,) = ax.plot([s["rate"] for s in steps], [s["value_s"] * 1000 for s in steps], linewidth=1,
+                                  label=name)  # fmt: skip
+                for s in steps:
+                    marker, fill = markers.get(s["verdict"], ("o", "none"))
+                    low = (s["value_s"] - s["low_s"]) * 1000 if s["low_s"] is not None else 0
+                    high = (s["high_s"] - s["value_s"]) * 1000 if s["high_s"] is not None else 0
+                    ax.errorbar([s["rate"]], [s["value_s"] * 1000], yerr=[[low], [high]], color=line.get_color(),
+                                marker=marker, fillstyle=fill, capsize=2, linewidth=0.8)  # fmt: skip
+        ax.axhline(target["latency_s"] * 1000, color="grey", linestyle="--", linewidth=1,
+                   label=f"target: p{target['percentile']:g} ≤ {target['latency_s'] * 1000:g} ms")  # fmt: skip
+        rates = [s["rate"] for r in rows for s in r["search"]["steps"]]
+        if max(rates) > 4 * min(rates):  # a search up by factors of two: a log scale, plain numbers on it
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_xlabel("offered rate (requests a second, Poisson)")
+        ax.set_ylabel(f"p{target['percentile']:g} latency from when due (ms)")
+        ax.set_title(f"{label}: capacity search, each step's p{target['percentile']:g} (95 % interval)")
+        ax.legend(fontsize=7)
+        return save(fig, path)

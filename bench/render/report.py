@@ -79,6 +79,10 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
             name = prefix + charts.chart_name("rate", label)
             if charts.rate_chart(rates, label, order, run_dir / name):
                 chart_files[f"rate-{label}"] = name
+        for label in dict.fromkeys(r["label"] for r in results["results"] if r["scenario"] == "capacity"):
+            name = prefix + charts.chart_name("capacity", label)
+            if charts.capacity_chart(results["results"], label, order, run_dir / name):
+                chart_files[f"capacity-{label}"] = name
         for label in dict.fromkeys(r["label"] for r in sweeps):
             name = prefix + charts.chart_name("sweep", label)
             if charts.sweep_chart(sweeps, label, order, run_dir / name):
@@ -99,6 +103,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "run_dir": str(run_dir),
         "summary": summary.capacity_sentences(capacities) + summary.paragraph(verdict_rows, probes, sweeps, order),
         "capacities": capacities,
+        "capacity_labels": list(dict.fromkeys(x["label"] for x in capacities)),
         "order": order,
         "cores": cores,
         "probes": sorted(probes, key=lambda p: (order.index(p["worker_type"]), p["task"], p["concurrency"])),

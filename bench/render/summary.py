@@ -110,30 +110,40 @@ def capacity_rows(records: list[dict], order: list[str]) -> list[dict]:
 
 def capacity_sentences(rows: list[dict]) -> list[str]:
     """Per searched scenario: who carries the most within its target, and by how much against the next, from the
-    searches that found a rate (a search whose target was met nowhere says so)."""
+    searches that found a rate (a search whose target was met nowhere says so, and a bracket the search left wide)."""
     out = []
     for label in dict.fromkeys(r["label"] for r in rows):
-        mine = [r for r in rows if r["label"] == label and r["valid"] and r["search"]]
+        mine = [r for r in rows if r["label"] == label and r["valid"] and r["search"] and r["search"]["result"]]
         if not mine:
             continue
-        target = capacity_target_label(mine[0]["search"]["target"])
         found = sorted((r for r in mine if r["search"]["result"]["capacity_per_s"]),
                        key=lambda r: -r["search"]["result"]["capacity_per_s"])  # fmt: skip
         none = [r["worker_type"] for r in mine if not r["search"]["result"]["capacity_per_s"]]
+        target = capacity_target_label(mine[0]["search"]["target"])
         words = f"**{scenario_label(mine[0])}** (`{label}`) within {target}: "
         if not found:
             out.append(words + f"no worker type met it at any rate tried ({_names(none)})")
             continue
         best = found[0]
-        cap = best["search"]["result"]["capacity_per_s"]
-        words += f"**{best['worker_type']}** carries the most, {cap:,.3g} requests a second"
+        words += f"**{best['worker_type']}** carries {'the most, ' if len(found) > 1 else ''}{_capacity(best)}"
         if len(found) > 1:
-            second = found[1]["search"]["result"]["capacity_per_s"]
-            words += f", {cap / second:.2g} × {found[1]['worker_type']}'s {second:,.3g}"
+            cap, second = (r["search"]["result"]["capacity_per_s"] for r in found[:2])
+            words += f", {cap / second:.2g} × {found[1]['worker_type']}'s {_capacity(found[1])}"
         if none:
             words += f"; {_names(none)} met it at no rate tried"
         out.append(words)
     return out
+
+
+def _capacity(row: dict) -> str:
+    """2.5 requests a second (not met at 5: the search left them 100 % apart), or just the rate when within 5 %."""
+    result = row["search"]["result"]
+    text = f"{result['capacity_per_s']:,.3g} requests a second"
+    missed = result["missed_per_s"]
+    if missed and (missed - result["capacity_per_s"]) / result["capacity_per_s"] > 0.05:
+        apart = (missed - result["capacity_per_s"]) / result["capacity_per_s"] * 100
+        text += f" (not met at {missed:,.3g}: the search left them {apart:.0f} % apart)"
+    return text
 
 
 def capacity_target_label(target: dict) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from labtools import ansible, processes
+from labtools import ansible, in_a_lab_host, processes
 from support import ROOT, lab_is_possible, playbook, snapshot
 
 # Root on Linux for every row (not the lab): lab.yml refuses anyone else first, and two rows mount a tmpfs.
@@ -267,7 +267,8 @@ def hosts_state() -> dict:
                     with contextlib.suppress(FileNotFoundError):
                         state[str(path.relative_to(ROOT))] = path.lstat().st_mtime_ns
     state["processes"] = sorted(
-        (pid, cmd) for pid, _, cmd in processes() if "/opt/bench/" in cmd or cmd.startswith(("siege ", "wrk "))
+        (pid, cmd) for pid, _, cmd in processes()
+        if ("/opt/bench/" in cmd or cmd.startswith(("siege ", "wrk "))) and in_a_lab_host(pid)
     )  # fmt: skip
     return state
 

@@ -226,3 +226,8 @@ def test_a_capacity_search_is_one_run_per_type_from_its_start_up_to_one_load_hos
 def test_bad_capacity_settings_are_refused_naming_the_variable(capacity, message):
     with pytest.raises(scenarios.ScenarioError, match=message):
         matrix(the_app=searched_app(), capacity=capacity)
+
+
+def test_a_capacity_search_with_no_room_below_the_ceiling_is_refused_naming_the_scenario():
+    with pytest.raises(scenarios.ScenarioError, match=r"\(io_100ms\): a capacity search from 5000 requests a second"):
+        matrix(the_app=searched_app(rate_per_s=[5000]), capacity=LOAD["load_profiles"]["quick"]["capacity"])
