@@ -25,17 +25,16 @@ TYPES = list(catalog.load().names)  # worker=all: every type of worker_types.yml
 # the types whose IO is bounded by connections or nothing: a burst of 10 is served at once
 CONCURRENT_IO = [n for n in TYPES if catalog.load().type(n).theory["io"] in ("connections", "unbounded")]
 # make test's time (about 100 s less for the eight types than the quick profile as it is): the quick profile's probes
-# (its bursts but c=2, the same calibration) with a quarter of its IO unit and under half of its CPU unit (n=3,000,000
-# of 6,500,000: long against the GIL's 5 ms switch interval, which lowers gthread's CPU count at once; at n=2,000,000
-# it measured 1.90 for 2 once in three runs), and its sweep of /ioTask?ms=100 alone, 2 s a run (siege's minimum, see
-# bench/model/scenarios.py). What the tests below read of the sweep stays: c=1 and c=10, the c=1 run right after the
-# c=10
-# warm-up.
+# (its bursts but c=2; two calibration requests, not three) with a quarter of its IO unit and under half of its CPU
+# unit (n=3,000,000 of 6,500,000: long against the GIL's 5 ms switch interval, which lowers gthread's CPU count at
+# once; at n=2,000,000 it measured 1.90 for 2 once in three runs), and its sweep of /ioTask?ms=100 alone, 2 s a run
+# (siege's minimum, see bench/model/scenarios.py). What the tests below read of the sweep stays: c=1 and c=10, the
+# c=1 run right after the c=10 warm-up.
 QUICK = yaml.safe_load((ROOT / "roles/load/defaults/main.yml").read_text())["load_profiles"]["quick"]
 IO_UNIT_S = 0.25
 IO, CPU = f"/ioTask?ms={int(IO_UNIT_S * 1000)}", "/cpuTask?n=3000000"
 SWEEP = {**QUICK["sweep"], "time_s": 2}
-PROBES = {**QUICK["probes"], "concurrency": [1, 4, 10]}  # the bursts read below (c=2 is read by no test)
+PROBES = {**QUICK["probes"], "concurrency": [1, 4, 10], "calibration_reps": 2}  # the bursts read below (c=2: none)
 # the demo app with these scenarios (bench_app.scenarios): probes of IO and CPU, a sweep of /ioTask?ms=100
 APP = demo_app(
     {"name": "io", "path": IO, "task": "io", "unit_s": IO_UNIT_S, "load": ["probe"]},
