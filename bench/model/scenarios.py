@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+
+from bench.analyse import quantiles  # the samples a percentile needs: a search that cannot bound it is refused
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
 
@@ -142,7 +145,20 @@ def _capacity_rows(common: dict, eps: list[dict], capacity: dict | None, grace_s
     if not capacity or not eps:
         return []
     c_set = _capacity_settings(capacity)
+    floors = {}
     for ep in eps:
+        # the lowest rate whose longest step (max_step_s, twice when run again) has the requests to bound the
+        # target's percentile from above: below it a step can never meet the target, whatever the server does
+        needed = quantiles.samples_needed(ep["target"]["percentile"])
+        floors[ep["scenario_name"]] = math.ceil(needed / (2 * c_set["max_step_s"]) * 1000) / 1000
+        if float(ep["capacity_start_per_s"]) < floors[ep["scenario_name"]]:
+            raise ScenarioError(
+                f"bench_app.scenarios ({ep['scenario_name']}): a capacity search from {ep['capacity_start_per_s']:g} "
+                f"requests a second cannot meet a p{ep['target']['percentile']:g} target: {needed} requests bound it, "
+                f"more than its longest step (load_capacity.max_step_s={c_set['max_step_s']}, twice when run again) "
+                f"sends at that rate; start at {floors[ep['scenario_name']]:g}/s or more (rate_per_s), or raise "
+                "max_step_s"
+            )
         if float(ep["capacity_start_per_s"]) >= RATE_CEILING_PER_HOST:
             raise ScenarioError(
                 f"bench_app.scenarios ({ep['scenario_name']}): a capacity search from "
@@ -154,7 +170,8 @@ def _capacity_rows(common: dict, eps: list[dict], capacity: dict | None, grace_s
              "time_s": c_set["time_s"], "warmup_s": c_set["warmup_s"], "max_step_s": c_set["max_step_s"],
              "max_steps": c_set["max_steps"], "step_grace_s": grace_s, "target": ep["target"],
              "start_per_s": float(ep["capacity_start_per_s"]), "high_per_s": float(RATE_CEILING_PER_HOST),
-             "low_per_s": float(ep["capacity_start_per_s"]) / 16, "arrivals": "poisson", "rate_per_s": None,
+             "low_per_s": max(float(ep["capacity_start_per_s"]) / 16, floors[ep["scenario_name"]]),
+             "arrivals": "poisson", "rate_per_s": None,
              "seed": first_seed + n, "timeout_s": worst_s, "repeat": 1, "discard": False, "tool": "open_loop",
              "name": f"{common['worker_type']}-capacity-{slug(ep['label'])}"}
             for n, ep in enumerate(eps)]  # fmt: skip
