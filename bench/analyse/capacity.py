@@ -112,9 +112,11 @@ def bracket(steps: list[dict]) -> tuple[float | None, float | None]:
     return (max(met) if met else None), lowest_missed
 
 
-def result(steps: list[dict], high: float, low: float) -> dict:
+def result(
+    steps: list[dict], high: float, low: float, start: float | None = None, max_steps: int | None = None
+) -> dict:
     """What the search found: the capacity (the highest rate shown to meet the target), the bracket, and why it
-    stopped, in words."""
+    stopped, in words (with its start and max_steps: whether it stopped there, short of done)."""
     met, missed = bracket(steps)
     undecided = [s["rate"] for s in steps if s["verdict"] == UNDECIDED and s.get("longer", 1) > 1]
     if met is None:
@@ -125,5 +127,7 @@ def result(steps: list[dict], high: float, low: float) -> dict:
         how = f"met at {met:g}/s, not at {missed:g}/s ({(missed - met) / met * 100:.0f} % apart)"
     if undecided:
         how += f"; undecided at {', '.join(f'{r:g}/s' for r in undecided)} even twice as long (counted as not met)"
+    if max_steps and len(steps) >= max_steps and next_step(steps, start, high, low) is not None:
+        how += f"; stopped after max_steps={max_steps} steps"
     return {"capacity_per_s": met, "missed_per_s": missed, "steps": len(steps), "how": how,
             "bounded": met is not None and missed is not None, "low_per_s": low, "high_per_s": high}  # fmt: skip

@@ -191,9 +191,8 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
                          (None if isinstance(v, float) else v) for k, v in verdict.items()},
                       "achieved_rate": got["achieved_rate"], "lag_p99_s": got["lag_p99_s"],
                       "load_bound": got["load_bound"]})  # fmt: skip
-    result = capacity.result(steps, float(run["high_per_s"]), float(run["low_per_s"])) if steps else None
-    if result and "stopped after max_steps" in search.get("result", {}).get("how", ""):
-        result["how"] += f"; stopped after max_steps={run['max_steps']} steps"
+    result = (capacity.result(steps, float(run["high_per_s"]), float(run["low_per_s"]), float(run["start_per_s"]),
+                              int(run["max_steps"])) if steps else None)  # fmt: skip
     ran = [m for m in metas if m]
     return {
         **rec,

@@ -3,6 +3,7 @@ latency against concurrency, and app hosts side by side."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -32,10 +33,14 @@ def save(fig, path: Path, digest: str | None = None) -> Path:
     return path
 
 
+@functools.cache
+def _code() -> bytes:
+    return Path(__file__).read_bytes()
+
+
 def drawn_from(*data) -> str:
     """What a chart is drawn from: its data and this module's code (a change to either draws it again)."""
-    code = Path(__file__).read_bytes()
-    return hashlib.sha256(code + json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_code() + json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def already_drawn(path: Path, digest: str) -> bool:

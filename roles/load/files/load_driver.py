@@ -318,9 +318,7 @@ def search(plan: dict, run: dict) -> str:
         steps.append({**step, "name": name, "time_s": int(time_s), "rc": meta["rc"], **verdict})
         print(f"  step {len(steps)}: {step['rate']:g}/s for {int(time_s)} s: {verdict['verdict']} ({verdict['why']})",
               flush=True)  # fmt: skip
-    found = capacity.result(steps, high, low)
-    if len(steps) >= int(run["max_steps"]) and capacity.next_step(steps, start, high, low) is not None:
-        found["how"] += f"; stopped after max_steps={run['max_steps']} steps"
+    found = capacity.result(steps, high, low, start, int(run["max_steps"]))
     record = {"name": run["name"], "target": target, "start_per_s": start, "steps": steps, "result": found}
     write_json(os.path.join(plan["out_dir"], run["name"] + ".search.json"), record)
     return f"{run.get('progress', run['name'])}: capacity {found['capacity_per_s']}/s: {found['how']}"
