@@ -121,8 +121,10 @@ def result(
     undecided = [s["rate"] for s in steps if s["verdict"] == UNDECIDED and s.get("longer", 1) > 1]
     if met is None:
         how = f"the target was not met even at {min(s['rate'] for s in steps):g}/s, the lowest rate tried"
+    elif missed is None and met >= high:
+        how = f"the target was still met at {met:g}/s, the most the load hosts send on time"
     elif missed is None:
-        how = f"the target was still met at {met:g}/s, the most the load hosts send on time ({high:g}/s)"
+        how = f"the target was still met at {met:g}/s, the highest rate tried"
     else:
         how = f"met at {met:g}/s, not at {missed:g}/s ({(missed - met) / met * 100:.0f} % apart)"
     if undecided:

@@ -162,8 +162,8 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
     """The record of a capacity search: its steps as the load host ran them (NAME.search.json: rate, time, and
     whether it was run again twice as long), each judged again here from its own requests (bench/parse/rate.py,
     bench/analyse/capacity.py) and summarized; the result from those verdicts. A step whose verdict here is not the
-    load host's, or whose generator fell behind (load-bound), makes the search invalid: its capacity would not be
-    the server's."""
+    load host's, or one that decides the result (the rate met, the lowest missed) whose generator fell behind
+    (load-bound), makes the search invalid: its capacity would not be the server's."""
     found = sorted(raw.glob(f"*/{run['name']}.search.json")) + sorted(raw.glob(f"{run['name']}.search.json"))
     if not found:
         return {**rec, **EMPTY, "rate": None, "search": None, "invalid_reason": NO_OUTPUT}
@@ -183,8 +183,6 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
         got = rate.summarize(header, rows, status, warmup_s)
         if verdict["verdict"] != step["verdict"]:
             reasons.append(f"{step['name']}: {verdict['verdict']} here, {step['verdict']} on the load host")
-        if got["load_bound"]:
-            reasons.append(f"{step['name']} at {step['rate']:g}/s was load-bound: {got['load_bound']}")
         steps.append({"name": step["name"], "rate": step["rate"], "longer": step.get("longer", 1),
                       "time_s": step["time_s"],
                       **{k: stats.round_or_none(v, 4) if isinstance(v, float) and math.isfinite(v) else
@@ -193,6 +191,12 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
                       "load_bound": got["load_bound"]})  # fmt: skip
     result = (capacity.result(steps, float(run["high_per_s"]), float(run["low_per_s"]), float(run["start_per_s"]),
                               int(run["max_steps"])) if steps else None)  # fmt: skip
+    # a step whose generator fell behind says nothing of the server; it matters only where it decides the result
+    # (the rate met, or the lowest missed): a step far above the bracket, load-bound on the way down, does not
+    met, missed = capacity.bracket(steps)
+    decisive = {(capacity.MET, met), (capacity.BROKEN, missed)}
+    reasons += [f"{s['name']} at {s['rate']:g}/s was load-bound: {s['load_bound']}" for s in steps
+                if s["load_bound"] and (capacity.counted(s), s["rate"]) in decisive]  # fmt: skip
     ran = [m for m in metas if m]
     return {
         **rec,

@@ -128,7 +128,11 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
         words += f"**{best['worker_type']}** carries {'the most, ' if len(found) > 1 else ''}{_capacity(best)}"
         if len(found) > 1:
             cap, second = (r["search"]["result"]["capacity_per_s"] for r in found[:2])
-            words += f", {cap / second:.2g} × {found[1]['worker_type']}'s {_capacity(found[1])}"
+            if _at_least(found[1]):  # two lower bounds: which carries more is not known
+                words += f"; {found[1]['worker_type']} {_capacity(found[1])} (which carries more is not known)"
+            else:
+                words += (f", {'at least ' if _at_least(best) else ''}{cap / second:.2g} × "
+                          f"{found[1]['worker_type']}'s {_capacity(found[1])}")  # fmt: skip
         if none:
             words += f"; {_names(none)} met it at no rate tried"
         out.append(words)
@@ -136,14 +140,23 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
 
 
 def _capacity(row: dict) -> str:
-    """2.5 requests a second (not met at 5: the search left them 100 % apart), or just the rate when within 5 %."""
+    """2.5 requests a second (not met at 5: the search left them 100 % apart), or just the rate when within 5 %; at
+    least the rate, and why, when the search never missed the target."""
     result = row["search"]["result"]
     text = f"{result['capacity_per_s']:,.3g} requests a second"
     missed = result["missed_per_s"]
+    if _at_least(row):
+        return f"at least {text} (the search stopped before it missed the target: {result['how']})"
     if missed and (missed - result["capacity_per_s"]) / result["capacity_per_s"] > 0.05:
         apart = (missed - result["capacity_per_s"]) / result["capacity_per_s"] * 100
         text += f" (not met at {missed:,.3g}: the search left them {apart:.0f} % apart)"
     return text
+
+
+def _at_least(row: dict) -> bool:
+    """A search that never missed the target (stopped after max_steps, or at the load hosts' ceiling): its capacity
+    is a lower bound."""
+    return row["search"]["result"]["missed_per_s"] is None
 
 
 def capacity_target_label(target: dict) -> str:

@@ -36,7 +36,14 @@ class Thresholds:
 DEFAULT = Thresholds()
 
 # metric name -> which direction is worse
-HIGHER_IS_BETTER = {"rps": True, "p99_s": False, "effective": True, "at_once": True, "unit_cpu_s": False}
+HIGHER_IS_BETTER = {
+    "rps": True,
+    "p99_s": False,
+    "effective": True,
+    "at_once": True,
+    "unit_cpu_s": False,
+    "capacity_per_s": True,
+}
 # Charted in the index's trends, never flagged: one /cpuTask request's CPU time on an idle worker moved by 20-30 %
 # between consecutive runs on the lab's shared machine (medians 0.32-0.47 s over five quick runs of the same commit),
 # more than any threshold a regression alarm could use; the verdict's requests at once stayed within 1 %.
@@ -109,17 +116,22 @@ class Figure(NamedTuple):
 
     worker_type: str
     config: str
-    scenario: str  # "sweep" or "probe"
+    scenario: str  # "sweep", "probe" or "capacity"
     task: str | None  # a probe's: "io" or "cpu"
     label: str  # the scenario's: its path for a GET, else its method and path
     concurrency: int | None  # None for one CPU request's CPU time, which no burst size names
     metric: str
     value: float
+    target: str | None = None  # a capacity's latency target, compact: "p99≤250ms e1%"
+    # the smallest relative change the figure can show: a capacity search's bracket (met at 640/s, not at 960: 0.5)
+    resolution: float = 0.0
 
     @property
     def point(self) -> str:
         """'/ioTask?ms=100 c=10' (sweep), 'probe io c=10' (a probe's largest burst), 'probe cpu /cpuTask' (CPU time
-        of one request)."""
+        of one request), 'capacity /ioTask?ms=100 p99≤250ms e1%' (the highest rate within that target)."""
+        if self.scenario == "capacity":
+            return f"capacity {self.label} {self.target}"
         if self.scenario == "sweep":
             return f"{self.label} c={self.concurrency}"
         where = self.label if self.concurrency is None else f"c={self.concurrency}"
@@ -160,12 +172,32 @@ def figures(results: dict) -> list[Figure]:
                 out.append(probe._replace(concurrency=None, metric="unit_cpu_s", value=row["unit_cpu"]))
         else:
             out.append(probe)
-    return out
+    out += [capacity_figure(r, configs[r["worker_type"]]) for r in records
+            if r["scenario"] == "capacity" and r["valid"] and (r["search"] or {}).get("result")]  # fmt: skip
+    return [f for f in out if f is not None]
+
+
+def capacity_figure(rec: dict, config: str) -> Figure | None:
+    """A capacity search's figure: the highest rate that met the target, within the search's bracket (its
+    resolution); 0 when the target was met at no rate tried (a collapse to flag). A search that never missed the
+    target (stopped after max_steps, or at the load hosts' ceiling) found a lower bound only: no figure."""
+    result, target = rec["search"]["result"], rec["search"]["target"]
+    met, missed = result["capacity_per_s"], result["missed_per_s"]
+    if missed is None:
+        return None
+    compact = f"p{target['percentile']:g}≤{target['latency_s'] * 1000:g}ms e{target['error_budget'] * 100:g}%"
+    return Figure(rec["worker_type"], config, "capacity", None, rec["label"], None, "capacity_per_s", met or 0.0,
+                  compact, (missed - met) / met if met else 0.0)  # fmt: skip
 
 
 def metrics(results: dict) -> dict[tuple, float]:
     """The run's figures by key, (config, point, metric): how the regression detector lines up runs."""
     return {f.key: f.value for f in figures(results)}
+
+
+def resolutions(results: dict) -> dict[tuple, float]:
+    """The figures whose own resolution is coarse (a capacity search's bracket), by key: a smaller change is none."""
+    return {f.key: f.resolution for f in figures(results) if f.resolution}
 
 
 def app_name(results: dict) -> str:
@@ -194,7 +226,7 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
     for run in earlier:
         for key, value in metrics(run).items():
             series.setdefault(key, []).append(value)
-    found = []
+    found, coarse = [], resolutions(current)
     for key, value in metrics(current).items():
         if key[2] in TREND_ONLY:
             continue
@@ -205,7 +237,7 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
         noise = MAD_TO_SIGMA * statistics.median(abs(v - base) for v in values)
         delta = value - base
         relative = max(
-            [th.relative]
+            [th.relative, coarse.get(key, 0.0)]
             + [v for (metric, at), v in RELATIVE_FLOOR.items() if key[2] == metric and key[1].startswith(at)]
         )
         if (

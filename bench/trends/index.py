@@ -38,9 +38,9 @@ def missing(results: dict) -> str:
 
 def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]]]]:
     """task label -> worker config -> [(run_id, value)]: the probes' requests at once (siege's effective concurrency
-    where the app did not time the burst), one CPU request's CPU time, and sweep rps at the largest concurrency of each
-    swept scenario (its label). Each app has its own charts: its label starts with its name (the demo app's does
-    not)."""
+    where the app did not time the burst), one CPU request's CPU time, sweep rps at the largest concurrency of each
+    swept scenario (its label), and each searched scenario's capacity within its target. Each app has its own charts:
+    its label starts with its name (the demo app's does not)."""
     out: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for run in runs:
         if not run["complete"]:
@@ -58,6 +58,8 @@ def trend_points(runs: list[dict]) -> dict[str, dict[str, list[tuple[str, float]
                 label = f"effective concurrency (siege-timed), {f.task} probe"
             elif f.metric == "unit_cpu_s":
                 label = f"CPU time of one request (s), {f.label}"
+            elif f.metric == "capacity_per_s":
+                label = f"capacity (/s), {f.label} within {f.target}"
             elif f.metric == "rps":
                 if f.concurrency != largest[(f.config, f.label)]:
                     continue

@@ -120,5 +120,9 @@ def test_a_search_that_meets_the_target_at_the_ceiling_or_nowhere_says_so():
     top = capacity.result(search(1e9, 8.0, high=3000.0), 3000.0, 0.5)
     assert top["capacity_per_s"] == 3000.0 and top["missed_per_s"] is None and not top["bounded"]
     assert "still met at 3000/s, the most the load hosts send on time" in top["how"]
+    cut = search(1e9, 8.0, high=3000.0)[:5]  # 8 .. 128/s, all met, and the search would go on
+    short = capacity.result(cut, 3000.0, 0.5, 8.0, max_steps=5)
+    assert short["capacity_per_s"] == 128.0 and short["missed_per_s"] is None
+    assert short["how"] == "the target was still met at 128/s, the highest rate tried; stopped after max_steps=5 steps"
     none = capacity.result(search(0.01, 8.0), 3000.0, 0.5)
     assert none["capacity_per_s"] is None and "not met even at 0.5/s, the lowest rate tried" in none["how"]

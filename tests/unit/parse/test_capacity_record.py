@@ -49,6 +49,27 @@ def test_a_step_the_load_host_judged_otherwise_makes_the_search_invalid(tmp_path
     assert got["invalid_reason"] == f"{RUN['name']}-s03: met here, broken on the load host"
 
 
+def late(raw, step: int, by_s: float) -> None:
+    """Step `step`'s requests sent `by_s` after they were due, as a generator that fell behind sends them (their
+    latency, from when they were due, unchanged)."""
+    path = raw / "load1" / f"{RUN['name']}-s{step:02d}.out"
+    header, *rows = path.read_text().splitlines()
+    rows = [json.loads(r) for r in rows]
+    rows = [[r[0], r[1], r[1] + by_s, *r[3:]] if isinstance(r, list) else r for r in rows]  # the summary line last
+    path.write_text("\n".join([header] + [json.dumps(r) for r in rows]) + "\n")
+
+
+def test_a_load_bound_step_invalidates_the_search_only_where_it_decides_the_result(tmp_path):
+    shutil.copytree(FIXTURES / "capacity", tmp_path / "raw")
+    late(tmp_path / "raw", 1, 0.05)  # 5/s undecided, run again: the run again decides, not this one
+    got = record(tmp_path / "raw")
+    assert got["search"]["steps"][0]["load_bound"] and got["valid"], got["invalid_reason"]
+    late(tmp_path / "raw", 3, 0.05)  # 2.5/s, the rate met: the capacity
+    got = record(tmp_path / "raw")
+    assert not got["valid"]
+    assert got["invalid_reason"].startswith(f"{RUN['name']}-s03 at 2.5/s was load-bound: ")
+
+
 def test_a_search_with_no_output_is_no_output(tmp_path):
     (tmp_path / "load1").mkdir()
     got = record(tmp_path)
@@ -81,4 +102,17 @@ def test_who_carries_the_most_and_by_how_much_against_the_next():
     assert line.endswith(
         "**gevent** carries the most, 180 requests a second, 72 × sync's 2.5 requests a second (not met at 5: the "
         "search left them 100 % apart); tornado met it at no rate tried"
+    ), line
+    bound = {"capacity_per_s": 160.0, "missed_per_s": None, "how": "met at 160/s; stopped after max_steps=5 steps"}
+    floor = {**wide, "search": {**wide["search"], "result": {**wide["search"]["result"], **bound}}}
+    (line,) = summary.capacity_sentences([rec, floor])
+    assert line.endswith(
+        "**gevent** carries the most, at least 160 requests a second (the search stopped before it missed the target:"
+        " met at 160/s; stopped after max_steps=5 steps), at least 64 × sync's 2.5 requests a second (not met at 5: "
+        "the search left them 100 % apart)"
+    ), line
+    (line,) = summary.capacity_sentences([{**floor, "worker_type": "gthread"}, floor])
+    assert line.endswith(
+        "; gevent at least 160 requests a second (the search stopped before it missed the target: "
+        "met at 160/s; stopped after max_steps=5 steps) (which carries more is not known)"
     ), line

@@ -15,7 +15,7 @@ from support import ROOT, fixture_json
 
 from bench.model import fleet, results_model
 from bench.parse import timing
-from bench.trends import history, index, keep
+from bench.trends import compare, history, index, keep
 
 # The history reads runs as the results model gives them (bench/model/results_model.py: these files are upgraded).
 # A real quick run of the five types, each probe timed by the app too:
@@ -235,6 +235,7 @@ def test_a_tail_latency_must_move_by_a_quarter():
 def made_up(monkeypatch):
     """Runs as {metric key: value}: changes() reads them through a stand-in for metrics()."""
     monkeypatch.setattr(history, "metrics", lambda run: run["m"])
+    monkeypatch.setattr(history, "resolutions", lambda run: run.get("r", {}))
 
     def runs(*values: dict) -> list[dict]:
         return [{"profile": "quick", "hosts": BASE["hosts"], "app": BASE["app"], "m": m} for m in values]
@@ -438,3 +439,50 @@ def test_a_run_whose_raw_output_was_removed_is_not_collected_again_and_keeps_its
     err = capsys.readouterr().err
     assert f"{two_hosts / 'raw'} is gone" in err and f"python -m bench report {two_hosts}" in err, err
     assert (two_hosts / "results.json").read_bytes() == kept
+
+
+# --- capacity within a latency target (a real lab search: sync within p75 <= 250 ms, met at 2.5/s, not at 5) --------
+
+CAPACITY = results_model.current(fixture_json("capacity/results.json"))
+CAPACITY_KEY = ("sync 1w", "capacity /ioTask?ms=100 p75≤250ms e1%", "capacity_per_s")
+
+
+def capacity_run(met: float | None, missed: float | None, n: int = 0) -> dict:
+    run = copy.deepcopy(CAPACITY)
+    run["run_id"], run["started"] = f"cap{n:03d}", f"2026-12-{1 + n:02d}T00:00:00Z"
+    (rec,) = [r for r in run["results"] if r["scenario"] == "capacity"]
+    rec["search"]["result"] |= {"capacity_per_s": met, "missed_per_s": missed}
+    return run
+
+
+def test_a_capacity_is_a_figure_named_by_its_target_with_its_bracket_as_its_resolution():
+    (figure,) = [f for f in history.figures(CAPACITY) if f.scenario == "capacity"]
+    assert (figure.key, figure.value, figure.resolution) == (CAPACITY_KEY, 2.5, 1.0)
+    assert CAPACITY_KEY not in history.metrics(capacity_run(2.5, None)), "never missed: a lower bound, no figure"
+    assert history.metrics(capacity_run(None, 0.3125))[CAPACITY_KEY] == 0.0, "met at no rate: a collapse"
+    other = copy.deepcopy(CAPACITY)
+    next(r for r in other["results"] if r["scenario"] == "capacity")["search"]["target"]["percentile"] = 99.0
+    assert CAPACITY_KEY not in history.metrics(other), "another target is another series"
+
+
+def test_capacity_falling_beyond_its_bracket_is_a_regression_within_it_is_not():
+    earlier = [capacity_run(100.0, 104.0, n) for n in range(3)]
+    fell = [c for c in history.changes(capacity_run(80.0, 84.0, 3), earlier) if c["metric"] == "capacity_per_s"]
+    assert [(c["point"], c["baseline"], c["value"], c["regression"]) for c in fell] == [
+        (CAPACITY_KEY[1], 100.0, 80.0, True)
+    ]  # fmt: skip
+    coarse = capacity_run(80.0, 160.0, 3)  # met at 80, not at 160: the capacity may be 159, no change shown
+    assert not [c for c in history.changes(coarse, earlier) if c["metric"] == "capacity_per_s"]
+    collapsed = history.changes(capacity_run(None, 5.0, 3), earlier)
+    assert [(c["value"], c["regression"]) for c in collapsed if c["metric"] == "capacity_per_s"] == [(0.0, True)]
+    rose = history.changes(capacity_run(130.0, 135.0, 3), earlier)
+    assert [c["regression"] for c in rose if c["metric"] == "capacity_per_s"] == [False]
+
+
+def test_compare_and_the_index_show_a_capacity():
+    (a,), (b,) = fleet.views(capacity_run(100.0, 104.0)), fleet.views(capacity_run(80.0, 84.0, 1))
+    text = compare.compare(a, b)
+    assert f"| sync 1w | {CAPACITY_KEY[1]} | capacity_per_s | 100.000 | 80.000 | -20.0 % |" in text
+    runs = [{"complete": True, "data": fleet.views(capacity_run(2.5, 5.0, n))[0]} for n in range(2)]
+    points = index.trend_points(runs)
+    assert points["capacity (/s), /ioTask?ms=100 within p75≤250ms e1%"]["sync 1w"] == [("cap000", 2.5), ("cap001", 2.5)]
