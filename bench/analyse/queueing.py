@@ -7,7 +7,11 @@ it) when requests of a fixed service time D arrive at rate λ on a worker type w
   of the M/M/k wait (Erlang C): Wq ≈ ½ Wq(M/M/k) [1 + (1 - ρ)(k - 1)(√(4 + 5k) - 2) / (16ρk)], ρ = λD / k; exact
   for k = 1.
 - Evenly spaced arrivals below saturation (D/D/k): nobody waits.
-At ρ ≥ 1 the queue grows without bound for as long as the load lasts: no mean wait exists (None)."""
+At ρ ≥ 1 the queue grows without bound for as long as the load lasts: no mean wait exists (None).
+
+The distribution of the wait, k = 1 (M/D/1), exact (A. K. Erlang, 1909; e.g. Gross and Harris, "Fundamentals of
+Queueing Theory"): P(W <= t) = (1 - ρ) Σ_{j=0}^{⌊t/D⌋} (λ(jD - t))^j / j! e^{-λ(jD - t)}. From it, the capacity
+within a latency target: the highest rate whose q-th percentile of wait plus D is within the bound."""
 
 from __future__ import annotations
 
@@ -84,3 +88,32 @@ def simulate_wait_s(arrival_times: list[float], service_s: float, slots: int) ->
         waits.append(start - t)
         heapq.heappush(free, start + service_s)
     return waits
+
+
+def md1_wait_cdf(wait_s: float, rate: float, service_s: float) -> float:
+    """P(W <= wait_s) in M/D/1 (Erlang's formula above); at rho >= 1 no stationary wait exists: 0."""
+    rho = utilisation(rate, service_s, 1)
+    if wait_s < 0:
+        return 0.0
+    if rho >= 1:
+        return 0.0
+    total = sum((rate * (j * service_s - wait_s)) ** j / math.factorial(j) * math.exp(-rate * (j * service_s - wait_s))
+                for j in range(int(wait_s // service_s) + 1))  # fmt: skip
+    return min(1.0, max(0.0, (1 - rho) * total))
+
+
+def md1_capacity(percentile: float, latency_s: float, service_s: float) -> float:
+    """The highest Poisson rate at which one slot of service_s keeps the percentile of its latency (wait + service)
+    within latency_s: 0 when one request alone takes longer. Bisection to 0.01 %: P(W <= t) falls as the rate grows.
+    Exact only while latency_s - service_s is a few units at most (the alternating sum loses digits beyond)."""
+    if not 0 < percentile < 100 or service_s <= 0:
+        raise ValueError(f"percentile {percentile}, service time {service_s} s: 0 < percentile < 100, time > 0")
+    if latency_s < service_s:
+        return 0.0
+    low, high = 0.0, 1 / service_s
+    while (high - low) > 1e-4 * high:
+        mid = (low + high) / 2
+        low, high = (
+            (mid, high) if md1_wait_cdf(latency_s - service_s, mid, service_s) >= percentile / 100 else (low, mid)
+        )
+    return low

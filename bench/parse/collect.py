@@ -188,7 +188,8 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
                       **{k: stats.round_or_none(v, 4) if isinstance(v, float) and math.isfinite(v) else
                          (None if isinstance(v, float) else v) for k, v in verdict.items()},
                       "achieved_rate": got["achieved_rate"], "lag_p99_s": got["lag_p99_s"],
-                      "load_bound": got["load_bound"]})  # fmt: skip
+                      "load_bound": got["load_bound"], "started": meta.get("started"),
+                      "finished": meta.get("finished"), "app_cpu_pct": None})  # fmt: skip
     result = (capacity.result(steps, float(run["high_per_s"]), float(run["low_per_s"]), float(run["start_per_s"]),
                               int(run["max_steps"])) if steps else None)  # fmt: skip
     # a step whose generator fell behind says nothing of the server; it matters only where it decides the result
@@ -211,6 +212,15 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
         "valid": bool(steps) and not reasons,
         "invalid_reason": "; ".join(reasons) or (None if steps else "the search ran no step"),
     }
+
+
+def steps_cpu(rec: dict, clk: int, samples: list[dict]) -> None:
+    """Each step of a capacity search gets the workers' CPU during it (% of one core, from the app host's samples:
+    resources.app_usage), what tells a type bounded by its CPU from one bounded by its slots
+    (bench/analyse/capacity_bound.py)."""
+    for step in (rec.get("search") or {}).get("steps", []):
+        used = resources.app_usage(clk, samples, step["started"], step["finished"]) if step.get("started") else None
+        step["app_cpu_pct"] = used["workers_cpu_pct"] if used else None
 
 
 # A record with no output: nothing measured.
@@ -312,6 +322,7 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
             if r["worker_type"] == worker_type:
                 usage = resources.app_usage(clk, found, r["started"], r["finished"]) if r["started"] else None
                 r["app_resources"] = usage
+                steps_cpu(r, clk, found)
                 # the load host's CPU, siege's connections, and a rate run's own lag (bench/parse/rate.py)
                 why = [resources.load_bound(r), (r.get("rate") or {}).get("load_bound")]
                 r["load_bound"] = "; ".join(x for x in why if x) or None

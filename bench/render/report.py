@@ -97,7 +97,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     ]  # fmt: skip
     fidelity = throughput.fidelity(probes, sweeps, order)
     verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker_type"]), v["task"]))
-    capacities = summary.capacity_rows(results["results"], order)
+    capacities = summary.capacity_rows(results["results"], order, cores, cat)
     return {
         "r": results,
         "run_dir": str(run_dir),

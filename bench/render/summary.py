@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench.analyse import verdict
+from bench.analyse import capacity_bound, verdict
 from bench.analyse.verdict import BUSY_CORE, NOISY_CV
 
 SIEGE_CLOCK_S = 0.01  # siege times each request in clock ticks
@@ -102,9 +102,10 @@ def scenario_sentences(sweeps: list[dict], probes: list[dict], order: list[str])
     return lines
 
 
-def capacity_rows(records: list[dict], order: list[str]) -> list[dict]:
-    """Each capacity search of a run (results.json records of scenario capacity), in the run's order of types."""
-    rows = [r for r in records if r["scenario"] == "capacity"]
+def capacity_rows(records: list[dict], order: list[str], cores: int = 1, cat=None) -> list[dict]:
+    """Each capacity search of a run (results.json records of scenario capacity), in the run's order of types, with
+    what bounds it (bench/analyse/capacity_bound.py: its slots or its CPU, on the app host's cores)."""
+    rows = [r | {"bound": capacity_bound.bound(r, cores, cat)} for r in records if r["scenario"] == "capacity"]
     return sorted(rows, key=lambda r: (r["label"], order.index(r["worker_type"]) if r["worker_type"] in order else 0))
 
 
@@ -124,15 +125,24 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
         if not found:
             out.append(words + f"no worker type met it at any rate tried ({_names(none)})")
             continue
-        best = found[0]
-        words += f"**{best['worker_type']}** carries {'the most, ' if len(found) > 1 else ''}{_capacity(best)}"
-        if len(found) > 1:
-            cap, second = (r["search"]["result"]["capacity_per_s"] for r in found[:2])
-            if _at_least(found[1]):  # two lower bounds: which carries more is not known
-                words += f"; {found[1]['worker_type']} {_capacity(found[1])} (which carries more is not known)"
+        # types whose searches found the same are one tier: nothing the search did tells them apart
+        tiers: dict[tuple, list[dict]] = {}
+        for r in found:
+            result = r["search"]["result"]
+            tiers.setdefault((result["capacity_per_s"], result["missed_per_s"]), []).append(r)
+        (best, *others), rest = next(iter(tiers.values())), list(tiers.values())[1:]
+        names = _names([f"**{r['worker_type']}**" for r in (best, *others)])
+        most = "the most, " if rest else ("alike, " if others else "")
+        words += f"{names} {'carry' if others else 'carries'} {most}{_capacity(best)}{_bounded([best, *others])}"
+        if rest:
+            second = rest[0][0]
+            cap, next_cap = best["search"]["result"]["capacity_per_s"], second["search"]["result"]["capacity_per_s"]
+            who = _names([r["worker_type"] for r in rest[0]])
+            if _at_least(second):  # two lower bounds: which carries more is not known
+                words += f"; {who} {_capacity(second)} (which carries more is not known)"
             else:
-                words += (f", {'at least ' if _at_least(best) else ''}{cap / second:.2g} × "
-                          f"{found[1]['worker_type']}'s {_capacity(found[1])}")  # fmt: skip
+                words += (f", {'at least ' if _at_least(best) else ''}{cap / next_cap:.2g} × {who}'s "
+                          f"{_capacity(second)}{_bounded(rest[0])}")  # fmt: skip
         if none:
             words += f"; {_names(none)} met it at no rate tried"
         out.append(words)
@@ -151,6 +161,14 @@ def _capacity(row: dict) -> str:
         apart = (missed - result["capacity_per_s"]) / result["capacity_per_s"] * 100
         text += f" (not met at {missed:,.3g}: the search left them {apart:.0f} % apart)"
     return text
+
+
+def _bounded(rows: list[dict]) -> str:
+    """ ", bounded by its CPU" (or its slots), when known (capacity_rows) and the same for all of them."""
+    by = {(r.get("bound") or {}).get("short") for r in rows}
+    if len(by) != 1 or None in by:
+        return ""
+    return f", bounded by {by.pop().replace('its ', 'their ', 1) if len(rows) > 1 else by.pop()}"
 
 
 def _at_least(row: dict) -> bool:

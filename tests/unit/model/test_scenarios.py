@@ -192,6 +192,7 @@ def test_a_rate_past_what_the_load_hosts_send_on_time_is_refused_naming_the_scen
 def searched_app(**scenario) -> app.App:
     """The demo with /ioTask?ms=100 searched for its capacity within p90 <= 250 ms (and `scenario`'s changes)."""
     raw = yaml.safe_load(app.DEMO_FILE.read_text())["bench_app"]
+    raw["scenarios"] = [s for s in raw["scenarios"] if "capacity" not in s.get("load", [])]  # the demo's own searches
     io = next(s for s in raw["scenarios"] if s["path"] == "/ioTask?ms=100")
     io.update({"load": ["sweep", "capacity"], "target": {"percentile": 90, "latency_s": 0.25}, **scenario})
     return app.parse(raw, base=ROOT)
@@ -206,8 +207,8 @@ def test_a_capacity_search_is_one_run_per_type_from_its_start_up_to_one_load_hos
     assert [r["worker_type"] for r in found] == [i["worker_type"] for i in INSTANCES]
     one = found[0]
     start = 4.0 if rates else 5.0  # the lowest of its rates, else half of one slot of 100 ms
-    # down to where the longest step (20 s, twice: 40 s) still has the 36 requests that bound a p90: 0.9/s
-    assert (one["start_per_s"], one["low_per_s"], one["high_per_s"]) == (start, 0.9, 3000.0)
+    # down to where the longest step (10 s, twice: 20 s) still has the 36 requests that bound a p90: 1.8/s
+    assert (one["start_per_s"], one["low_per_s"], one["high_per_s"]) == (start, 1.8, 3000.0)
     assert one["target"] == {"percentile": 90.0, "latency_s": 0.25, "error_budget": 0.01}
     assert (one["tool"], one["arrivals"], one["name"]) == ("open_loop", "poisson", "sync-capacity-ioTask-ms-100")
     assert one["progress"].endswith(f"sync /ioTask?ms=100 from {start:g}/s (capacity)")
@@ -235,13 +236,25 @@ def test_a_capacity_search_with_no_room_below_the_ceiling_is_refused_naming_the_
 
 
 def test_a_capacity_search_whose_steps_cannot_bound_its_percentile_is_refused_with_what_would_do():
-    """p99 needs 368 requests: from 5 a second, the quick profile's longest step (20 s, twice when run again) sends
-    200. Every step would be undecided and the search would say 'not met' of any server: refused."""
+    """p99 needs 368 requests: from 5 a second, the quick profile's longest step (10 s, twice when run again) sends
+    100. Every step would be undecided and the search would say 'not met' of any server: refused."""
     p99 = searched_app(target={"percentile": 99, "latency_s": 0.25})
     message = (r"\(io_100ms\): a capacity search from 5 requests a second cannot meet a p99 target: 368 requests bound "
-               r"it, more than its longest step \(load_capacity.max_step_s=20, twice when run again\) sends at that "
-               r"rate; start at 9.2/s or more \(rate_per_s\), or raise max_step_s")  # fmt: skip
+               r"it, more than its longest step \(load_capacity.max_step_s=10, twice when run again\) sends at that "
+               r"rate; start at 18.4/s or more \(rate_per_s\), or raise max_step_s")  # fmt: skip
     with pytest.raises(scenarios.ScenarioError, match=message):
         matrix(the_app=p99, capacity=LOAD["load_profiles"]["quick"]["capacity"])
     full = matrix(the_app=p99, capacity=LOAD["load_profiles"]["full"]["capacity"])  # 90 s steps: 2.05/s and up
     assert {r["low_per_s"] for r in full if r["scenario"] == "capacity"} == {2.045}
+
+
+@pytest.mark.parametrize(("profile", "percentile"), [("quick", 75.0), ("full", 99.0)])
+def test_the_demo_searches_one_io_and_one_cpu_scenario_per_type_p75_quick_p99_full(profile, percentile):
+    settings = LOAD["load_profiles"][profile]
+    runs = matrix(profile, capacity=settings["capacity"])
+    found = [r for r in runs if r["scenario"] == "capacity"]
+    assert len(found) == 2 * len(INSTANCES)
+    assert {(r["label"], r["task"], r["start_per_s"]) for r in found} == {
+        ("/ioTask?ms=100", "io", 5.0), ("/cpuTask?n=650000", "cpu", 10.0)
+    }  # fmt: skip
+    assert {r["target"]["percentile"] for r in found} == {percentile}

@@ -80,15 +80,18 @@ def test_the_report_has_the_section_its_chart_and_the_first_paragraphs_sentence(
     (tmp_path / "results.json").write_text(json.dumps(RESULTS))
     text = report.main(str(tmp_path)).read_text()
     section = text[text.index("## Capacity within a latency target") :]
-    row = "| sync | `/ioTask?ms=100` | p75 ≤ 250 ms with at most 1 % errors | **2.5/s** | 5.0/s | 3 | met at 2.5/s"
-    assert row in section
+    row = (
+        "| sync | `/ioTask?ms=100` | p75 ≤ 250 ms with at most 1 % errors | **2.5/s** | 5.0/s | 3 | its 1 slot: "
+        "100 ms a request, at most 10/s, 6.67/s within the target by queueing theory (M/D/1) | met at 2.5/s"
+    )
+    assert row in section, "this fixture has no samples of the app: its CPU is not known"
     assert "| sync | `/ioTask?ms=100` | 3 | 2.5/s |" in section and "met: p75 within the target" in section
     assert "![/ioTask?ms=100: capacity search](capacity-ioTask-ms-100.png)" in section
     assert (tmp_path / "capacity-ioTask-ms-100.png").stat().st_size > 5000
     first = text[: text.index("## ")]
     assert (
         "- **io_100ms** (`/ioTask?ms=100`) within p75 ≤ 250 ms with at most 1 % errors: **sync** carries 2.5 requests"
-        " a second (not met at 5: the search left them 100 % apart)"
+        " a second (not met at 5: the search left them 100 % apart), bounded by its 1 slot (queueing theory: 6.67/s)"
     ) in first
 
 
@@ -111,8 +114,18 @@ def test_who_carries_the_most_and_by_how_much_against_the_next():
         " met at 160/s; stopped after max_steps=5 steps), at least 64 × sync's 2.5 requests a second (not met at 5: "
         "the search left them 100 % apart)"
     ), line
-    (line,) = summary.capacity_sentences([{**floor, "worker_type": "gthread"}, floor])
+    higher = {**floor, "worker_type": "gthread", "search": {**floor["search"], "result": {
+        **floor["search"]["result"], "capacity_per_s": 320.0, "how": "met at 320/s"}}}  # fmt: skip
+    (line,) = summary.capacity_sentences([higher, floor])
     assert line.endswith(
         "; gevent at least 160 requests a second (the search stopped before it missed the target: "
         "met at 160/s; stopped after max_steps=5 steps) (which carries more is not known)"
     ), line
+    (line,) = summary.capacity_sentences([{**floor, "worker_type": "gthread"}, floor, rec])
+    assert "**gthread** and **gevent** carry the most, at least 160 requests a second" in line, "a tie: one tier"
+    assert line.endswith(
+        ", at least 64 × sync's 2.5 requests a second (not met at 5: the search left them 100 % apart)"
+    )
+    bounded = [{**r, "bound": {"short": "its CPU"}} for r in (floor, {**floor, "worker_type": "asgi"})]
+    (line,) = summary.capacity_sentences(bounded)
+    assert "**gevent** and **asgi** carry alike, at least 160" in line and line.endswith(", bounded by their CPU")
