@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - the load host's layout
     import quantiles  # type: ignore[no-redef]
 
 MET, BROKEN, UNDECIDED = "met", "broken", "undecided"
+LOAD_BOUND = "load-bound"  # how a collected step whose generator fell behind counts: neither met nor broken
 FACTOR = 2.0  # the step up (and down) before the target is bracketed
 PRECISION = 0.05  # the bisection stops when the bracket is this narrow, relative to the rate that met the target
 LEVEL = 0.95
@@ -74,8 +75,26 @@ def sample(rows: list[dict], warmup_s: float, expected_status: int) -> tuple[lis
     return ok, len(rows) - len(ok)
 
 
+def lag_decides(verdict: dict, lag_max_s: float | None, target: dict) -> bool:
+    """Whether a step's verdict may be its generator's doing, when it fell behind: every latency is timed from when
+    the request was due, so a late send only adds to it. A target met is met all the same, and one broken by its
+    errors, or with the low end of its interval over the bound by more than the latest send, is broken all the same;
+    anything else (broken by less, undecided) may be the lag."""
+    if verdict["verdict"] == MET:
+        return False
+    if verdict["verdict"] == BROKEN:
+        errors = verdict["error_rate"] is not None and verdict["error_rate"] > target["error_budget"]
+        low = verdict["low_s"]
+        return not (errors or (low is not None and low - (lag_max_s or 0.0) > target["latency_s"]))
+    return True
+
+
 def counted(step: dict) -> str:
-    """A step as the search counts it: an undecided step run twice as long and undecided again is not met."""
+    """A step as the search counts it: an undecided step run twice as long and undecided again is not met; a step
+    whose generator fell behind enough to decide its verdict (`lag_decides`, known once collected: lag_decides())
+    decides nothing, its latencies being the load host's as much as the server's."""
+    if step.get("lag_decides"):
+        return LOAD_BOUND
     if step["verdict"] == UNDECIDED and step.get("longer", 1) > 1:
         return BROKEN
     return step["verdict"]
@@ -112,15 +131,26 @@ def bracket(steps: list[dict]) -> tuple[float | None, float | None]:
     return (max(met) if met else None), lowest_missed
 
 
+def at_least(found: dict) -> bool:
+    """Whether a search's result (result()) is a lower bound only: met, and never missed (stopped after max_steps, or
+    at the load hosts' ceiling)."""
+    return bool(found.get("capacity_per_s")) and found.get("missed_per_s") is None
+
+
 def result(
     steps: list[dict], high: float, low: float, start: float | None = None, max_steps: int | None = None
 ) -> dict:
     """What the search found: the capacity (the highest rate shown to meet the target), the bracket, and why it
     stopped, in words (with its start and max_steps: whether it stopped there, short of done)."""
     met, missed = bracket(steps)
-    undecided = [s["rate"] for s in steps if s["verdict"] == UNDECIDED and s.get("longer", 1) > 1]
-    if met is None:
-        how = f"the target was not met even at {min(s['rate'] for s in steps):g}/s, the lowest rate tried"
+    undecided = [s["rate"] for s in steps if counted(s) == BROKEN and s["verdict"] == UNDECIDED]
+    behind = [s["rate"] for s in steps if counted(s) == LOAD_BOUND]
+    decided = [s for s in steps if counted(s) != LOAD_BOUND]
+    if not decided:
+        how = "no step decided anything: the load host fell behind at every rate tried"
+    elif met is None:
+        lowest = "the lowest rate a step decided" if behind else "the lowest rate tried"
+        how = f"the target was not met even at {min(s['rate'] for s in decided):g}/s, {lowest}"
     elif missed is None and met >= high:
         how = f"the target was still met at {met:g}/s, the most the load hosts send on time"
     elif missed is None:
@@ -129,6 +159,8 @@ def result(
         how = f"met at {met:g}/s, not at {missed:g}/s ({(missed - met) / met * 100:.0f} % apart)"
     if undecided:
         how += f"; undecided at {', '.join(f'{r:g}/s' for r in undecided)} even twice as long (counted as not met)"
+    if behind:
+        how += f"; at {', '.join(f'{r:g}/s' for r in behind)} the load host fell behind (load-bound): decides nothing"
     if max_steps and len(steps) >= max_steps and next_step(steps, start, high, low) is not None:
         how += f"; stopped after max_steps={max_steps} steps"
     return {"capacity_per_s": met, "missed_per_s": missed, "steps": len(steps), "how": how,

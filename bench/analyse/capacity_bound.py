@@ -41,8 +41,9 @@ def bound(rec: dict, cores: int, cat: catalog.Catalog | None = None) -> dict | N
     cpu_s = cpu_per_request(steps)
     cpu_per_s = lanes / cpu_s if cpu_s else None
     missed = result["missed_per_s"]
-    at = (next((s for s in steps if s["rate"] == missed and capacity.counted(s) == capacity.BROKEN), None)
-          if missed is not None else max(steps, key=lambda s: s["rate"]))  # fmt: skip
+    decided = [s for s in steps if capacity.counted(s) != capacity.LOAD_BOUND]
+    at = (next((s for s in decided if s["rate"] == missed and capacity.counted(s) == capacity.BROKEN), None)
+          if missed is not None else max(decided, key=lambda s: s["rate"], default=None))  # fmt: skip
     busy = at["app_cpu_pct"] / 100 / lanes if at and at.get("app_cpu_pct") is not None else None
     known = {n: v for n, v in (("slots", slots_per_s), ("cpu", cpu_per_s)) if v}
     by = min(known, key=known.get) if known else None

@@ -162,8 +162,8 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
     """The record of a capacity search: its steps as the load host ran them (NAME.search.json: rate, time, and
     whether it was run again twice as long), each judged again here from its own requests (bench/parse/rate.py,
     bench/analyse/capacity.py) and summarized; the result from those verdicts. A step whose verdict here is not the
-    load host's, or one that decides the result (the rate met, the lowest missed) whose generator fell behind
-    (load-bound), makes the search invalid: its capacity would not be the server's."""
+    load host's makes the search invalid; a step whose generator fell behind (load-bound) enough to decide its verdict
+    decides nothing (capacity.lag_decides; the result leaves it out and says so)."""
     found = sorted(raw.glob(f"*/{run['name']}.search.json")) + sorted(raw.glob(f"{run['name']}.search.json"))
     if not found:
         return {**rec, **EMPTY, "rate": None, "search": None, "invalid_reason": NO_OUTPUT}
@@ -188,16 +188,13 @@ def capacity_record(rec: dict, run: dict, raw: Path) -> dict:
                       **{k: stats.round_or_none(v, 4) if isinstance(v, float) and math.isfinite(v) else
                          (None if isinstance(v, float) else v) for k, v in verdict.items()},
                       "achieved_rate": got["achieved_rate"], "lag_p99_s": got["lag_p99_s"],
-                      "load_bound": got["load_bound"], "started": meta.get("started"),
+                      "load_bound": got["load_bound"],
+                      "lag_decides": bool(got["load_bound"])
+                      and capacity.lag_decides(verdict, got["lag_max_s"], target),
+                      "started": meta.get("started"),
                       "finished": meta.get("finished"), "app_cpu_pct": None})  # fmt: skip
     result = (capacity.result(steps, float(run["high_per_s"]), float(run["low_per_s"]), float(run["start_per_s"]),
                               int(run["max_steps"])) if steps else None)  # fmt: skip
-    # a step whose generator fell behind says nothing of the server; it matters only where it decides the result
-    # (the rate met, or the lowest missed): a step far above the bracket, load-bound on the way down, does not
-    met, missed = capacity.bracket(steps)
-    decisive = {(capacity.MET, met), (capacity.BROKEN, missed)}
-    reasons += [f"{s['name']} at {s['rate']:g}/s was load-bound: {s['load_bound']}" for s in steps
-                if s["load_bound"] and (capacity.counted(s), s["rate"]) in decisive]  # fmt: skip
     ran = [m for m in metas if m]
     return {
         **rec,

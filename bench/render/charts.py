@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import ticker
 
-from bench.analyse import queueing
+from bench.analyse import capacity, queueing
 from bench.model.catalog import UNBOUNDED
 from bench.model.scenarios import slug
 
@@ -265,8 +265,9 @@ def capacity_chart(rows: list[dict], label: str, order: list[str], path: Path) -
         for worker_type in order:
             for row in (r for r in rows if r["worker_type"] == worker_type):
                 steps = sorted((s for s in row["search"]["steps"] if s["value_s"] is not None), key=lambda s: s["rate"])
-                found = row["search"]["result"]["capacity_per_s"] if row["search"]["result"] else None
-                name = f"{worker_type}: {found:,.3g}/s" if found else f"{worker_type}: not met"
+                result = row["search"]["result"] or {}
+                found, floor = result.get("capacity_per_s"), capacity.at_least(result)
+                name = f"{worker_type}: {'≥ ' if floor else ''}{found:,.3g}/s" if found else f"{worker_type}: not met"
                 (line,) = ax.plot([s["rate"] for s in steps], [s["value_s"] * 1000 for s in steps], linewidth=1,
                                   label=name)  # fmt: skip
                 for s in steps:

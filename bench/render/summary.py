@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench.analyse import capacity_bound, verdict
+from bench.analyse import capacity, capacity_bound, verdict
 from bench.analyse.verdict import BUSY_CORE, NOISY_CV
 
 SIEGE_CLOCK_S = 0.01  # siege times each request in clock ticks
@@ -138,11 +138,11 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
             second = rest[0][0]
             cap, next_cap = best["search"]["result"]["capacity_per_s"], second["search"]["result"]["capacity_per_s"]
             who = _names([r["worker_type"] for r in rest[0]])
-            if _at_least(second):  # two lower bounds: which carries more is not known
+            if capacity.at_least(second["search"]["result"]):  # two lower bounds: which carries more is not known
                 words += f"; {who} {_capacity(second)} (which carries more is not known)"
             else:
-                words += (f", {'at least ' if _at_least(best) else ''}{cap / next_cap:.2g} × {who}'s "
-                          f"{_capacity(second)}{_bounded(rest[0])}")  # fmt: skip
+                floor = "at least " if capacity.at_least(best["search"]["result"]) else ""
+                words += f", {floor}{cap / next_cap:.2g} × {who}'s {_capacity(second)}{_bounded(rest[0])}"
         if none:
             words += f"; {_names(none)} met it at no rate tried"
         out.append(words)
@@ -153,13 +153,13 @@ def _capacity(row: dict) -> str:
     """2.5 requests a second (not met at 5: the search left them 100 % apart), or just the rate when within 5 %; at
     least the rate, and why, when the search never missed the target."""
     result = row["search"]["result"]
-    text = f"{result['capacity_per_s']:,.3g} requests a second"
+    text = f"{capacity_bound.per_s(result['capacity_per_s'])} requests a second"
     missed = result["missed_per_s"]
-    if _at_least(row):
+    if capacity.at_least(result):
         return f"at least {text} (the search stopped before it missed the target: {result['how']})"
     if missed and (missed - result["capacity_per_s"]) / result["capacity_per_s"] > 0.05:
         apart = (missed - result["capacity_per_s"]) / result["capacity_per_s"] * 100
-        text += f" (not met at {missed:,.3g}: the search left them {apart:.0f} % apart)"
+        text += f" (not met at {capacity_bound.per_s(missed)}: the search left them {apart:.0f} % apart)"
     return text
 
 
@@ -169,12 +169,6 @@ def _bounded(rows: list[dict]) -> str:
     if len(by) != 1 or None in by:
         return ""
     return f", bounded by {by.pop().replace('its ', 'their ', 1) if len(rows) > 1 else by.pop()}"
-
-
-def _at_least(row: dict) -> bool:
-    """A search that never missed the target (stopped after max_steps, or at the load hosts' ceiling): its capacity
-    is a lower bound."""
-    return row["search"]["result"]["missed_per_s"] is None
 
 
 def capacity_target_label(target: dict) -> str:

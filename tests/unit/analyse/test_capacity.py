@@ -126,3 +126,24 @@ def test_a_search_that_meets_the_target_at_the_ceiling_or_nowhere_says_so():
     assert short["how"] == "the target was still met at 128/s, the highest rate tried; stopped after max_steps=5 steps"
     none = capacity.result(search(0.01, 8.0), 3000.0, 0.5)
     assert none["capacity_per_s"] is None and "not met even at 0.5/s, the lowest rate tried" in none["how"]
+
+
+def test_load_bound_steps_count_as_neither_and_a_search_of_nothing_else_says_so():
+    steps = [{"rate": r, "verdict": v, "longer": 1, "lag_decides": lag} for r, v, lag in
+             ((100.0, "met", False), (200.0, "broken", True), (150.0, "met", False))]  # fmt: skip
+    assert capacity.counted(steps[1]) == capacity.LOAD_BOUND and capacity.bracket(steps) == (150.0, None)
+    found = capacity.result(steps, 3000.0, 6.25)
+    assert found["how"] == ("the target was still met at 150/s, the highest rate tried; at 200/s the load host fell "
+                            "behind (load-bound): decides nothing")  # fmt: skip
+    nothing = capacity.result([{**s, "lag_decides": True} for s in steps], 3000.0, 6.25)
+    assert nothing["capacity_per_s"] is None and nothing["how"].startswith("no step decided anything")
+
+
+def test_a_late_generator_decides_a_verdict_only_where_its_lag_could_have_made_it():
+    target = {"percentile": 99.0, "latency_s": 0.25, "error_budget": 0.01}
+    broken = {"verdict": "broken", "error_rate": 0.0, "low_s": 0.3}
+    assert not capacity.lag_decides(broken, 0.02, target), "over the bound by 50 ms, sent at most 20 ms late"
+    assert capacity.lag_decides(broken, 0.05, target), "50 ms late could be all of it"
+    assert not capacity.lag_decides({**broken, "error_rate": 0.2, "low_s": None}, 1.0, target), "broken by errors"
+    assert not capacity.lag_decides({"verdict": "met"}, 1.0, target), "a late send only adds to a latency"
+    assert capacity.lag_decides({"verdict": "undecided"}, 0.002, target)

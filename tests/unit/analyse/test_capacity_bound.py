@@ -62,8 +62,10 @@ def test_unknown_without_a_unit_or_the_apps_cpu_and_nothing_without_a_result():
     b = capacity_bound.bound(record("sync", [(5, "met", None), (10, "broken", None)], unit_s=None), cores=1)
     assert b["by"] is None and b["short"] is None and b["words"].startswith("not known")
     assert capacity_bound.bound({**record("sync", []), "search": None}, cores=1) is None
-    never = capacity_bound.bound(record("gevent", [(5, "met", 1.0), (10, "met", 2.0)]), cores=1)
-    assert never["busy_at_per_s"] == 10, "never missed: how busy at the highest rate tried"
+    never = record("gevent", [(5, "met", 1.0), (10, "met", 2.0), (20, "broken", 3.0)])
+    never["search"]["steps"][-1]["lag_decides"] = True  # the generator fell behind: decides nothing
+    never["search"]["result"]["missed_per_s"] = None
+    assert capacity_bound.bound(never, cores=1)["busy_at_per_s"] == 10, "how busy at the highest rate that decided"
 
 
 # --- a real lab run (make bench, quick, tests/fixtures/capacity-bound): sync's search on /ioTask?ms=100 within p75 <=

@@ -25,7 +25,10 @@ from bench.trends import compare, history
 
 FINISHED = "2026-11-27T00:41:00Z"  # what the older collects of tests/fixtures/upgrade were given
 SAMPLES = sorted(ROOT.glob("reports/sample*/results.json"))
-OLDER = [*SAMPLES, *sorted((FIXTURES / "results").glob("*.json")), *sorted((FIXTURES / "upgrade").glob("*.json"))]
+# files an older harness wrote: reports/sample-notes, and the fixtures (results/quick-eight.json is the reports/sample
+# of before the runs at a rate: eight types, the demo app before bench_app)
+OLDER = [ROOT / "reports/sample-notes/results.json", *sorted((FIXTURES / "results").glob("*.json")),
+         *sorted((FIXTURES / "upgrade").glob("*.json"))]  # fmt: skip
 # The names schema 4 replaced, as older files hold them (a record's, instance's, failure's and event's `worker` is a
 # worker type; a record's `endpoint` the label of its scenario), and worker_types.yml's `app` of a type in a catalog
 # that a schema-3 run recorded.
@@ -166,10 +169,16 @@ def test_no_older_name_is_left_anywhere_in_the_upgraded_model(path):
 
 
 def test_the_committed_samples_are_read_as_they_are():
-    """reports/sample (eight types, the demo app before bench_app) and reports/sample-notes (the notes app)."""
+    """reports/sample (eight types, the demo app with its searches of capacity: schema 6) and reports/sample-notes
+    (the notes app), and the reports/sample of before (tests/fixtures/results/quick-eight.json: the demo app before
+    bench_app)."""
     assert [p.parent.name for p in SAMPLES] == ["sample", "sample-notes"]
     sample, notes = (results_model.load(p) for p in SAMPLES)
-    assert sample["app"] == results_model.DEMO_APP and history.app_packages(sample) == ["flask", "fastapi"]
+    assert json.loads(SAMPLES[0].read_text())["schema"] == results_model.SCHEMA
+    assert sample["app"]["name"] == "demo" and history.app_packages(sample) == ["flask", "fastapi"]
+    assert len([r for r in sample["results"] if r["scenario"] == "capacity" and r["valid"]]) == 2 * 8
+    before = results_model.load(FIXTURES / "results/quick-eight.json")
+    assert before["app"] == results_model.DEMO_APP and len(before["worker_types"]) == 8
     assert notes["app"]["name"] == "notes" and history.app_packages(notes) == ["Flask", "marshmallow"]
     assert len(sample["instances"]) == len(sample["worker_types"]) == 8
     gthread = results_model.instance_of(sample, next(r for r in sample["results"] if r["worker_type"] == "gthread"))

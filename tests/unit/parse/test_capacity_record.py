@@ -59,15 +59,19 @@ def late(raw, step: int, by_s: float) -> None:
     path.write_text("\n".join([header] + [json.dumps(r) for r in rows]) + "\n")
 
 
-def test_a_load_bound_step_invalidates_the_search_only_where_it_decides_the_result(tmp_path):
+def test_a_load_bound_step_decides_nothing_where_its_lag_could_have_made_the_verdict(tmp_path):
     shutil.copytree(FIXTURES / "capacity", tmp_path / "raw")
-    late(tmp_path / "raw", 1, 0.05)  # 5/s undecided, run again: the run again decides, not this one
+    late(tmp_path / "raw", 3, 0.05)  # 2.5/s, met: a late send only adds to a latency timed from when it was due
     got = record(tmp_path / "raw")
-    assert got["search"]["steps"][0]["load_bound"] and got["valid"], got["invalid_reason"]
-    late(tmp_path / "raw", 3, 0.05)  # 2.5/s, the rate met: the capacity
+    step = got["search"]["steps"][2]
+    assert step["load_bound"] and not step["lag_decides"] and got["valid"]
+    assert got["search"]["result"]["capacity_per_s"] == 2.5 and "fell behind" not in got["search"]["result"]["how"]
+    late(tmp_path / "raw", 2, 0.05)  # 5/s undecided twice (counted as not met): the lag may be all of it
     got = record(tmp_path / "raw")
-    assert not got["valid"]
-    assert got["invalid_reason"].startswith(f"{RUN['name']}-s03 at 2.5/s was load-bound: ")
+    result = got["search"]["result"]
+    assert got["valid"] and got["search"]["steps"][1]["lag_decides"]
+    assert (result["capacity_per_s"], result["missed_per_s"]) == (2.5, None), "met, and never missed for sure"
+    assert "; at 5/s the load host fell behind (load-bound): decides nothing" in result["how"]
 
 
 def test_a_search_with_no_output_is_no_output(tmp_path):
