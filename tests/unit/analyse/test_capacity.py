@@ -147,3 +147,11 @@ def test_a_late_generator_decides_a_verdict_only_where_its_lag_could_have_made_i
     assert not capacity.lag_decides({**broken, "error_rate": 0.2, "low_s": None}, 1.0, target), "broken by errors"
     assert not capacity.lag_decides({"verdict": "met"}, 1.0, target), "a late send only adds to a latency"
     assert capacity.lag_decides({"verdict": "undecided"}, 0.002, target)
+
+
+def test_a_search_that_met_nowhere_names_the_lowest_rate_that_decided_when_a_lower_one_was_load_bound():
+    steps = [{"rate": 8.0, "verdict": "broken", "longer": 1}, {"rate": 4.0, "verdict": "undecided", "longer": 1,
+             "lag_decides": True}]  # fmt: skip
+    found = capacity.result(steps, 3000.0, 0.5)
+    assert found["capacity_per_s"] is None
+    assert found["how"].startswith("the target was not met even at 8/s, the lowest rate a step decided; at 4/s")
