@@ -41,7 +41,9 @@ def test_gevents_thousand_connections_leave_it_bounded_by_its_cpu():
     steps = [(160, "met", 40.0), (320, "met", 80.0), (640, "broken", 99.0), (480, "met", 96.0)]
     b = capacity_bound.bound(record("gevent", steps), cores=1)
     assert b["by"] == "cpu" and b["slots"] == 1000 and b["slots_per_s"] == pytest.approx(10_000)
-    assert b["cpu_s_per_request"] == pytest.approx(0.00225)  # the median of 2.5, 2.5, 1.55 and 2 ms
+    # 3.15 s of CPU a second over 1,600 requests a second: each step weighs as its rate (a median of the steps' own
+    # 2.5, 2.5, 1.55 and 2 ms would say 2.25)
+    assert b["cpu_s_per_request"] == pytest.approx(3.15 / 1600)
     assert b["busy"] == pytest.approx(0.99) and b["busy_at_per_s"] == 640
     assert b["words"].startswith("its CPU: ") and b["words"].endswith("; its 1,000 slots would allow 10,000/s")
     assert b["theory_per_s"] is None, "M/D/1 is for one slot"
