@@ -93,9 +93,7 @@ def simulate_wait_s(arrival_times: list[float], service_s: float, slots: int) ->
 def md1_wait_cdf(wait_s: float, rate: float, service_s: float) -> float:
     """P(W <= wait_s) in M/D/1 (Erlang's formula above); at rho >= 1 no stationary wait exists: 0."""
     rho = utilisation(rate, service_s, 1)
-    if wait_s < 0:
-        return 0.0
-    if rho >= 1:
+    if wait_s < 0 or rho >= 1:
         return 0.0
     total = sum((rate * (j * service_s - wait_s)) ** j / math.factorial(j) * math.exp(-rate * (j * service_s - wait_s))
                 for j in range(int(wait_s // service_s) + 1))  # fmt: skip

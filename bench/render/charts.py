@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import ticker
 
-from bench.analyse import capacity, queueing
+from bench.analyse import capacity, capacity_bound, queueing
 from bench.model.catalog import UNBOUNDED
 from bench.model.scenarios import slug
 
@@ -267,7 +267,8 @@ def capacity_chart(rows: list[dict], label: str, order: list[str], path: Path) -
                 steps = sorted((s for s in row["search"]["steps"] if s["value_s"] is not None), key=lambda s: s["rate"])
                 result = row["search"]["result"] or {}
                 found, floor = result.get("capacity_per_s"), capacity.at_least(result)
-                name = f"{worker_type}: {'≥ ' if floor else ''}{found:,.3g}/s" if found else f"{worker_type}: not met"
+                name = (f"{worker_type}: {'≥ ' if floor else ''}{capacity_bound.per_s(found)}/s" if found
+                        else f"{worker_type}: not met")  # fmt: skip
                 (line,) = ax.plot([s["rate"] for s in steps], [s["value_s"] * 1000 for s in steps], linewidth=1,
                                   label=name)  # fmt: skip
                 for s in steps:

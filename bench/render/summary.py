@@ -168,7 +168,8 @@ def _bounded(rows: list[dict]) -> str:
     by = {(r.get("bound") or {}).get("short") for r in rows}
     if len(by) != 1 or None in by:
         return ""
-    return f", bounded by {by.pop().replace('its ', 'their ', 1) if len(rows) > 1 else by.pop()}"
+    (short,) = by
+    return f", bounded by {short.replace('its ', 'their ', 1) if len(rows) > 1 else short}"
 
 
 def capacity_target_label(target: dict) -> str:
