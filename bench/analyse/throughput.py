@@ -8,18 +8,18 @@ from collections import defaultdict
 
 from bench.analyse import stats
 from bench.analyse.verdict import NOISY_CV
-from bench.model import catalog
+from bench.model import catalog, results_model
 
 
 def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[dict]:
-    """Sweep points (a scenario's label, a worker type, a concurrency) with the median over repeats and their
+    """Sweep points (a scenario's label, an instance: its variant, a concurrency) with the median over repeats and their
     spread."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
         if r["scenario"] == "sweep":
-            groups[(r["label"], r["worker_type"], r["concurrency"])].append(r)
+            groups[(r["label"], results_model.variant_of(r), r["concurrency"])].append(r)
     rows = []
-    for (label, worker_type, concurrency), runs in groups.items():
+    for (label, variant, concurrency), runs in groups.items():
         valid = [r for r in runs if r["valid"]]
 
         def med(key: str, pool: list[dict] = valid) -> float | None:
@@ -30,6 +30,7 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
         cv = statistics.stdev(rps) / statistics.mean(rps) if len(rps) > 1 and statistics.mean(rps) > 0 else None
         first = runs[0]
         unit = first.get("unit_s")
+        worker_type = first["worker_type"]
         cap = stats.capacity(worker_type, first["workers"], first["threads"], first["worker_connections"], cat=cat)
         # IO waits overlap up to the configuration's capacity: the physical limit is min(c, capacity) / unit
         limit = min(concurrency, cap) / unit if first["task"] == "io" and unit else None
@@ -53,6 +54,7 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
                 "load_cpu_pct": statistics.median(x["cpu_pct"] for x in loads) if loads else None,
                 "load_bound": sorted({r["load_bound"] for r in runs if r.get("load_bound")}),
                 "worker_type": worker_type,
+                "variant": variant,
                 "concurrency": concurrency,
                 "repeats": len(runs),
                 "valid": len(valid),
@@ -70,19 +72,24 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
                 "invalid_reasons": sorted({r["invalid_reason"] for r in runs if r["invalid_reason"]}),
             }
         )
-    return sorted(rows, key=lambda r: (r["label"], r["worker_type"], r["concurrency"]))
+    return sorted(rows, key=lambda r: (r["label"], r["variant"], r["concurrency"]))
 
 
 def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[dict]:
-    """Per worker type, what can be held against theory in this run: the worst probe error (when it ran bursts), and
+    """Per instance (its variant: a worker type, or a combination of a matrix), what can be held against theory in
+    this run: the worst probe error (when it ran bursts), and
     for each swept IO scenario that declares its unit (`unit_s`), its throughput as a share of the physical limit
     (min(c, capacity) / unit): its best at saturation (or below it, when c never reaches the capacity), and at its
     highest concurrency. A type with neither has no entry: an app without probes or IO sweeps has nothing here."""
     out = []
-    for worker_type in order:
-        errors = [p for p in probes
-                  if p["worker_type"] == worker_type and p["error"] is not None and p["concurrency"] > 1]  # fmt: skip
-        mine = [s for s in sweeps if s["worker_type"] == worker_type and s.get("io_limit_rps") and s["rps"] is not None]
+    for variant in order:
+        errors = [p for p in probes if results_model.variant_of(p) == variant
+                  and p["error"] is not None and p["concurrency"] > 1]  # fmt: skip
+        mine = [
+            s
+            for s in sweeps
+            if results_model.variant_of(s) == variant and s.get("io_limit_rps") and s["rps"] is not None
+        ]
         io = []
         for label in dict.fromkeys(s["label"] for s in mine):
             points = sorted((s for s in mine if s["label"] == label), key=lambda s: s["concurrency"])
@@ -111,7 +118,7 @@ def fidelity(probes: list[dict], sweeps: list[dict], order: list[str]) -> list[d
         if not errors and not io:
             continue
         out.append({
-            "worker_type": worker_type,
+            "variant": variant,
             "probe_error": max((p["error"] for p in errors), default=None),
             "probe_error_io": max((p["error"] for p in errors if p["task"] == "io"), default=None),
             "io": io,

@@ -6,6 +6,7 @@ import statistics
 
 from bench.analyse import sentences, stats
 from bench.model import catalog
+from bench.model.results_model import variant_of
 
 # Measured must be within this of theory. With the server's clock (the app logs each probe request), how many
 # requests were in the app at once is exact for IO and CPU alike: the machine's other work slows every request and
@@ -27,11 +28,11 @@ def app_cores(hosts: dict) -> int:
 
 
 def calibration(probes: list[dict], probe: dict) -> dict | None:
-    """The c=1 probe of the same worker type and scenario (its label: several requests, one after another, on an idle
+    """The c=1 probe of the same instance and scenario (its label: several requests, one after another, on an idle
     worker)."""
     return next(
         (p for p in probes
-         if p["worker_type"] == probe["worker_type"] and p["label"] == probe["label"] and p["concurrency"] == 1
+         if variant_of(p) == variant_of(probe) and p["label"] == probe["label"] and p["concurrency"] == 1
          and p["valid"] and p["response_times_s"]),
         None,
     )  # fmt: skip
@@ -205,10 +206,11 @@ def probe_rows(results: list[dict], cores: int, cat: catalog.Catalog | None = No
 
 
 def verdicts(rows: list[dict]) -> list[dict]:
-    """One verdict per worker type and task: its largest valid burst (most requests at once)."""
+    """One verdict per instance (its variant: a worker type, or a combination of a matrix) and task: its largest
+    valid burst (most requests at once)."""
     best: dict[tuple[str, str], dict] = {}
     for row in rows:
-        key = (row["worker_type"], row["task"])
+        key = (variant_of(row), row["task"])
         if row["concurrency"] == 1:
             continue
         # a valid burst beats an invalid one; among equals, the largest (an invalid one stays when none is valid)

@@ -25,7 +25,7 @@ ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ARCHIVES = (".whl", ".tar.gz", ".zip")
 LOADS = ("probe", "sweep", "rate", "capacity")
-FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "scenarios")
+FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios")
 SCENARIO_FIELDS = (
     "name",
     "method",
@@ -98,6 +98,8 @@ class App:
     ready_status: int
     env: dict[str, str]
     scenarios: tuple[Scenario, ...] = field(default_factory=tuple)
+    # the knobs' values to try (bench_app.matrix: workers, threads, ...), each a list; the command line's win
+    matrix: dict[str, list] = field(default_factory=dict)
 
     @property
     def src_kind(self) -> str:
@@ -136,6 +138,7 @@ class App:
             "packages": {i: self.packages(i) for i in self.entries},
             "ready": {"path": self.ready_path, "status": self.ready_status},
             "env": dict(self.env),
+            "matrix": {k: list(v) for k, v in self.matrix.items()},
             "scenarios": [
                 s.as_run()
                 | {
@@ -278,6 +281,22 @@ def _requirement_list(raw, src: Path, field: str) -> tuple[str, ...]:
             raise AppError(f"{where}[{i}]={item!r}: a URL requirement; hosts install from the wheelhouse only")
         out.append(str(req))
     return tuple(out)
+
+
+def _matrix(raw) -> dict[str, list]:
+    """bench_app.matrix: the values to try of each knob (workers and worker_types.yml's knobs), one or a list; the
+    values themselves are checked with the plan (bench/model/plan.py), naming bench_app.matrix.<knob>."""
+    if raw is None:
+        return {}
+    matrix = _mapping("bench_app.matrix", raw)
+    _unknown("bench_app.matrix", matrix, ("workers", *catalog.load().knobs))
+    out = {}
+    for knob, values in matrix.items():
+        values = values if isinstance(values, list) else [values]  # noqa: PLW2901 -- one value or a list
+        if not values or any(isinstance(v, (dict, list)) or v is None for v in values):
+            raise AppError(f"bench_app.matrix.{knob}={matrix[knob]!r}: a value or a list of at least one value")
+        out[knob] = values
+    return out
 
 
 def _env(raw) -> dict[str, str]:
@@ -424,7 +443,18 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
     for profile in profiles:
         if not any("sweep" in s.load and (s.profiles is None or profile in s.profiles) for s in scenarios):
             raise AppError(f"bench_app.scenarios: none is swept in profile {profile}")
-    return App(name, description, src, entries, requirements, ready_path, ready_status, env, tuple(scenarios))
+    return App(
+        name,
+        description,
+        src,
+        entries,
+        requirements,
+        ready_path,
+        ready_status,
+        env,
+        tuple(scenarios),
+        _matrix(app.get("matrix")),
+    )
 
 
 DEMO_FILE = catalog.ROOT / "app" / "demo.bench.yml"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bench.analyse import throughput, verdict
 from bench.model import results_model
+from bench.model.results_model import variant_of
 
 
 def app_hosts(results: dict) -> list[str]:
@@ -68,10 +69,10 @@ def side_by_side(fleet: list[dict], order: list[str]) -> list[dict]:
     that every host ran validly (or its own highest, marked), per core of that host, and its p99."""
     per_host = {one["app_host"]: throughput.sweep_rows(one["results"]) for one in fleet}
     cores = {one["app_host"]: verdict.app_cores(one.get("hosts", {})) for one in fleet}
-    keys = dict.fromkeys((r["worker_type"], r["label"]) for rows in per_host.values() for r in rows)
+    keys = dict.fromkeys((variant_of(r), r["label"]) for rows in per_host.values() for r in rows)
     out = []
-    for worker_type, label in sorted(keys, key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1])):
-        valid = {h: {r["concurrency"]: r for r in rows if r["worker_type"] == worker_type and r["label"] == label
+    for variant, label in sorted(keys, key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1])):
+        valid = {h: {r["concurrency"]: r for r in rows if variant_of(r) == variant and r["label"] == label
                      and r["rps"] is not None} for h, rows in per_host.items()}  # fmt: skip
         common = set.intersection(*(set(v) for v in valid.values())) if valid else set()
         at = max(common) if common else None
@@ -86,5 +87,5 @@ def side_by_side(fleet: list[dict], order: list[str]) -> list[dict]:
                 "p99_s": row["p99_s"] if row else None,
                 "cores": cores[host],
             }
-        out.append({"worker_type": worker_type, "label": label, "concurrency": at, "hosts": cells})
+        out.append({"worker_type": variant, "label": label, "concurrency": at, "hosts": cells})
     return out

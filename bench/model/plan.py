@@ -6,6 +6,7 @@ release, comes from the catalog (worker_types.yml); every refusal names the vari
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from bench.model import app as app_mod
@@ -17,6 +18,11 @@ VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
 KNOBS = ("threads", "worker_connections", "http_parser", "asgi_loop")
 # The theory bound (worker_types.yml) each numeric knob sets.
 BOUND_BY = {"threads": "threads", "worker_connections": "connections"}
+# What a matrix may vary (a list of values each: the command line's workers=1,2, or bench_app.matrix), and how an
+# instance's name tells its value when its type runs several combinations (gthread-w2-t4, asgi-loop-uvloop).
+MATRIX_KNOBS = ("workers", *KNOBS)
+VARIANT_TAGS = {"workers": "w{}", "threads": "t{}", "worker_connections": "c{}", "http_parser": "parser-{}",
+                "asgi_loop": "loop-{}"}  # fmt: skip
 
 
 class PlanError(ValueError):
@@ -65,6 +71,22 @@ def knob_value(name: str, value, spec: dict):
     return text
 
 
+def knob_values(name: str, value, check) -> list | None:
+    """The values given for a knob (one, a comma-separated list such as '1,2,4', or a list), each checked by
+    check(name, value); None when none is given. Repeats are dropped, the order kept."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+    elif isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    else:
+        items = [value]
+    if not items or any(v is None or v == "" for v in items):
+        raise PlanError(f"{name}={value!r}: an empty value; give one value or a list of them (e.g. {name}=1,2)")
+    return list(dict.fromkeys(check(name, v) for v in items))
+
+
 def readers(cat: catalog_mod.Catalog, knob: str) -> str:
     """Who reads a knob, in words: 'gthread', 'asgi (gunicorn 25.0 or newer), sync (25.2 or newer), ...'."""
     parts = []
@@ -74,12 +96,64 @@ def readers(cat: catalog_mod.Catalog, knob: str) -> str:
     return ", ".join(parts)
 
 
+def _given(app: app_mod.App, workers, knobs: dict, cat: catalog_mod.Catalog) -> dict[str, list | None]:
+    """Each matrix knob's values: the command line's (one or a list), else the app file's (bench_app.matrix), else
+    None (the type's default)."""
+    out = {}
+    for knob in MATRIX_KNOBS:
+        value, name = (workers if knob == "workers" else knobs.get(knob)), knob
+        if value in (None, "") and knob in app.matrix:
+            value, name = app.matrix[knob], f"bench_app.matrix.{knob}"
+        if knob == "workers":
+            out[knob] = knob_values(name, value, lambda n, v: whole_number(n, v, 1, WORKERS_MAX))
+        else:
+            out[knob] = knob_values(name, value, lambda n, v, k=knob: knob_value(n, v, cat.knobs[k]))
+    return out
+
+
+def _refuse_unread(given: dict, types: list, version: str | None, label: str, cat: catalog_mod.Catalog) -> None:
+    """A knob that no type of the run reads (on its gunicorn release) is refused: it would change nothing."""
+    for knob, values in given.items():
+        if values is None or knob == "workers" or any(t.reads(knob, version or t.default_version) for t in types):
+            continue
+        value = ",".join(map(str, values))
+        lacking = [t for t in types if knob in t.knobs]
+        plural = len(types) > 1
+        why = (
+            "; ".join(f"gunicorn {version or t.default_version} lacks it for {t.name}" for t in lacking)
+            if lacking
+            else f"gunicorn's {label} worker{'s' if plural else ''} ignore{'' if plural else 's'} it"
+        )
+        hint = (
+            ". With sync, gunicorn silently switches to gthread and the result would be mislabelled; use worker=gthread"
+            if knob == "threads" and any(t.worker_class == "sync" for t in types)
+            else ""
+        )
+        raise PlanError(f"{knob}={value} with worker={label}: {why}; it applies to {readers(cat, knob)}{hint}")
+
+
+def combinations(t: catalog_mod.WorkerType, given: dict, version: str) -> list[tuple[str, dict]]:
+    """A type's combinations of the knobs given (each knob only if the type reads it: a value it ignores is not run
+    twice), as (variant, settings): its name within the run (the type's, with the knobs that vary for it when it
+    has several: gthread-w2-t4) and the knobs' values (those given)."""
+    axes = {k: v for k, v in given.items() if v and (k == "workers" or t.reads(k, version))}
+    varying = [k for k, values in axes.items() if len(values) > 1]
+    out = []
+    for values in itertools.product(*axes.values()):
+        setting = dict(zip(axes, values, strict=True))
+        out.append((t.name + "".join("-" + VARIANT_TAGS[k].format(setting[k]) for k in varying), setting))
+    return out
+
+
 def plan_instances(worker_types, *, app: app_mod.App | None = None, gunicorn_version=None, workers=None,
                    cat: catalog_mod.Catalog | None = None, **knobs):  # fmt: skip
-    """One entry per worker type to deploy, of one app (the demo unless given), with every knob resolved; raises
+    """One entry per instance to deploy, of one app (the demo unless given), with every knob resolved; raises
     PlanError (or app.AppError: an app that has no entry for a type's interface). `worker_types` is the command line's
-    choice (its `worker`: a type, a list, a set or all); each entry's `worker_type` is its worker type, under the
-    name the playbooks, the roles and results.json use."""
+    choice (its `worker`: a type, a list, a set or all); `workers` and the knobs each one value or a list of them
+    (a matrix; else the app's bench_app.matrix): a type runs one instance per combination of the values it reads.
+    Each entry's `worker_type` is its worker type, under the name the playbooks, the roles and results.json use;
+    `variant` its name within the run (the type's own, or with the knobs that vary: gthread-w2-t4); `venv` the
+    virtualenv it runs in (one per type and set of requirements: the name of its first instance)."""
     cat = cat or catalog_mod.load()
     app = app or app_mod.given_or_demo(None)
     unknown_knobs = [k for k in knobs if k not in KNOBS]
@@ -88,8 +162,7 @@ def plan_instances(worker_types, *, app: app_mod.App | None = None, gunicorn_ver
     types = [cat.type(n) for n in parse_types(worker_types, cat, tuple(app.entries))]
     app.check_worker_types([t.name for t in types])
     label = ",".join(t.name for t in types)
-    n_workers = whole_number("workers", workers, 1, WORKERS_MAX)
-    given = {k: knob_value(k, knobs.get(k), cat.knobs[k]) for k in KNOBS}
+    given = _given(app, workers, knobs, cat)
     version = None if gunicorn_version in (None, "") else str(gunicorn_version).strip()
     if version is not None and not VERSION_RE.match(version):
         raise PlanError(f"gunicorn_version={gunicorn_version!r}: use a release number such as 27.0.1")
@@ -103,60 +176,52 @@ def plan_instances(worker_types, *, app: app_mod.App | None = None, gunicorn_ver
         if not t.lock_file.is_file():
             lock = t.lock_file.relative_to(catalog_mod.ROOT)
             raise PlanError(f"worker type {t.name}: its lock file {lock} is missing")
-
-    for knob, value in given.items():
-        if value is None:
-            continue
-        if not any(t.reads(knob, version or t.default_version) for t in types):
-            lacking = [t for t in types if knob in t.knobs]
-            plural = len(types) > 1
-            why = (
-                "; ".join(f"gunicorn {version or t.default_version} lacks it for {t.name}" for t in lacking)
-                if lacking
-                else f"gunicorn's {label} worker{'s' if plural else ''} ignore{'' if plural else 's'} it"
-            )
-            hint = (
-                ". With sync, gunicorn silently switches to gthread and the result would be mislabelled; use "
-                "worker=gthread"
-                if knob == "threads" and any(t.worker_class == "sync" for t in types)
-                else ""
-            )
-            raise PlanError(f"{knob}={value} with worker={label}: {why}; it applies to {readers(cat, knob)}{hint}")
+    _refuse_unread(given, types, version, label, cat)
 
     instances = []
     for t in types:
         v = version or t.default_version
-        inst = {
-            "name": app.instance_name(t.name),  # the systemd instance: gunicorn@<app>-<type>
-            "worker_type": t.name,
-            "app": app.name,
-            "worker_class": t.worker_class,
-            "interface": t.interface,
-            "entry": app.entries[t.interface],
-            "app_requirements": list(app.requirements[t.interface]),
-            "app_packages": app.packages(t.interface),
-            "env": dict(app.env),
-            "worker_versions": list(t.versions),
-            "gunicorn_version": v,
-            "workers": n_workers or t.defaults["workers"],
-            "threads": t.defaults["threads"],
-            "worker_connections": t.defaults["worker_connections"],
-            "http_parser": None,
-            "asgi_loop": None,
-        }
-        requirements = [f"gunicorn=={v}"]
-        for knob, value in given.items():
-            if value is not None and t.reads(knob, v):
-                inst[knob] = value
-                requirements += cat.knobs[knob].get("requires", {}).get(value, [])
-        inst["requirements"] = requirements
-        # requests it works on at once when they wait on IO, by the catalog's theory (the verification sends this
-        # many at a time: none waits in a queue behind another)
-        inst["slots"] = catalog_mod.slots_of(
-            t.theory["io"], inst["workers"], inst["threads"], inst["worker_connections"]
-        )
-        instances.append(inst)
+        venvs: dict[tuple, str] = {}  # the type's requirements -> the virtualenv that has them
+        for variant, setting in combinations(t, given, v):
+            inst = {
+                "name": app.instance_name(variant),  # the systemd instance: gunicorn@<app>-<variant>
+                "worker_type": t.name,
+                "variant": variant,
+                "app": app.name,
+                "worker_class": t.worker_class,
+                "interface": t.interface,
+                "entry": app.entries[t.interface],
+                "app_requirements": list(app.requirements[t.interface]),
+                "app_packages": app.packages(t.interface),
+                "env": dict(app.env),
+                "worker_versions": list(t.versions),
+                "gunicorn_version": v,
+                "workers": setting.get("workers", t.defaults["workers"]),
+                "threads": t.defaults["threads"],
+                "worker_connections": t.defaults["worker_connections"],
+                "http_parser": None,
+                "asgi_loop": None,
+            }
+            requirements = [f"gunicorn=={v}"]
+            for knob in KNOBS:
+                if knob in setting:
+                    inst[knob] = setting[knob]
+                    requirements += cat.knobs[knob].get("requires", {}).get(setting[knob], [])
+            inst["requirements"] = requirements
+            inst["venv"] = venvs.setdefault(tuple(requirements), inst["name"])
+            # requests it works on at once when they wait on IO, by the catalog's theory (the verification sends this
+            # many at a time: none waits in a queue behind another)
+            inst["slots"] = catalog_mod.slots_of(
+                t.theory["io"], inst["workers"], inst["threads"], inst["worker_connections"]
+            )
+            instances.append(inst)
     return instances
+
+
+def virtualenvs(instances: list[dict]) -> list[dict]:
+    """The plan's virtualenvs to build: one per `venv`, as the first instance that runs in it (its `name` is the
+    virtualenv's); the other instances of a type reach theirs by a link of their own name (the gunicorn role)."""
+    return [i for i in instances if i["venv"] == i["name"]]
 
 
 def run_label(names: list[str], cat: catalog_mod.Catalog | None = None, interfaces=catalog_mod.INTERFACES) -> str:

@@ -10,7 +10,10 @@ Schema 4 (bench/parse/collect.py writes it; every reader reads it through load()
                      as in the file (catalog_of() makes a bench.catalog.Catalog of them)
   catalog_source     where `catalog` came from: the run (CATALOG_RECORDED) or today's file (CATALOG_UPGRADED)
   instances          each gunicorn instance of the run, by name, and its planned settings (INSTANCE_FIELDS): once;
-                     `worker_type` is its worker type, `workers` its number of worker processes, `app` the app's name
+                     `worker_type` is its worker type, `workers` its number of worker processes, `app` the app's name,
+                     `variant` its name within the run (its type's, or with the knobs of its combination when a
+                     matrix ran several of its type: gthread-w2-t4; a file written before matrices has none: its
+                     type's, as expand() reads it)
   hosts              every host's facts (role app or load, CPU, memory, OS, Python)
   app_hosts          each app host's part (PER_APP_HOST): its load hosts, round, verification, versions, processes,
                      time in the load generator (siege or wrk), settle time, whether it is complete
@@ -58,7 +61,7 @@ RENAMED = {
 CATALOG_RENAMED = {"app": "interface"}
 # A record's instance settings: what the plan (bench/model/plan.py, the matrix of bench/model/scenarios.py) gave
 # the instance. `app` is the app's name (bench_app.name).
-INSTANCE_FIELDS = ("worker_type", "worker_class", "app", "gunicorn_version", "workers", "threads",
+INSTANCE_FIELDS = ("worker_type", "variant", "worker_class", "app", "gunicorn_version", "workers", "threads",
                    "worker_connections", "http_parser", "asgi_loop")  # fmt: skip
 # An app host's part of the run (app_hosts.<host>); bench/model/fleet.py's view of the host takes them in place of
 # the run's.
@@ -123,15 +126,38 @@ def catalog_of(results: dict) -> catalog.Catalog:
 # --- records and their instances --------------------------------------------------------------------------------------
 
 
+def variant_of(entry: dict) -> str:
+    """The instance a record, a row or a failure is of, by its name within the run (its `variant`; an entry made
+    without one, before matrices or by a test, is of its type's only instance)."""
+    return entry.get("variant") or entry["worker_type"]
+
+
+def variants(results: dict) -> list[str]:
+    """The run's instances by their names within it (`variant`: a worker type's, or with the knobs of its combination:
+    gthread-w2-t4), in the run's order; the report groups and names its figures by them. A model without instances
+    (a test's) has its worker types."""
+    if results.get("instances"):
+        return list(dict.fromkeys(variant_of(i) for i in results["instances"].values()))
+    return list(results.get("worker_types") or [])
+
+
 def instance_of(results: dict, record: dict) -> dict:
     """A record's instance settings (worker_type, workers, threads, ...), from the run's `instances`."""
     return results["instances"][record["instance"]]
 
 
+def _with_variant(entry: dict) -> dict:
+    """A failure or an event of a file written before matrices (no `variant`): of its type's only instance."""
+    return {**entry, "variant": variant_of(entry)}
+
+
 def expand(results: dict) -> dict:
-    """The model in memory: each record carrying its instance's settings (a record's own value, if any, stays)."""
-    instances = results["instances"]
-    return {**results, "results": [{**instances[r["instance"]], **r} for r in results["results"]]}
+    """The model in memory: each record carrying its instance's settings (a record's own value, if any, stays). An
+    instance written before matrices (no `variant`) is its type's only one: its variant is its type."""
+    instances = {n: {**i, "variant": variant_of(i)} for n, i in results["instances"].items()}
+    records = [{**instances[r["instance"]], **r} for r in results["results"]]
+    return {**results, "instances": instances, "results": records,
+            **{k: [_with_variant(x) for x in results.get(k) or []] for k in ("failures", "events")}}  # fmt: skip
 
 
 def stored(results: dict) -> dict:
@@ -194,6 +220,7 @@ def plan_of(run: dict, context: dict | None = None) -> dict:
         e = {"tool": "siege", "scenario_name": None, "http_parser": None, "asgi_loop": None} | entry
         e["app"] = entry.get("app") or app["name"]
         e["instance"] = entry.get("instance") or instance_name(e["app"], e["worker_type"])
+        e["variant"] = entry.get("variant") or e["worker_type"]
         matrix.append(e | _request(entry))
     facts = ("verify", "versions", "processes")
     if run.get("pairs"):
@@ -276,6 +303,7 @@ def _from_older(older: dict) -> dict:
             rec.setdefault(key, list(value) if isinstance(value, list) else value)
         rec["app"] = r.get("app") or app["name"]
         rec["instance"] = r.get("instance") or instance_name(rec["app"], r["worker_type"])
+        rec["variant"] = r.get("variant") or r["worker_type"]
         rec.update(_request(r))
         if rec["scenario"] == "probe":
             rec.setdefault("server", None)
@@ -297,8 +325,8 @@ def _from_older(older: dict) -> dict:
         "warmups_discarded": data.get("warmups_discarded", 0),
         "phases_s": data.get("phases_s") or {},
         "complete": all(p["complete"] for p in parts.values()) and data.get("complete", True) is not False,
-        "failures": [f | tag for f in data.get("failures") or []],
-        "events": [e | tag for e in data.get("events") or []],
+        "failures": [_with_variant(f | tag) for f in data.get("failures") or []],
+        "events": [_with_variant(e | tag) for e in data.get("events") or []],
         "results": records,
     }
     return in_order(stored(out))

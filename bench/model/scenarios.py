@@ -115,14 +115,14 @@ def _rate_plan(rate: dict | None, eps: list[dict], load_hosts: int, app_hosts: i
 def _rate_rows(common: dict, r_runs: list, r_set: dict, grace_s: int) -> list[dict]:
     """A worker type's runs at a rate (rate_runs), one per scenario, rate and arrivals (Poisson runs named as such,
     evenly spaced ones with -even)."""
-    worker_type = common["worker_type"]
+    variant = common["variant"]
     # the runs' schedules differ (seed: its place), and are the same for every type and every night
     return [{**common, **_request(ep), "scenario": "rate", "concurrency": r_set["max_open"], "reps": None,
              "time_s": r_set["time_s"], "warmup_s": r_set["warmup_s"], "rate_per_s": per_s,
              "utilization": utilization, "arrivals": arrivals, "seed": n,
              "timeout_s": r_set["warmup_s"] + r_set["time_s"] + grace_s, "repeat": 1, "discard": False,
              "tool": "open_loop",
-             "name": f"{worker_type}-rate-{slug(ep['label'])}-{per_s:g}ps" + ("-even" if arrivals == "even" else "")}
+             "name": f"{variant}-rate-{slug(ep['label'])}-{per_s:g}ps" + ("-even" if arrivals == "even" else "")}
             for n, (ep, per_s, utilization) in enumerate(r_runs, start=1)
             for arrivals in r_set["arrivals"]]  # fmt: skip
 
@@ -173,7 +173,7 @@ def _capacity_rows(common: dict, eps: list[dict], capacity: dict | None, grace_s
              "low_per_s": max(float(ep["capacity_start_per_s"]) / 16, floors[ep["scenario_name"]]),
              "arrivals": "poisson", "rate_per_s": None,
              "seed": first_seed + n, "timeout_s": worst_s, "repeat": 1, "discard": False, "tool": "open_loop",
-             "name": f"{common['worker_type']}-capacity-{slug(ep['label'])}"}
+             "name": f"{common['variant']}-capacity-{slug(ep['label'])}"}
             for n, ep in enumerate(eps)]  # fmt: skip
 
 
@@ -242,8 +242,10 @@ def build_matrix(
         connection = connections.get(worker_type, connection_default)
         if connection not in ("close", "keep-alive"):
             raise ScenarioError(f"load_connection_by_worker_type.{worker_type}={connection!r}: use close or keep-alive")
+        variant = inst.get("variant") or worker_type
         common = {
             "worker_type": worker_type,
+            "variant": variant,
             "instance": inst["name"],
             "app": inst["app"],
             "worker_class": inst["worker_class"],
@@ -260,23 +262,23 @@ def build_matrix(
                 runs.append({**common, **_request(ep), "scenario": "probe", "concurrency": c,
                              "reps": calibration_reps if c == 1 else 1, "time_s": None,
                              "timeout_s": probe_timeout_s, "repeat": 1, "discard": False, "tool": "siege",
-                             "name": f"{worker_type}-probe-{slug(ep['label'])}-c{c}"})  # fmt: skip
+                             "name": f"{variant}-probe-{slug(ep['label'])}-c{c}"})  # fmt: skip
         for ep in s_eps:
             if warmup_s:
                 runs.append({**common, **_request(ep), "scenario": "warmup", "concurrency": max(s_conc), "reps": None,
                              "time_s": warmup_s, "timeout_s": warmup_s + sweep_grace_s, "repeat": 1, "tool": sweep_tool,
-                             "discard": True, "name": f"{worker_type}-warmup-{slug(ep['label'])}"})  # fmt: skip
+                             "discard": True, "name": f"{variant}-warmup-{slug(ep['label'])}"})  # fmt: skip
             for c in s_conc:
                 for r in range(1, repeats + 1):
                     runs.append({**common, **_request(ep), "scenario": "sweep", "concurrency": c, "reps": None,
                                  "time_s": time_s,
                                  "timeout_s": time_s + sweep_grace_s, "repeat": r, "discard": False, "tool": sweep_tool,
-                                 "name": f"{worker_type}-sweep-{slug(ep['label'])}-c{c}-r{r}"})  # fmt: skip
+                                 "name": f"{variant}-sweep-{slug(ep['label'])}-c{c}-r{r}"})  # fmt: skip
         runs += _rate_rows(common, r_runs, r_set, sweep_grace_s)
         runs += _capacity_rows(common, c_eps, capacity, sweep_grace_s, len(r_runs) + 1)
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i
         kind = run["scenario"] + (f", {run['tool']}" if run["tool"] not in ("siege", "open_loop") else "")
-        run["progress"] = f"[{i}/{total}] {run['worker_type']} {run['label']} {_how_loaded(run)} ({kind})"
+        run["progress"] = f"[{i}/{total}] {run['variant']} {run['label']} {_how_loaded(run)} ({kind})"
     return runs

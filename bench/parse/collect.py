@@ -304,6 +304,12 @@ def unpack(raw: Path) -> None:
         marker.touch()
 
 
+def _failure(path: Path) -> dict:
+    """A failure.json, under the model's names; one written before matrices names no variant: its type's."""
+    failure = results_model.renamed(files.read_json(path))
+    return {**failure, "variant": failure.get("variant") or failure["worker_type"]}
+
+
 def collect_host(run: dict, folder: Path, host: str) -> dict:
     """One app host's records (each with its app_host), warm-ups, service events, failures and time in the load
     generator (siege or wrk), from its raw folder; `run` is the plan (results_model.plan_of)."""
@@ -312,11 +318,13 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
     tag = {"app_host": host}
     results = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] != "warmup"]
     warmups = [record(r, folder) | tag for r in run["matrix"] if r["scenario"] == "warmup"]
-    for worker_type in run["worker_types"]:
-        samples = folder / f"{worker_type}.samples.jsonl"
+    variants = results_model.variants(run)  # raw/<app host>/ names an instance's files by its variant
+    worker_types = {i["variant"]: i["worker_type"] for i in run["instances"].values()}
+    for variant in variants:
+        samples = folder / f"{variant}.samples.jsonl"
         clk, found = resources.read_samples(samples.read_text(errors="replace")) if samples.exists() else (100, [])
         for r in results:
-            if r["worker_type"] == worker_type:
+            if r["variant"] == variant:
                 usage = resources.app_usage(clk, found, r["started"], r["finished"]) if r["started"] else None
                 r["app_resources"] = usage
                 steps_cpu(r, clk, found)
@@ -324,19 +332,20 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
                 why = [resources.load_bound(r), (r.get("rate") or {}).get("load_bound")]
                 r["load_bound"] = "; ".join(x for x in why if x) or None
     service_events = []
-    for worker_type in run["worker_types"]:
-        journal = folder / f"{worker_type}.journal.json"
+    for variant in variants:
+        journal = folder / f"{variant}.journal.json"
         text = journal.read_text(errors="replace") if journal.exists() else ""
-        service_events += [e | tag for e in events.attach(events.parse(text), worker_type, results + warmups)]
+        found_events = events.attach(events.parse(text), worker_types.get(variant, variant), results + warmups, variant)
+        service_events += [e | tag for e in found_events]
         bursts = timing.parse_journal(text)  # the app's own clock, for each probe request
         for r in results:
-            if r["worker_type"] == worker_type and r["scenario"] == "probe":
+            if r["variant"] == variant and r["scenario"] == "probe":
                 one_client = r["concurrency"] == 1 and (r["reps"] or 1) > 1
                 r["server"] = timing.burst(bursts[r["name"]], r["started"], one_client) if r["name"] in bursts else None
     # each as playbooks/tasks/load_worker_type.yml writes it (its `worker_type`; an older run's says `worker`), under
     # the model's names
-    failures = [results_model.renamed(files.read_json(folder / f"{w}.failure.json")) | tag for w in run["worker_types"]
-                if (folder / f"{w}.failure.json").exists()]  # fmt: skip
+    failures = [_failure(folder / f"{v}.failure.json") | tag for v in variants
+                if (folder / f"{v}.failure.json").exists()]  # fmt: skip
     load_s = sum(r["finished"] - r["started"] for r in results + warmups if r["started"] is not None)
     return {
         "results": results,
@@ -388,7 +397,7 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
             host: {
                 "load_hosts": part["load_hosts"],
                 "round": part["round"],
-                "verify": {w: rows for w, rows in part["verify"].items() if w in plan["worker_types"]},
+                "verify": {v: rows for v, rows in part["verify"].items() if v in results_model.variants(plan)},
                 "versions": part["versions"],
                 "processes": part["processes"],
                 "time_in_load_s": round(per_host[host]["time_in_load_s"], 2),

@@ -75,16 +75,18 @@ def parse(text: str) -> list[Event]:
     return events
 
 
-def attach(events: list[Event], worker_type: str, results: list[dict]) -> list[dict]:
-    """Events as dicts of one worker type's unit, each naming it and the run of the matrix of that type it happened
-    during (or None: between runs)."""
+def attach(events: list[Event], worker_type: str, results: list[dict], variant: str | None = None) -> list[dict]:
+    """Events as dicts of one instance's unit (of a worker type; its variant, the type's own unless a matrix ran
+    several of it), each naming it and the run of the matrix of that instance it happened during (or None: between
+    runs)."""
+    variant = variant or worker_type
     out = []
     for e in events:
         during = next(
             (r["name"] for r in results
-             if r["worker_type"] == worker_type and r.get("started") is not None
+             if r.get("variant", r["worker_type"]) == variant and r.get("started") is not None
              and r["started"] <= e.time <= (r.get("finished") or r["started"])),
             None,
         )  # fmt: skip
-        out.append({"worker_type": worker_type, **asdict(e), "during": during})
+        out.append({"worker_type": worker_type, "variant": variant, **asdict(e), "during": during})
     return out

@@ -16,6 +16,7 @@ from matplotlib import ticker
 
 from bench.analyse import capacity, capacity_bound, queueing
 from bench.model.catalog import UNBOUNDED
+from bench.model.results_model import variant_of
 from bench.model.scenarios import slug
 
 STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9}
@@ -61,13 +62,13 @@ def probe_chart(rows: list[dict], task: str, order: list[str], path: Path) -> Pa
         return None
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7, 4))
-        for worker_type in order:
-            mine = [r for r in rows if r["worker_type"] == worker_type]
+        for variant in order:
+            mine = [r for r in rows if variant_of(r) == variant]
             if not mine:
                 continue
             row = max(mine, key=lambda r: r["concurrency"])
             times = sorted(row["response_times_s"])
-            ax.plot(range(1, len(times) + 1), times, marker="o", label=f"{worker_type} (c={row['concurrency']})")
+            ax.plot(range(1, len(times) + 1), times, marker="o", label=f"{variant} (c={row['concurrency']})")
         unit = next((r["unit"] for r in rows if r["unit"]), None)
         if unit:
             ax.axhline(unit, color="grey", linestyle=":", linewidth=1, label=f"one unit of work ({unit:.2f} s)")
@@ -115,27 +116,27 @@ def sweep_chart(rows: list[dict], label: str, order: list[str], path: Path) -> P
         return None
     with plt.rc_context(STYLE):
         fig, (rps_ax, lat_ax, cpu_ax) = plt.subplots(1, 3, figsize=(14, 4))
-        for worker_type in order:
-            mine = sorted((r for r in rows if r["worker_type"] == worker_type), key=lambda r: r["concurrency"])
+        for variant in order:
+            mine = sorted((r for r in rows if variant_of(r) == variant), key=lambda r: r["concurrency"])
             if not mine:
                 continue
             conc = [r["concurrency"] for r in mine]
-            line = rps_ax.plot(conc, [r["rps"] for r in mine], marker="o", label=worker_type)[0]
+            line = rps_ax.plot(conc, [r["rps"] for r in mine], marker="o", label=variant)[0]
             rps_ax.fill_between(
                 conc, [r["rps_min"] for r in mine], [r["rps_max"] for r in mine], color=line.get_color(), alpha=0.15
             )
             lat_ax.plot(
-                conc, [r["p50_s"] * 1000 for r in mine], marker="o", color=line.get_color(), label=f"{worker_type} p50"
+                conc, [r["p50_s"] * 1000 for r in mine], marker="o", color=line.get_color(), label=f"{variant} p50"
             )
             lat_ax.plot(
                 conc, [r["p99_s"] * 1000 for r in mine], marker="x", linestyle="--", color=line.get_color(),
-                label=f"{worker_type} p99",
+                label=f"{variant} p99",
             )  # fmt: skip
             cpu = [(r["concurrency"], r["server_cpu_pct"], r["server_rss_mb"]) for r in mine
                    if r.get("server_cpu_pct") is not None]  # fmt: skip
             if cpu:
                 cpu_ax.plot([c for c, _, _ in cpu], [v for _, v, _ in cpu], marker="o", color=line.get_color(),
-                            label=f"{worker_type} ({max(m for _, _, m in cpu):.0f} MiB RSS)")  # fmt: skip
+                            label=f"{variant} ({max(m for _, _, m in cpu):.0f} MiB RSS)")  # fmt: skip
         ticks = sorted({r["concurrency"] for r in rows})
         for ax in (rps_ax, lat_ax, cpu_ax):
             ax.set_xscale("log", base=2)
@@ -187,7 +188,7 @@ def hosts_chart(rows: list[dict], hosts: list[str], label: str, path: Path) -> P
             values = [r["hosts"][host]["rps_per_core"] or 0 for r in rows]
             ax.bar([x + (i - (len(hosts) - 1) / 2) * width for x in range(len(rows))], values, width,
                    label=f"{host} ({rows[0]['hosts'][host]['cores']} core(s))")  # fmt: skip
-        ax.set_xticks(range(len(rows)), [f"{r['worker_type']}\nc={r['concurrency'] or '?'}" for r in rows])
+        ax.set_xticks(range(len(rows)), [f"{variant_of(r)}\nc={r['concurrency'] or '?'}" for r in rows])
         ax.set_ylabel("requests per second per core")
         ax.set_title(f"{label}: app hosts side by side")
         ax.legend(fontsize=8)
@@ -203,8 +204,8 @@ def rate_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Pa
         return None
     with plt.rc_context(STYLE):
         fig, (wait_ax, lat_ax) = plt.subplots(1, 2, figsize=(12, 4))
-        for worker_type in order:
-            mine = sorted((r for r in rows if r["worker_type"] == worker_type), key=lambda r: r["rate_per_s"])
+        for variant in order:
+            mine = sorted((r for r in rows if variant_of(r) == variant), key=lambda r: r["rate_per_s"])
             colour = None
             for arrivals, marker in (("poisson", "o"), ("even", "s")):
                 runs = [r for r in mine if r["arrivals"] == arrivals]
@@ -217,16 +218,16 @@ def rate_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Pa
                 low = [0.0 if lo is None else max(0.0, m - lo * 1000) for m, (lo, _) in zip(mean, bounds, strict=True)]
                 high = [0.0 if hi is None else max(0.0, hi * 1000 - m) for m, (_, hi) in zip(mean, bounds, strict=True)]
                 drawn = wait_ax.errorbar(x, mean, yerr=[low, high], marker=marker, linestyle="none", capsize=3,
-                                         color=colour, label=f"{worker_type} {arrivals}")  # fmt: skip
+                                         color=colour, label=f"{variant} {arrivals}")  # fmt: skip
                 colour = drawn[0].get_color()
                 lat_ax.plot(x, [r["p50_s"] * 1000 for r in runs], marker=marker, color=colour,
-                            label=f"{worker_type} {arrivals} p50")  # fmt: skip
+                            label=f"{variant} {arrivals} p50")  # fmt: skip
                 # p99 only where the requests bound it (quantiles.samples_needed: 368 at least)
                 p99 = [(r["rate_per_s"], r["p99_s"]) for r in runs
                        if r["rate"]["latency"]["percentiles"]["p99"]["supported"]]  # fmt: skip
                 if p99:
                     lat_ax.plot([x for x, _ in p99], [v * 1000 for _, v in p99], marker=marker, linestyle="--",
-                                color=colour, label=f"{worker_type} {arrivals} p99")  # fmt: skip
+                                color=colour, label=f"{variant} {arrivals} p99")  # fmt: skip
                 service = [r["service_s"] for r in runs if r.get("service_s")]
                 if service and runs[0].get("slots"):
                     d, k = sum(service) / len(service), runs[0]["slots"]
@@ -235,7 +236,7 @@ def rate_chart(rows: list[dict], label: str, order: list[str], path: Path) -> Pa
                     theory = [queueing.mean_wait_s(lam, d, k, arrivals) for lam in grid]
                     law = f"{'M' if arrivals == 'poisson' else 'D'}/D/{'∞' if k >= UNBOUNDED else k}"
                     wait_ax.plot(grid, [t * 1000 for t in theory], linestyle=":", color=colour, linewidth=1,
-                                 label=f"{worker_type} {arrivals}: theory ({law})")  # fmt: skip
+                                 label=f"{variant} {arrivals}: theory ({law})")  # fmt: skip
         wait_ax.set_xlabel("offered rate (requests / s)")
         wait_ax.set_ylabel("mean wait before the app (ms)")
         wait_ax.set_title(f"{label}: wait against theory")
@@ -262,13 +263,13 @@ def capacity_chart(rows: list[dict], label: str, order: list[str], path: Path) -
     markers = {"met": ("o", "full"), "broken": ("x", "full"), "undecided": ("o", "none")}
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        for worker_type in order:
-            for row in (r for r in rows if r["worker_type"] == worker_type):
+        for variant in order:
+            for row in (r for r in rows if variant_of(r) == variant):
                 steps = sorted((s for s in row["search"]["steps"] if s["value_s"] is not None), key=lambda s: s["rate"])
                 result = row["search"]["result"] or {}
                 found, floor = result.get("capacity_per_s"), capacity.at_least(result)
-                name = (f"{worker_type}: {'≥ ' if floor else ''}{capacity_bound.per_s(found)}/s" if found
-                        else f"{worker_type}: not met")  # fmt: skip
+                name = (f"{variant}: {'≥ ' if floor else ''}{capacity_bound.per_s(found)}/s" if found
+                        else f"{variant}: not met")  # fmt: skip
                 (line,) = ax.plot([s["rate"] for s in steps], [s["value_s"] * 1000 for s in steps], linewidth=1,
                                   label=name)  # fmt: skip
                 for s in steps:

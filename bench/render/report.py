@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bench.analyse import quantiles, rate_verdict, throughput, verdict
 from bench.model import catalog, fleet, plan, results_model
+from bench.model.results_model import variant_of
 from bench.parse import collect, resources
 from bench.render import charts, summary
 from bench.trends import history
@@ -57,7 +58,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     changes_file = run_dir / "changes.json"  # written by collect-report: none when the run was not compared
     changes = results_model.changes_of(changes_file, results["app_host"]) if changes_file.exists() else None
     prefix = f"{results['app_host']}-" if section else ""
-    order = results["worker_types"]
+    order = results_model.variants(results)
     cat = results_model.catalog_of(results)  # the run's own: theory as it was when the run was made
     cores = verdict.app_cores(results["hosts"])
     probes = verdict.probe_rows(results["results"], cores, cat)
@@ -69,12 +70,12 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
             name = prefix + charts.chart_name("probe", task)
             if charts.probe_chart(probes, task, order, run_dir / name):
                 chart_files[f"probe-{task}"] = name
-        for worker_type in order:
-            for label in dict.fromkeys(p["label"] for p in probes if p["worker_type"] == worker_type):
-                name = prefix + charts.chart_name("timeline", f"{worker_type}-{label}")
-                mine = [p for p in probes if p["worker_type"] == worker_type and p["label"] == label]
-                if charts.timeline_chart(mine, f"{worker_type} {label}: who waited for whom", run_dir / name):
-                    chart_files[f"timeline-{worker_type}-{label}"] = name
+        for variant in order:
+            for label in dict.fromkeys(p["label"] for p in probes if variant_of(p) == variant):
+                name = prefix + charts.chart_name("timeline", f"{variant}-{label}")
+                mine = [p for p in probes if variant_of(p) == variant and p["label"] == label]
+                if charts.timeline_chart(mine, f"{variant} {label}: who waited for whom", run_dir / name):
+                    chart_files[f"timeline-{variant}-{label}"] = name
         for label in dict.fromkeys(r["label"] for r in rates):
             name = prefix + charts.chart_name("rate", label)
             if charts.rate_chart(rates, label, order, run_dir / name):
@@ -89,14 +90,14 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
                 chart_files[f"sweep-{label}"] = name
     wall = seconds_between(results["started"], results["finished"])
     invalid = [r for r in results["results"] if not r["valid"]]
-    failed = {f["worker_type"] for f in results.get("failures", [])}
+    failed = {variant_of(f) for f in results.get("failures", [])}
     not_run = [
         w for w in order
         if w not in failed
-        and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if r["worker_type"] == w)
+        and all(r["invalid_reason"] == collect.NO_OUTPUT for r in results["results"] if variant_of(r) == w)
     ]  # fmt: skip
     fidelity = throughput.fidelity(probes, sweeps, order)
-    verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(v["worker_type"]), v["task"]))
+    verdict_rows = sorted(verdict.verdicts(probes), key=lambda v: (order.index(variant_of(v)), v["task"]))
     capacities = summary.capacity_rows(results["results"], order, cores, cat)
     return {
         "r": results,
@@ -106,9 +107,9 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "capacity_labels": list(dict.fromkeys(x["label"] for x in capacities)),
         "order": order,
         "cores": cores,
-        "probes": sorted(probes, key=lambda p: (order.index(p["worker_type"]), p["task"], p["concurrency"])),
+        "probes": sorted(probes, key=lambda p: (order.index(variant_of(p)), p["task"], p["concurrency"])),
         "verdicts": verdict_rows,
-        "sweeps": sorted(sweeps, key=lambda s: (s["label"], order.index(s["worker_type"]), s["concurrency"])),
+        "sweeps": sorted(sweeps, key=lambda s: (s["label"], order.index(variant_of(s)), s["concurrency"])),
         "sweep_labels": list(dict.fromkeys(s["label"] for s in sweeps)),
         "charts": chart_files,
         "wall_s": wall,
@@ -144,8 +145,8 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "load_bound_cpu": resources.LOAD_BOUND_CPU,
         "load_bound_concurrency": resources.LOAD_BOUND_CONCURRENCY,
         # the catalog's word on each type tested (theory), and the versions worth a column for them
-        "theories": [cat.types[w].explain for w in order if w in cat.types],
-        "version_columns": cat.version_columns(order, history.app_packages(results)),
+        "theories": [cat.types[w].explain for w in results["worker_types"] if w in cat.types],
+        "version_columns": cat.version_columns(results["worker_types"], history.app_packages(results)),
         "app": results["app"],
         "verify": results["verify"],
         "section": section,
@@ -156,7 +157,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
 
 def fleet_context(results: dict, views: list[dict], run_dir: Path, make_charts: bool) -> dict:
     """The top of a report of several app hosts: the hosts side by side (a table and a chart per swept scenario)."""
-    order = results["worker_types"]
+    order = results_model.variants(results)
     rows = fleet.side_by_side(views, order)
     names = [v["app_host"] for v in views]
     chart_files = {}

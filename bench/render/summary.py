@@ -9,6 +9,7 @@ import statistics
 
 from bench.analyse import capacity, capacity_bound, verdict
 from bench.analyse.verdict import BUSY_CORE, NOISY_CV
+from bench.model.results_model import variant_of
 
 SIEGE_CLOCK_S = 0.01  # siege times each request in clock ticks
 KINDS = {"io": "IO-bound", "cpu": "CPU-bound"}  # a scenario's `task`: the work one request asks for
@@ -18,8 +19,8 @@ def _ms(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds * 1000:,.0f} ms"
 
 
-def _names(worker_types: list[str]) -> str:
-    return worker_types[0] if len(worker_types) == 1 else ", ".join(worker_types[:-1]) + " and " + worker_types[-1]
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def scenario_label(row: dict) -> str:
@@ -33,12 +34,12 @@ def scenario_label(row: dict) -> str:
 
 def _burst(task: str, probes: list[dict], order: list[str]) -> str:
     """How many requests each type worked on at once in the largest burst of one kind of work (server-timed)."""
-    burst = {p["worker_type"]: p for p in probes if p["task"] == task and p["concurrency"] > 1}
+    burst = {variant_of(p): p for p in probes if p["task"] == task and p["concurrency"] > 1}
     groups: dict[str, list[str]] = {}
-    for worker_type in order:
-        p = burst.get(worker_type)
+    for variant in order:
+        p = burst.get(variant)
         if p and p["measured"] is not None and p["timed_by"] == "server":
-            groups.setdefault(f"{p['measured']:.1f}", []).append(worker_type)
+            groups.setdefault(f"{p['measured']:.1f}", []).append(variant)
     text = ""
     if groups:
         n = max(p["concurrency"] for p in burst.values())
@@ -61,17 +62,17 @@ def scenario_sentence(rows: list[dict], order: list[str]) -> str:
     """Which worker types served the most of one swept scenario at its highest concurrency, by how much, and what
     each gave up in tail latency."""
     top_c = max(s["concurrency"] for s in rows)
-    rank = {worker_type: i for i, worker_type in enumerate(order)}  # a type not in the run's order: first
+    rank = {variant: i for i, variant in enumerate(order)}  # one not in the run's order: first
     rows = sorted((s for s in rows if s["concurrency"] == top_c),
-                  key=lambda s: (-s["rps"], rank.get(s["worker_type"], 0)))  # fmt: skip
+                  key=lambda s: (-s["rps"], rank.get(variant_of(s), 0)))  # fmt: skip
     best = rows[0]
     named = best.get("scenario_name")  # as the app names it; a kind of work or a label starts the sentence
     label = scenario_label(best) if named else scenario_label(best)[0].upper() + scenario_label(best)[1:]
     kind = f"{KINDS[best['task']]}, " if named and best.get("task") in KINDS else ""
-    others = [f"{s['worker_type']} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
+    others = [f"{variant_of(s)} {s['rps']:,.1f} ({s['rps'] / best['rps'] - 1:+.0%}, p99 {_ms(s['p99_s'])})"
               for s in rows[1:]]  # fmt: skip
     return (
-        f"**{label}** ({kind}`{best['label']}`, c={top_c}): {best['worker_type']} served the most, "
+        f"**{label}** ({kind}`{best['label']}`, c={top_c}): {variant_of(best)} served the most, "
         f"{best['rps']:,.1f} requests/s with a p99 of {_ms(best['p99_s'])}"
         + (f"; then {', '.join(others)}" if others else "")
         + "."
@@ -106,7 +107,7 @@ def capacity_rows(records: list[dict], order: list[str], cores: int = 1, cat=Non
     """Each capacity search of a run (results.json records of scenario capacity), in the run's order of types, with
     what bounds it (bench/analyse/capacity_bound.py: its slots or its CPU, on the app host's cores)."""
     rows = [r | {"bound": capacity_bound.bound(r, cores, cat)} for r in records if r["scenario"] == "capacity"]
-    return sorted(rows, key=lambda r: (r["label"], order.index(r["worker_type"]) if r["worker_type"] in order else 0))
+    return sorted(rows, key=lambda r: (r["label"], order.index(variant_of(r)) if variant_of(r) in order else 0))
 
 
 def capacity_sentences(rows: list[dict]) -> list[str]:
@@ -119,7 +120,7 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
             continue
         found = sorted((r for r in mine if r["search"]["result"]["capacity_per_s"]),
                        key=lambda r: -r["search"]["result"]["capacity_per_s"])  # fmt: skip
-        none = [r["worker_type"] for r in mine if not r["search"]["result"]["capacity_per_s"]]
+        none = [variant_of(r) for r in mine if not r["search"]["result"]["capacity_per_s"]]
         target = capacity_target_label(mine[0]["search"]["target"])
         words = f"**{scenario_label(mine[0])}** (`{label}`) within {target}: "
         if not found:
@@ -131,13 +132,13 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
             result = r["search"]["result"]
             tiers.setdefault((result["capacity_per_s"], result["missed_per_s"]), []).append(r)
         (best, *others), rest = next(iter(tiers.values())), list(tiers.values())[1:]
-        names = _names([f"**{r['worker_type']}**" for r in (best, *others)])
+        names = _names([f"**{variant_of(r)}**" for r in (best, *others)])
         most = "the most, " if rest else ("alike, " if others else "")
         words += f"{names} {'carry' if others else 'carries'} {most}{_capacity(best)}{_bounded([best, *others])}"
         if rest:
             second = rest[0][0]
             cap, next_cap = best["search"]["result"]["capacity_per_s"], second["search"]["result"]["capacity_per_s"]
-            who = _names([r["worker_type"] for r in rest[0]])
+            who = _names([variant_of(r) for r in rest[0]])
             if capacity.at_least(second["search"]["result"]):  # two lower bounds: which carries more is not known
                 words += f"; {who} {_capacity(second)} (which carries more is not known)"
             else:
@@ -196,7 +197,7 @@ def fidelity_line(f: dict, unbounded: int) -> str:
             f"({x['best_limit']:,.1f} rps) at c={x['best_concurrency']}; at its highest concurrency, "
             f"c={x['concurrency']}, {x['rps']:,.1f} rps = {x['efficiency'] * 100:.1f} %"
         )
-    return f"**{f['worker_type']}**: " + "; ".join(parts) + "."
+    return f"**{variant_of(f)}**: " + "; ".join(parts) + "."
 
 
 def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list[str]:
@@ -205,17 +206,17 @@ def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list
     for v in verdicts:
         if not v["as_expected"] and v["measured"] is not None:
             out.append(
-                f"{v['worker_type']} on {v['task']} is **not as expected**: {v['measured']:.2f} at once against a "
+                f"{variant_of(v)} on {v['task']} is **not as expected**: {v['measured']:.2f} at once against a "
                 f"theory of {v['expected']:.2f} ({v['sentence']})"
             )
-    by_siege = [f"{v['worker_type']} {v['task']}" for v in verdicts if v["timed_by"] == "siege" and v["valid"]]
+    by_siege = [f"{variant_of(v)} {v['task']}" for v in verdicts if v["timed_by"] == "siege" and v["valid"]]
     if by_siege:
         out.append(f"timed by siege alone, the app logged no timing: {', '.join(by_siege)}")
     for p in probes:
         busy = p.get("utilisation")
         if busy is not None and busy < BUSY_CORE and p["concurrency"] > 1 and p["task"] == "cpu":
             out.append(
-                f"{p['worker_type']}'s CPU burst of {p['concurrency']} had its core only {busy:.0%} busy "
+                f"{variant_of(p)}'s CPU burst of {p['concurrency']} had its core only {busy:.0%} busy "
                 "(other work on the machine)"
             )
     if sweeps and all(s["repeats"] == 1 for s in sweeps):
@@ -224,10 +225,10 @@ def doubts(verdicts: list[dict], probes: list[dict], sweeps: list[dict]) -> list
             "percent between worker types on the same work may be the machine's noise (the full profile repeats "
             "each three times)"
         )
-    noisy = sorted({f"{s['worker_type']} {s['label']} c={s['concurrency']}" for s in sweeps if s["noisy"]})
+    noisy = sorted({f"{variant_of(s)} {s['label']} c={s['concurrency']}" for s in sweeps if s["noisy"]})
     if noisy:
         out.append(f"noisy sweep points (repeats vary by more than {NOISY_CV:.0%}): {', '.join(noisy)}")
-    bound = sorted({f"{s['worker_type']} {s['label']} c={s['concurrency']}" for s in sweeps if s["load_bound"]})
+    bound = sorted({f"{variant_of(s)} {s['label']} c={s['concurrency']}" for s in sweeps if s["load_bound"]})
     if bound:
         out.append(f"sweep points limited by the load generator, not the server: {', '.join(bound)}")
     invalid = [p for p in probes if not p["valid"]]

@@ -24,10 +24,11 @@ def compare(a: dict, b: dict) -> str:
         f"| profile | {a['profile']} | {b['profile']} |",
         f"| app host | {fleet.machine(a)} | {fleet.machine(b)} |",
     ]
-    for worker_type in dict.fromkeys(a["worker_types"] + b["worker_types"]):
-        va, vb = a["versions"].get(worker_type, {}), b["versions"].get(worker_type, {})
-        lines.append(f"| {worker_type} versions | {format_versions(worker_type, va, a)} | "
-                     f"{format_versions(worker_type, vb, b)} |")  # fmt: skip
+    types = {results_model.variant_of(i): i["worker_type"] for x in (b, a) for i in x["instances"].values()}
+    for variant in dict.fromkeys(results_model.variants(a) + results_model.variants(b)):
+        va, vb = a["versions"].get(variant, {}), b["versions"].get(variant, {})
+        lines.append(f"| {variant} versions | {format_versions(types[variant], va, a)} | "
+                     f"{format_versions(types[variant], vb, b)} |")  # fmt: skip
     if not history.comparable(a, b):
         lines += ["", "**Not comparable**: the app, the profile or the machine differs; numbers are shown as is."]
     lines += ["", "| worker config | point | metric | A | B | change |", "|---|---|---|---:|---:|---:|"]

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from bench.analyse import throughput, verdict
 from bench.model import catalog, fleet, plan, results_model
+from bench.model.results_model import variant_of
 
 MAD_TO_SIGMA = 1.4826  # scale of the median absolute deviation to a normal distribution's standard deviation
 
@@ -155,16 +156,16 @@ def figures(results: dict) -> list[Figure]:
     out: list[Figure] = []
     known = set(catalog.load().names)
     records = [r for r in results["results"] if r["worker_type"] in known]
-    configs = {r["worker_type"]: config_key(r) for r in records}
+    configs = {variant_of(r): config_key(r) for r in records}  # each instance's (a matrix runs several of a type)
     for row in throughput.sweep_rows(records):
         for name in ("rps", "p99_s"):
             if row[name] is not None:
-                out.append(Figure(row["worker_type"], configs[row["worker_type"]], "sweep", None, row["label"],
+                out.append(Figure(row["worker_type"], configs[variant_of(row)], "sweep", None, row["label"],
                                   row["concurrency"], name, row[name]))  # fmt: skip
     for row in verdict.verdicts(verdict.probe_rows(records, verdict.app_cores(results.get("hosts", {})))):
         if row["measured"] is None:
             continue
-        probe = Figure(row["worker_type"], configs[row["worker_type"]], "probe", row["task"], row["label"],
+        probe = Figure(row["worker_type"], configs[variant_of(row)], "probe", row["task"], row["label"],
                        row["concurrency"], "effective", row["measured"])  # fmt: skip
         if row["timed_by"] == "server":
             out.append(probe._replace(metric="at_once"))
@@ -172,7 +173,7 @@ def figures(results: dict) -> list[Figure]:
                 out.append(probe._replace(concurrency=None, metric="unit_cpu_s", value=row["unit_cpu"]))
         else:
             out.append(probe)
-    out += [capacity_figure(r, configs[r["worker_type"]]) for r in records
+    out += [capacity_figure(r, configs[variant_of(r)]) for r in records
             if r["scenario"] == "capacity" and r["valid"] and (r["search"] or {}).get("result")]  # fmt: skip
     return [f for f in out if f is not None]
 
@@ -256,16 +257,18 @@ def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> lis
 
 
 def headline(results: dict) -> str:
-    """One short line per worker type: IO requests at once (server-timed; siege's effective concurrency where the app
-    did not time the burst) and the largest sweep's rps on /ioTask."""
+    """One short line per instance (a worker type, or each combination of a matrix): IO requests at once
+    (server-timed; siege's effective concurrency where the app did not time the burst) and the largest sweep's rps
+    on /ioTask."""
     parts = []
     m = metrics(results)
-    for worker_type in results["worker_types"]:
-        mine = {k: v for k, v in m.items() if k[0].startswith(worker_type + " ")}
+    configs = {variant_of(r): config_key(r) for r in results["results"]}
+    for variant in results_model.variants(results):
+        mine = {k: v for k, v in m.items() if k[0] == configs.get(variant)}
         eff = next((v for k, v in mine.items() if k[1].startswith("probe io") and k[2] in ("at_once", "effective")),
                    None)  # fmt: skip
         rps = [(k[1], v) for k, v in mine.items() if "ioTask" in k[1] and k[2] == "rps"]
         best = max(rps, key=lambda kv: int(kv[0].rsplit("=", 1)[1]))[1] if rps else None
-        parts.append(f"{worker_type} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "")
-                     if eff else worker_type)  # fmt: skip
+        parts.append(f"{variant} {eff:.1f}x" + (f"/{best:.0f} rps" if best is not None else "")
+                     if eff else variant)  # fmt: skip
     return ", ".join(parts)

@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bench.model import results_model
+from bench.model.results_model import variant_of
 from bench.parse import collect
 from bench.render import charts
 from bench.render.report import TEMPLATES, fmt
@@ -22,14 +23,15 @@ def missing(results: dict) -> str:
     parts = []
     for f in results["failures"]:
         if f.get("load_host_lost"):
-            parts.append(f"{f['worker_type']} lost its load host")
+            parts.append(f"{variant_of(f)} lost its load host")
         elif f.get("phase") == "starting it":
-            parts.append(f"{f['worker_type']} failed to start")
+            parts.append(f"{variant_of(f)} failed to start")
         else:
-            parts.append(f"{f['worker_type']} failed" + (f" while {f['phase']}" if f.get("phase") else ""))
-    failed = {f["worker_type"] for f in results["failures"]}
+            parts.append(f"{variant_of(f)} failed" + (f" while {f['phase']}" if f.get("phase") else ""))
+    failed = {variant_of(f) for f in results["failures"]}
     ran = [r for r in results["results"] if r["invalid_reason"] != collect.NO_OUTPUT]
-    not_run = [w for w in results["worker_types"] if w not in failed and not any(r["worker_type"] == w for r in ran)]
+    not_run = [w for w in results_model.variants(results)
+               if w not in failed and not any(variant_of(r) == w for r in ran)]  # fmt: skip
     if not_run:
         parts.append(f"{', '.join(not_run)} not loaded")
     parts.append(f"{len(ran)} of {len(results['results'])} runs")

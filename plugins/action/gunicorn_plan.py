@@ -40,6 +40,7 @@ class ActionModule(ActionBase):
         result.update(
             changed=False,
             instances=instances,
+            virtualenvs=plan.virtualenvs(instances),
             names=[i["name"] for i in instances],
             app=app.as_vars(),
             label=f"{app.name}-{plan.run_label(types, interfaces=tuple(app.entries))}",

@@ -672,7 +672,7 @@ def test_a_record_from_before_wrk_was_run_by_siege():
 
 def test_fidelity_of_the_real_run():
     probes, sweeps = rows(RUN), throughput.sweep_rows(RUN["results"])
-    found = {f["worker_type"]: f for f in throughput.fidelity(probes, sweeps, [*TYPES, "absent"])}
+    found = {f["variant"]: f for f in throughput.fidelity(probes, sweeps, [*TYPES, "absent"])}
     io = {w: f["io"][0] for w, f in found.items() if f["io"]}
     for worker in TYPES:
         bursts = [p for p in probes if p["worker_type"] == worker and p["concurrency"] > 1]

@@ -99,6 +99,7 @@ def older_settings(data: dict, record: dict) -> dict:
     """A record's instance settings as an older file holds them, under their older names: on the record itself, or
     (schema 3) once, in `instances`."""
     held = {**data.get("instances", {}).get(record.get("instance"), {}), **record}
+    held.setdefault("variant", held.get("worker_type") or held.get("worker"))  # before matrices: its type's only one
     return {k: held.get(OLD_NAMES.get(k, k)) for k in results_model.INSTANCE_FIELDS if k != "app"}
 
 
@@ -255,7 +256,7 @@ def test_a_schema_3_file_upgrades_to_what_collect_writes_now_under_the_new_names
 def test_the_file_stores_each_instance_once_and_the_model_in_memory_repeats_it_on_each_record(tmp_path):
     now = fresh(tmp_path)
     assert now["schema"] == 6 and now["instances"] == {
-        "demo-gevent": {"worker_type": "gevent", "worker_class": "gevent", "app": "demo",
+        "demo-gevent": {"worker_type": "gevent", "variant": "gevent", "worker_class": "gevent", "app": "demo",
                         "gunicorn_version": "27.0.1", "workers": 1, "threads": 1, "worker_connections": 1000,
                         "http_parser": None, "asgi_loop": None}
     }  # fmt: skip

@@ -101,9 +101,9 @@ def test_the_report_has_the_section_its_chart_and_the_first_paragraphs_sentence(
 
 def test_who_carries_the_most_and_by_how_much_against_the_next():
     (rec,) = [r for r in results_model.current(RESULTS)["results"] if r["scenario"] == "capacity"]
-    wide = {**rec, "worker_type": "gevent", "search": {**rec["search"], "result": {
+    wide = {**rec, "worker_type": "gevent", "variant": "gevent", "search": {**rec["search"], "result": {
         **rec["search"]["result"], "capacity_per_s": 180.0, "missed_per_s": 185.0}}}  # fmt: skip
-    nowhere = {**rec, "worker_type": "tornado", "search": {**rec["search"], "result": {
+    nowhere = {**rec, "worker_type": "tornado", "variant": "tornado", "search": {**rec["search"], "result": {
         **rec["search"]["result"], "capacity_per_s": None}}}  # fmt: skip
     (line,) = summary.capacity_sentences([rec, wide, nowhere])
     assert line.endswith(
@@ -118,18 +118,20 @@ def test_who_carries_the_most_and_by_how_much_against_the_next():
         " met at 160/s; stopped after max_steps=5 steps), at least 64 × sync's 2.5 requests a second (not met at 5: "
         "the search left them 100 % apart)"
     ), line
-    higher = {**floor, "worker_type": "gthread", "search": {**floor["search"], "result": {
+    higher = {**floor, "worker_type": "gthread", "variant": "gthread", "search": {**floor["search"], "result": {
         **floor["search"]["result"], "capacity_per_s": 320.0, "how": "met at 320/s"}}}  # fmt: skip
     (line,) = summary.capacity_sentences([higher, floor])
     assert line.endswith(
         "; gevent at least 160 requests a second (the search stopped before it missed the target: "
         "met at 160/s; stopped after max_steps=5 steps) (which carries more is not known)"
     ), line
-    (line,) = summary.capacity_sentences([{**floor, "worker_type": "gthread"}, floor, rec])
+    (line,) = summary.capacity_sentences([{**floor, "worker_type": "gthread", "variant": "gthread"}, floor, rec])
     assert "**gthread** and **gevent** carry the most, at least 160 requests a second" in line, "a tie: one tier"
     assert line.endswith(
         ", at least 64 × sync's 2.5 requests a second (not met at 5: the search left them 100 % apart)"
     )
-    bounded = [{**r, "bound": {"short": "its CPU"}} for r in (floor, {**floor, "worker_type": "asgi"})]
+    bounded = [
+        {**r, "bound": {"short": "its CPU"}} for r in (floor, {**floor, "worker_type": "asgi", "variant": "asgi"})
+    ]
     (line,) = summary.capacity_sentences(bounded)
     assert "**gevent** and **asgi** carry alike, at least 160" in line and line.endswith(", bounded by their CPU")

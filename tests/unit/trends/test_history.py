@@ -371,7 +371,9 @@ def test_the_headline_takes_the_largest_concurrency_by_number_not_by_name(made_u
     gevent = "gevent 1w×1000c"
     m = {(gevent, "probe io c=10", "at_once"): 9.9, (gevent, "/ioTask?ms=100 c=4", "rps"): 38.0,
          (gevent, "/ioTask?ms=100 c=10", "rps"): 95.0, (gevent, "/ioTask?ms=100 c=2", "rps"): 19.0}  # fmt: skip
-    assert history.headline({"worker_types": ["gevent"], "m": m}) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
+    record = {"worker_type": "gevent", "workers": 1, "threads": 1, "worker_connections": 1000}  # its config: gevent's
+    run = {"worker_types": ["gevent"], "results": [record], "m": m}
+    assert history.headline(run) == "gevent 9.9x/95 rps", "c=10, not 'c=4'"
 
 
 (SERVER_RUN,) = fleet.views(fixture_json("results/server-timed-all.json"))  # its one app host's view, as the index
