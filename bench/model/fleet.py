@@ -87,5 +87,5 @@ def side_by_side(fleet: list[dict], order: list[str]) -> list[dict]:
                 "p99_s": row["p99_s"] if row else None,
                 "cores": cores[host],
             }
-        out.append({"worker_type": variant, "label": label, "concurrency": at, "hosts": cells})
+        out.append({"variant": variant, "label": label, "concurrency": at, "hosts": cells})
     return out

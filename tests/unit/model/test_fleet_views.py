@@ -53,7 +53,7 @@ def test_machine_names_what_each_host_is(results):
 
 def test_side_by_side_lines_up_the_hosts_per_type_and_endpoint_per_core(results):
     rows = fleet.side_by_side(fleet.views(results), results["workers_tested"])
-    assert [(r["worker_type"], r["label"]) for r in rows] == [("gthread", "/ioTask?ms=100"),
+    assert [(r["variant"], r["label"]) for r in rows] == [("gthread", "/ioTask?ms=100"),
                                                               ("gevent", "/ioTask?ms=100")]  # fmt: skip
     for row in rows:
         assert row["concurrency"] == 4
