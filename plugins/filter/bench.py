@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.control import host_context, lab_running, systemd, unreachable
 from bench.deps import resolve
-from bench.model import pairs, scenarios
+from bench.model import estimate, pairs, scenarios
 
 
 def bench_matrix(instances, probes, sweep, **kwargs):
@@ -20,6 +20,17 @@ def bench_matrix(instances, probes, sweep, **kwargs):
         return scenarios.build_matrix(list(instances), dict(probes), dict(sweep), **kwargs)
     except scenarios.ScenarioError as exc:
         raise AnsibleFilterError(str(exc)) from exc
+
+
+def bench_estimate(matrix, instances, budget_min, **kwargs):
+    """The run's instances, runs and the time it will take, in a line; refused (naming load_budget_min) when it is
+    expected to take longer than its budget: see bench/model/estimate.py."""
+    found = estimate.estimate(list(matrix), list(instances), **kwargs)
+    try:
+        estimate.check_budget(found, budget_min)
+    except estimate.BudgetError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+    return estimate.describe(found, float(budget_min))
 
 
 def systemd_command_line(argv):
@@ -94,7 +105,8 @@ def lab_against_plan(nspawns, hosts):
 
 class FilterModule:
     def filters(self):
-        return {"bench_matrix": bench_matrix, "systemd_command_line": systemd_command_line,
+        return {"bench_matrix": bench_matrix, "bench_estimate": bench_estimate,
+                "systemd_command_line": systemd_command_line,
                 "bench_pip_platforms": bench_pip_platforms, "bench_pairs": bench_pairs,
                 "bench_pairs_lines": bench_pairs_lines, "bench_report_context": bench_report_context,
                 "bench_failed_types": bench_failed_types, "bench_run_id": bench_run_id,
