@@ -55,6 +55,8 @@ def sweep_rows(results: list[dict], cat: catalog.Catalog | None = None) -> list[
                 "load_bound": sorted({r["load_bound"] for r in runs if r.get("load_bound")}),
                 "worker_type": worker_type,
                 "variant": variant,
+                # its instance's settings (the report's config, the recommendation's workers)
+                **{k: first.get(k) for k in ("workers", "threads", "worker_connections", "http_parser", "asgi_loop")},
                 "concurrency": concurrency,
                 "repeats": len(runs),
                 "valid": len(valid),

@@ -226,8 +226,9 @@ def virtualenvs(instances: list[dict]) -> list[dict]:
 
 def run_label(names: list[str], cat: catalog_mod.Catalog | None = None, interfaces=catalog_mod.INTERFACES) -> str:
     """A run's name for its folder: all (every type that serves the app's interfaces), a set's name (classic), or the
-    types joined by '+'."""
+    types joined by '+' (each once: a matrix runs several instances of a type)."""
     cat = cat or catalog_mod.load()
+    names = list(dict.fromkeys(names))
     if set(names) == {n for n in cat.names if cat.type(n).interface in interfaces}:
         return "all"
     for set_name, members in cat.sets.items():

@@ -18,7 +18,9 @@ Schema 4 (bench/parse/collect.py writes it; every reader reads it through load()
   app_hosts          each app host's part (PER_APP_HOST): its load hosts, round, verification, versions, processes,
                      time in the load generator (siege or wrk), settle time, whether it is complete
   time_in_load_s, settle_s, warmups_discarded, phases_s, complete    the run's (app hosts of one round at once)
-  failures, events   each naming its worker_type and app_host
+  failures, events   each naming its worker_type (its variant: the instance) and app_host
+  recommendations    per app host and scenario, the instance to choose and its margin (bench/analyse/recommend.py;
+                     a file written before them has none: the report works them out again)
   results            one record per run of the matrix: its `instance` (a name in `instances`), its `app_host`, what
                      it asked (scenario, its label, method, path, status, concurrency, ...) and what was measured; a
                      record's `label` is how the report names its scenario (the path of a GET, else the method and
@@ -84,7 +86,8 @@ RECORD_DEFAULTS = {"scenario_name": None, "tool": "siege", "settle_s": None, "pe
 # Top-level fields of the model, in the order the file holds them.
 ORDER = ("schema", "run_id", "started", "finished", "git_commit", "profile", "ansible_core", "worker_types", "app",
          "verify_only", "catalog_source", "catalog", "instances", "hosts", "app_hosts", "time_in_load_s", "settle_s",
-         "warmups_discarded", "phases_s", "complete", "failures", "events", "results")  # fmt: skip
+         "warmups_discarded", "phases_s", "complete", "failures", "events", "recommendations",
+         "results")  # fmt: skip
 
 
 class SchemaError(ValueError):

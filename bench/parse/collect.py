@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import files
-from bench.analyse import capacity, stats
+from bench.analyse import capacity, recommend, stats, verdict
 from bench.model import results_model
 from bench.parse import events, rate, resources, siege, timing, wrk
 
@@ -413,6 +413,12 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "complete": all(p["complete"] for p in per_host.values()),
         "failures": [f for p in per_host.values() for f in p["failures"]],
         "events": [e for p in per_host.values() for e in p["events"]],
+        # which instance to choose per scenario, on each app host (bench/analyse/recommend.py), for the nightly
+        "recommendations": [
+            {"app_host": host, **entry}
+            for host, part in per_host.items()
+            for entry in recommend.recommend(part["results"], verdict.app_cores({host: plan["hosts"].get(host, {})}))
+        ],
         "results": [r for p in per_host.values() for r in p["results"]],
     }
     return results_model.expand(results_model.stored(out))

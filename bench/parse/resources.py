@@ -36,7 +36,8 @@ def roles(procs: list[list[int]]) -> dict[int, str]:
 
 
 def app_usage(clk: int, samples: list[dict], start: float, end: float) -> dict | None:
-    """CPU (% of one core) and peak RSS (MiB) of the master and of all workers together, between start and end.
+    """CPU (% of one core) and peak RSS (MiB) of the master and of all workers together, and the peak PSS of all of
+    them (what they take together), between start and end.
     The window is widened to the samples just before and just after it, so that a run shorter than the sampling
     interval (a 0.6 s probe, say) is still measured, over at most one interval more."""
     before = [s for s in samples if s["t"] <= start]
@@ -55,17 +56,22 @@ def app_usage(clk: int, samples: list[dict], start: float, end: float) -> dict |
         start_ticks = before.get(pid, next(p[2] for p in born["procs"] if p[0] == pid))
         cpu[role] += (ticks - start_ticks) / clk
     rss = {"master": 0, "worker": 0}
+    pss = {"master": 0, "worker": 0}
     workers = 0
     for s in window:
         by_role = roles(s["procs"])
-        rss["master"] = max(rss["master"], sum(p[3] for p in s["procs"] if by_role[p[0]] == "master"))
-        rss["worker"] = max(rss["worker"], sum(p[3] for p in s["procs"] if by_role[p[0]] == "worker"))
+        for role in ("master", "worker"):
+            rss[role] = max(rss[role], sum(p[3] for p in s["procs"] if by_role[p[0]] == role))
+            # PSS (a fifth field since the sampler read smaps_rollup; older samples have none: 0)
+            pss[role] = max(pss[role], sum(p[4] if len(p) > 4 else 0 for p in s["procs"] if by_role[p[0]] == role))
         workers = max(workers, sum(1 for r in by_role.values() if r == "worker"))
     return {
         "master_cpu_pct": round(100 * cpu["master"] / elapsed, 1),
         "workers_cpu_pct": round(100 * cpu["worker"] / elapsed, 1),
         "master_rss_mb": round(rss["master"] / 1024, 1),
         "workers_rss_mb": round(rss["worker"] / 1024, 1),
+        # the memory they take together (shared pages split among the processes), None from samples without PSS
+        "pss_mb": round((pss["master"] + pss["worker"]) / 1024, 1) if pss["master"] + pss["worker"] else None,
         "workers_seen": workers,
         "samples": len(window),
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench.analyse import quantiles, rate_verdict, throughput, verdict
+from bench.analyse import quantiles, rate_verdict, recommend, throughput, verdict
 from bench.model import catalog, fleet, plan, results_model
 from bench.model.results_model import variant_of
 from bench.parse import collect, resources
@@ -102,7 +102,10 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     return {
         "r": results,
         "run_dir": str(run_dir),
-        "summary": summary.capacity_sentences(capacities) + summary.paragraph(verdict_rows, probes, sweeps, order),
+        # which instance to choose per scenario first, then who carries what within each target, then the rest
+        "summary": [recommend.sentence(e) for e in recommend.recommend(results["results"], cores)]
+        + summary.capacity_sentences(capacities)
+        + summary.paragraph(verdict_rows, probes, sweeps, order),
         "capacities": capacities,
         "capacity_labels": list(dict.fromkeys(x["label"] for x in capacities)),
         "order": order,

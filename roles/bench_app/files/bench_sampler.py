@@ -2,7 +2,8 @@
 """Sample the CPU time and memory of every process of a systemd unit until stopped (SIGTERM), for the benchmark.
 
 Usage: bench_sampler.py UNIT OUT.jsonl [--interval S]
-Every interval, one JSON line: {"t": epoch seconds, "procs": [[pid, ppid, cpu_ticks, rss_kb], ...]} for the processes
+Every interval, one JSON line: {"t": epoch seconds, "procs": [[pid, ppid, cpu_ticks, rss_kb, pss_kb], ...]} for the
+processes
 in the unit's cgroup (found again each time, so a master restarted by systemd is followed). The first line gives the
 clock: {"clk_tck": ticks per second, "unit": UNIT, "cgroup": path}. Standard library only; run as root (the unit's
 processes belong to another user): `systemd-run --unit=bench-sampler ... bench_sampler.py gunicorn@gthread.service`.
@@ -34,16 +35,20 @@ def cgroup_of(unit: str) -> str:
 
 
 def proc(pid: int) -> list[int] | None:
-    """[pid, ppid, utime + stime in ticks, VmRSS in kB], or None when the process is gone."""
+    """[pid, ppid, utime + stime in ticks, VmRSS in kB, Pss in kB], or None when the process is gone. PSS shares
+    each page among the processes that map it (the workers forked from one master share the app's code): the sum over
+    processes is what they take together, where RSS counts every shared page once per process."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
             rss = next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as fh:
+            pss = next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
     except (OSError, IndexError, ValueError):
         return None
     # fields[0] is the state (field 3 of stat); ppid is field 4, utime 14, stime 15
-    return [pid, int(fields[1]), int(fields[11]) + int(fields[12]), rss]
+    return [pid, int(fields[1]), int(fields[11]) + int(fields[12]), rss, pss]
 
 
 def sample(cgroup: str) -> list[list[int]]:

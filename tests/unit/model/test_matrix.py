@@ -34,6 +34,7 @@ def test_each_knob_applies_only_to_the_types_that_read_it_and_nothing_runs_twice
     # one virtualenv per type and requirements, named after its first instance; the others link to it
     assert {i["venv"] for i in got} == {"demo-gthread-w1-t1", "demo-gevent-w1"}
     assert names(plan.virtualenvs(got)) == ["demo-gthread-w1-t1", "demo-gevent-w1"]
+    assert plan.run_label([i["worker_type"] for i in got]) == "gthread+gevent", "the run's folder names each type once"
 
 
 def test_one_value_keeps_the_types_own_names_and_a_value_only_one_type_varies_names_only_its_instances():

@@ -1,0 +1,171 @@
+"""Which instance (a worker type, or a combination of knobs of a matrix) to choose for each of the app's scenarios:
+the one that carries the most within the scenario's latency target (its capacity search), the runner-up, by how
+much, and whether this run can tell them apart; where the rule of thumb for workers (2 × cores + 1) stands against
+the best count measured. A scenario searched by none falls back on its sweep (requests a second at the highest
+concurrency), whose repeats say whether the difference is more than the run's noise.
+
+Each entry is plain data (results.json keeps them under `recommendations`, for the nightly to track); sentence()
+words one for the report's first paragraph."""
+
+from __future__ import annotations
+
+from bench.analyse import capacity, capacity_bound, throughput
+from bench.model import plan
+from bench.model.results_model import variant_of
+
+RULE_OF_THUMB = "2 × cores + 1"  # gunicorn's documentation: workers for a server of this many cores
+
+
+def rule_of_thumb(cores: int) -> int:
+    return 2 * cores + 1
+
+
+def _found(rec: dict) -> dict | None:
+    return (rec.get("search") or {}).get("result") if rec.get("valid") else None
+
+
+def _capacity(rows: list[dict]) -> dict:
+    """The entry of one scenario's capacity searches (rows: valid, each with its result)."""
+    ranked = sorted(rows, key=lambda r: -(_found(r)["capacity_per_s"] or 0.0))
+    best = ranked[0]
+    b = _found(best)
+    entry = {"by": "capacity", "target": best["search"]["target"], "best": variant_of(best),
+             "best_config": plan.config_label(best), "best_per_s": b["capacity_per_s"], "runner_up": None,
+             "runner_up_per_s": None, "margin": None, "settled": None}  # fmt: skip
+    if not b["capacity_per_s"]:
+        return entry | {"best": None, "best_config": None, "why": "no instance met the target at any rate tried"}
+    if len(ranked) == 1:
+        return entry | {"why": "the only instance searched"}
+    runner = ranked[1]
+    r = _found(runner)
+    entry |= {"runner_up": variant_of(runner), "runner_up_per_s": r["capacity_per_s"]}
+    if r["capacity_per_s"]:
+        entry["margin"] = b["capacity_per_s"] / r["capacity_per_s"] - 1
+    met, other = capacity_bound.per_s(b["capacity_per_s"]), variant_of(runner)
+    if (b["capacity_per_s"], b["missed_per_s"]) == (r["capacity_per_s"], r["missed_per_s"]):
+        why = (
+            f"{other}'s search found the same (met at {met}/s"
+            + (f", not at {capacity_bound.per_s(b['missed_per_s'])}/s" if b["missed_per_s"] else "")
+            + "): nothing in this run tells them apart; a search with more steps (load_capacity.max_steps) would"
+        )
+        return entry | {"settled": False, "why": why}
+    if capacity.at_least(r):
+        why = (
+            f"{other}'s search never missed the target (at least {capacity_bound.per_s(r['capacity_per_s'])}/s): "
+            "it may carry more; a search with more steps (load_capacity.max_steps) would settle it"
+        )
+        return entry | {"settled": False, "why": why}
+    missed = capacity_bound.per_s(r["missed_per_s"])
+    if b["capacity_per_s"] >= r["missed_per_s"]:
+        why = f"{variant_of(best)} met the target at {met}/s, a rate where {other} missed it ({missed}/s)"
+        return entry | {"settled": True, "why": why + ": more than the searches' resolution"}
+    why = (
+        f"the searches' brackets overlap ({variant_of(best)} met at {met}/s, {other} missed at {missed}/s): the "
+        "difference is within their resolution; more steps (load_capacity.max_steps) would narrow them, and the "
+        "nightly's runs show whether the order holds"
+    )
+    return entry | {"settled": False, "why": why}
+
+
+def _sweep(rows: list[dict]) -> dict:
+    """The entry of one scenario's sweep at its highest concurrency (rows: sweep_rows of one label)."""
+    top = max(r["concurrency"] for r in rows)
+    ranked = sorted((r for r in rows if r["concurrency"] == top and r["rps"] is not None), key=lambda r: -r["rps"])
+    best = ranked[0]
+    entry = {"by": "sweep", "concurrency": top, "best": variant_of(best), "best_config": plan.config_label(best),
+             "best_rps": best["rps"], "runner_up": None, "runner_up_rps": None, "margin": None,
+             "settled": None}  # fmt: skip
+    if len(ranked) == 1:
+        return entry | {"why": "the only instance swept"}
+    runner = ranked[1]
+    entry |= {"runner_up": variant_of(runner), "runner_up_rps": runner["rps"],
+              "margin": best["rps"] / runner["rps"] - 1 if runner["rps"] else None}  # fmt: skip
+    if best["repeats"] < 2 or runner["repeats"] < 2:
+        why = "one run each: its noise is not measured; repeats (load_sweep.repeats of 3 or more) would tell"
+        return entry | {"why": why}
+    if best["rps_min"] > runner["rps_max"]:
+        why = (
+            f"every repeat of {variant_of(best)} ({best['rps_min']:,.1f} at the least) served more than any of "
+            f"{variant_of(runner)} ({runner['rps_max']:,.1f} at the most)"
+        )
+        return entry | {"settled": True, "why": why}
+    why = (
+        f"the repeats overlap ({variant_of(best)} {best['rps_min']:,.1f}–{best['rps_max']:,.1f}, "
+        f"{variant_of(runner)} {runner['rps_min']:,.1f}–{runner['rps_max']:,.1f}): within the run's noise; more "
+        "repeats would tell"
+    )
+    return entry | {"settled": False, "why": why}
+
+
+def _workers(best: dict, candidates: list[dict], key, cores: int) -> dict | None:
+    """Where 2 × cores + 1 stands for the best's type: the workers counts tried for it (its other knobs as the best's),
+    what each carried, and the best count; None when the run tried one count only."""
+    same = [c for c in candidates if c["worker_type"] == best["worker_type"]
+            and all(c.get(k) == best.get(k) for k in plan.KNOBS)]  # fmt: skip
+    tried = {}
+    for c in same:
+        value = key(c)
+        if value is not None:
+            tried[int(c["workers"])] = max(tried.get(int(c["workers"]), 0.0), value)
+    if len(tried) < 2:
+        return None
+    rule = rule_of_thumb(cores)
+    return {"cores": cores, "rule": rule, "tried": dict(sorted(tried.items())),
+            "best_workers": max(tried, key=lambda w: (tried[w], -w)), "rule_tried": rule in tried}  # fmt: skip
+
+
+def recommend(records: list[dict], cores: int) -> list[dict]:
+    """Per scenario of the run (its label), in the order the app gives them: the recommendation (see the module)."""
+    out = []
+    searched = [r for r in records if r["scenario"] == "capacity" and _found(r)]
+    for label in dict.fromkeys(r["label"] for r in searched):
+        rows = [r for r in searched if r["label"] == label]
+        entry = _capacity(rows)
+        best = next((r for r in rows if variant_of(r) == entry["best"]), None)
+        workers = best and _workers(best, rows, lambda r: _found(r)["capacity_per_s"], cores)
+        out.append({"label": label, "scenario_name": rows[0].get("scenario_name"), **entry, "workers": workers})
+    sweeps = throughput.sweep_rows(records)
+    for label in dict.fromkeys(s["label"] for s in sweeps):
+        if label in {e["label"] for e in out}:
+            continue
+        rows = [s for s in sweeps if s["label"] == label]
+        if not any(s["rps"] is not None for s in rows):
+            continue
+        entry = _sweep(rows)
+        top = [s for s in rows if s["concurrency"] == entry["concurrency"]]
+        best = next(s for s in top if variant_of(s) == entry["best"])
+        workers = _workers(best, top, lambda s: s["rps"], cores)
+        out.append({"label": label, "scenario_name": rows[0].get("scenario_name"), **entry, "workers": workers})
+    return out
+
+
+def sentence(entry: dict) -> str:
+    """The recommendation in words, for the report's first paragraph."""
+    name = entry["scenario_name"] or entry["label"]
+    if entry["by"] == "capacity":
+        where = f"**{name}** (`{entry['label']}`) within {capacity.label(entry['target'])}"
+        if not entry["best"]:
+            return f"{where}: no instance to recommend, {entry['why']}."
+        what = f"{capacity_bound.per_s(entry['best_per_s'])} requests a second"
+        other = (f"{entry['runner_up']}'s {capacity_bound.per_s(entry['runner_up_per_s'])}"
+                 if entry["runner_up_per_s"] else entry["runner_up"])  # fmt: skip
+    else:
+        where = f"**{name}** (`{entry['label']}`, swept at c={entry['concurrency']}; no capacity search)"
+        what = f"{entry['best_rps']:,.1f} requests a second"
+        other = f"{entry['runner_up']}'s {entry['runner_up_rps']:,.1f}" if entry["runner_up"] else None
+    text = f"{where}: choose **{entry['best']}** ({entry['best_config']}), {what}"
+    if entry["runner_up"]:
+        margin = f"{entry['margin']:+.0%} on " if entry["margin"] is not None else "against "
+        verdict = {True: "a real difference", False: "not a difference this run can show", None: "not known"}
+        text += f", {margin}the runner-up {other}: {verdict[entry['settled']]} ({entry['why']})"
+    else:
+        text += f" ({entry['why']})"
+    if w := entry.get("workers"):
+        tried = ", ".join(f"{n}" for n in w["tried"])
+        text += (
+            f". Workers: the rule of thumb ({RULE_OF_THUMB}) says {w['rule']} on this host's {w['cores']} "
+            f"core{'s' if w['cores'] != 1 else ''}; of {tried} tried, {w['best_workers']} carried the most"
+        )
+        if not w["rule_tried"]:
+            text += f" ({w['rule']} was not tried)"
+    return text + "."
