@@ -24,31 +24,55 @@ def _found(rec: dict) -> dict | None:
     return (rec.get("search") or {}).get("result") if rec.get("valid") else None
 
 
-def _capacity(rows: list[dict]) -> dict:
-    """The entry of one scenario's capacity searches (rows: valid, each with its result)."""
+def memory(records: list[dict], variant: str) -> tuple[float, str] | None:
+    """The most memory an instance's processes took together during the run, and how it was measured: their PSS
+    (shared pages split among them), or their RSS (each process's shared pages counted again) where the samples had no
+    PSS."""
+    usage = [r["app_resources"] for r in records if variant_of(r) == variant and r.get("app_resources")]
+    pss = [u["pss_mb"] for u in usage if u.get("pss_mb")]
+    if pss:
+        return max(pss), "PSS"
+    rss = [u["master_rss_mb"] + u["workers_rss_mb"] for u in usage]
+    return (max(rss), "RSS") if rss else None
+
+
+def _cheapest(tier: list[dict], records: list[dict]) -> dict:
+    """Of instances that carried the same, the one that takes the least memory (else the fewest processes and
+    threads); the run's order breaks what is left."""
+
+    def cost(r: dict) -> tuple:
+        mem = memory(records, variant_of(r))
+        return (mem[0] if mem else 0.0, int(r.get("workers") or 1) * int(r.get("threads") or 1))
+
+    return min(tier, key=cost)
+
+
+def _capacity(rows: list[dict], records: list[dict]) -> dict:
+    """The entry of one scenario's capacity searches (rows: valid, each with its result). Searches that met the
+    target at the same rate are one tier (the search's ladder cannot tell them apart): the best is the tier's cheapest
+    in memory; the runner-up is the best of the next tier."""
     ranked = sorted(rows, key=lambda r: -(_found(r)["capacity_per_s"] or 0.0))
-    best = ranked[0]
+    top = _found(ranked[0])["capacity_per_s"]
+    tier = [r for r in ranked if _found(r)["capacity_per_s"] == top]
+    best = _cheapest(tier, records)
     b = _found(best)
     entry = {"by": "capacity", "target": best["search"]["target"], "best": variant_of(best),
-             "best_config": plan.config_label(best), "best_per_s": b["capacity_per_s"], "runner_up": None,
-             "runner_up_per_s": None, "margin": None, "settled": None}  # fmt: skip
-    if not b["capacity_per_s"]:
-        return entry | {"best": None, "best_config": None, "why": "no instance met the target at any rate tried"}
-    if len(ranked) == 1:
-        return entry | {"why": "the only instance searched"}
-    runner = ranked[1]
+             "best_config": plan.config_label(best), "best_per_s": b["capacity_per_s"],
+             "memory": memory(records, variant_of(best)), "equals": [variant_of(r) for r in tier if r is not best],
+             "runner_up": None, "runner_up_per_s": None, "margin": None, "settled": None}  # fmt: skip
+    if not top:
+        return entry | {"best": None, "best_config": None, "equals": [], "memory": None,
+                        "why": "no instance met the target at any rate tried"}  # fmt: skip
+    rest = [r for r in ranked if r not in tier]
+    if not rest:
+        why = "the only instance searched" if len(tier) == 1 else "every instance searched met it at the same rate"
+        return entry | {"why": why}
+    runner = rest[0]
     r = _found(runner)
     entry |= {"runner_up": variant_of(runner), "runner_up_per_s": r["capacity_per_s"]}
     if r["capacity_per_s"]:
         entry["margin"] = b["capacity_per_s"] / r["capacity_per_s"] - 1
     met, other = capacity_bound.per_s(b["capacity_per_s"]), variant_of(runner)
-    if (b["capacity_per_s"], b["missed_per_s"]) == (r["capacity_per_s"], r["missed_per_s"]):
-        why = (
-            f"{other}'s search found the same (met at {met}/s"
-            + (f", not at {capacity_bound.per_s(b['missed_per_s'])}/s" if b["missed_per_s"] else "")
-            + "): nothing in this run tells them apart; a search with more steps (load_capacity.max_steps) would"
-        )
-        return entry | {"settled": False, "why": why}
     if capacity.at_least(r):
         why = (
             f"{other}'s search never missed the target (at least {capacity_bound.per_s(r['capacity_per_s'])}/s): "
@@ -110,8 +134,10 @@ def _workers(best: dict, candidates: list[dict], key, cores: int) -> dict | None
     if len(tried) < 2:
         return None
     rule = rule_of_thumb(cores)
-    return {"cores": cores, "rule": rule, "tried": dict(sorted(tried.items())),
-            "best_workers": max(tried, key=lambda w: (tried[w], -w)), "rule_tried": rule in tried}  # fmt: skip
+    most = max(tried.values())
+    same = sorted(w for w, v in tried.items() if v == most)
+    return {"cores": cores, "rule": rule, "tried": dict(sorted(tried.items())), "best_workers": same[0],
+            "same": same, "rule_tried": rule in tried}  # fmt: skip
 
 
 def recommend(records: list[dict], cores: int) -> list[dict]:
@@ -120,11 +146,11 @@ def recommend(records: list[dict], cores: int) -> list[dict]:
     searched = [r for r in records if r["scenario"] == "capacity" and _found(r)]
     for label in dict.fromkeys(r["label"] for r in searched):
         rows = [r for r in searched if r["label"] == label]
-        entry = _capacity(rows)
+        entry = _capacity(rows, records)
         best = next((r for r in rows if variant_of(r) == entry["best"]), None)
         workers = best and _workers(best, rows, lambda r: _found(r)["capacity_per_s"], cores)
         out.append({"label": label, "scenario_name": rows[0].get("scenario_name"), **entry, "workers": workers})
-    sweeps = throughput.sweep_rows(records)
+    sweeps = sorted(throughput.sweep_rows(records), key=lambda s: s["first_index"])  # in the app's order
     for label in dict.fromkeys(s["label"] for s in sweeps):
         if label in {e["label"] for e in out}:
             continue
@@ -154,6 +180,10 @@ def sentence(entry: dict) -> str:
         what = f"{entry['best_rps']:,.1f} requests a second"
         other = f"{entry['runner_up']}'s {entry['runner_up_rps']:,.1f}" if entry["runner_up"] else None
     text = f"{where}: choose **{entry['best']}** ({entry['best_config']}), {what}"
+    if entry.get("equals"):
+        mem = entry.get("memory")
+        text += (f", as much as {_names(entry['equals'])} within this search's resolution"
+                 + (f", and the least memory of them ({mem[0]:,.0f} MiB {mem[1]})" if mem else ""))  # fmt: skip
     if entry["runner_up"]:
         margin = f"{entry['margin']:+.0%} on " if entry["margin"] is not None else "against "
         verdict = {True: "a real difference", False: "not a difference this run can show", None: "not known"}
@@ -166,6 +196,42 @@ def sentence(entry: dict) -> str:
             f". Workers: the rule of thumb ({RULE_OF_THUMB}) says {w['rule']} on this host's {w['cores']} "
             f"core{'s' if w['cores'] != 1 else ''}; of {tried} tried, {w['best_workers']} carried the most"
         )
+        if len(w["same"]) > 1:
+            text += f" ({' and '.join(map(str, w['same']))} carried as much)"
         if not w["rule_tried"]:
             text += f" ({w['rule']} was not tried)"
     return text + "."
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def costs(records: list[dict], order: list[str], cores: int) -> list[dict]:
+    """What each instance costs (the report's table): its memory (the most its processes took together, RSS and PSS,
+    and PSS a worker), and per scenario it searched, its capacity, the workers' CPU time a request there, and the
+    capacity per core of the app host and per GiB of its memory (PSS, else RSS)."""
+    out = []
+    for variant in order:
+        mine = [r for r in records if variant_of(r) == variant]
+        if not mine:
+            continue
+        usage = [r["app_resources"] for r in mine if r.get("app_resources")]
+        rss = max((u["master_rss_mb"] + u["workers_rss_mb"] for u in usage), default=None)
+        pss = max((u["pss_mb"] for u in usage if u.get("pss_mb")), default=None)
+        workers = int(mine[0].get("workers") or 1)
+        gib = (pss or rss or 0) / 1024
+        searched = []
+        for r in mine:
+            found = _found(r) if r["scenario"] == "capacity" else None
+            if not found:
+                continue
+            per_s = found["capacity_per_s"] or 0.0
+            cpu = capacity_bound.cpu_per_request(r["search"]["steps"])
+            searched.append({"label": r["label"], "per_s": per_s, "at_least": capacity.at_least(found),
+                             "cpu_ms": cpu * 1000 if cpu is not None else None, "per_core": per_s / max(cores, 1),
+                             "per_gib": per_s / gib if gib else None})  # fmt: skip
+        out.append({"variant": variant, "config": plan.config_label(mine[0]), "workers": workers, "rss_mb": rss,
+                    "pss_mb": pss, "pss_per_worker_mb": pss / workers if pss else None,
+                    "searched": searched})  # fmt: skip
+    return out

@@ -20,7 +20,7 @@ Schema 4 (bench/parse/collect.py writes it; every reader reads it through load()
   time_in_load_s, settle_s, warmups_discarded, phases_s, complete    the run's (app hosts of one round at once)
   failures, events   each naming its worker_type (its variant: the instance) and app_host
   recommendations    per app host and scenario, the instance to choose and its margin (bench/analyse/recommend.py;
-                     a file written before them has none: the report works them out again)
+                     null in a file written before them: the report works them out again)
   results            one record per run of the matrix: its `instance` (a name in `instances`), its `app_host`, what
                      it asked (scenario, its label, method, path, status, concurrency, ...) and what was measured; a
                      record's `label` is how the report names its scenario (the path of a GET, else the method and
@@ -307,6 +307,8 @@ def _from_older(older: dict) -> dict:
         rec["app"] = r.get("app") or app["name"]
         rec["instance"] = r.get("instance") or instance_name(rec["app"], r["worker_type"])
         rec["variant"] = r.get("variant") or r["worker_type"]
+        if rec["app_resources"]:  # the sampler read no PSS then
+            rec["app_resources"] = {**rec["app_resources"], "pss_mb": rec["app_resources"].get("pss_mb")}
         rec.update(_request(r))
         if rec["scenario"] == "probe":
             rec.setdefault("server", None)
@@ -330,6 +332,7 @@ def _from_older(older: dict) -> dict:
         "complete": all(p["complete"] for p in parts.values()) and data.get("complete", True) is not False,
         "failures": [_with_variant(f | tag) for f in data.get("failures") or []],
         "events": [_with_variant(e | tag) for e in data.get("events") or []],
+        "recommendations": data.get("recommendations"),  # None: not recorded (the report works them out)
         "results": records,
     }
     return in_order(stored(out))

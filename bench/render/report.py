@@ -107,6 +107,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         + summary.capacity_sentences(capacities)
         + summary.paragraph(verdict_rows, probes, sweeps, order),
         "capacities": capacities,
+        "costs": recommend.costs(results["results"], order, cores),
         "capacity_labels": list(dict.fromkeys(x["label"] for x in capacities)),
         "order": order,
         "cores": cores,

@@ -127,10 +127,10 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
             out.append(words + f"no worker type met it at any rate tried ({_names(none)})")
             continue
         # types whose searches found the same are one tier: nothing the search did tells them apart
-        tiers: dict[tuple, list[dict]] = {}
+        tiers: dict[float, list[dict]] = {}
         for r in found:
             result = r["search"]["result"]
-            tiers.setdefault((result["capacity_per_s"], result["missed_per_s"]), []).append(r)
+            tiers.setdefault(result["capacity_per_s"], []).append(r)  # met at the same rate: alike
         (best, *others), rest = next(iter(tiers.values())), list(tiers.values())[1:]
         names = _names([f"**{variant_of(r)}**" for r in (best, *others)])
         most = "the most, " if rest else ("alike, " if others else "")

@@ -31,7 +31,9 @@ def test_the_best_is_settled_when_it_met_the_target_where_the_runner_up_missed_i
     entry = only([search("gthread-w1-t1", 5, 10), search("gthread-w2-t4", 40, 60), search("gevent-w1", 20, 30)])
     assert (entry["best"], entry["best_config"], entry["best_per_s"]) == ("gthread-w2-t4", "2w×4t", 40)
     assert (entry["runner_up"], entry["runner_up_per_s"], entry["margin"]) == ("gevent-w1", 20, 1.0)
-    assert entry["settled"] is True and "met the target at 40/s, a rate where gevent-w1 missed it (30/s)" in entry["why"]
+    assert (
+        entry["settled"] is True and "met the target at 40/s, a rate where gevent-w1 missed it (30/s)" in entry["why"]
+    )
     text = recommend.sentence(entry)
     assert text.startswith("**io_within_p75** (`/ioTask?ms=100`) within p75 <= 250 ms, errors <= 1 %: choose "
                            "**gthread-w2-t4** (2w×4t), 40 requests a second, +100% on the runner-up gevent-w1's 20: "
@@ -46,9 +48,22 @@ def test_overlapping_brackets_are_no_difference_the_run_can_show_and_it_says_wha
     assert "not a difference this run can show" in recommend.sentence(entry)
 
 
-def test_the_same_bracket_is_a_tie_and_a_runner_up_that_never_missed_may_carry_more():
-    tie = only([search("gthread-w1-t4", 20, 40), search("gevent-w1", 20, 40)])
-    assert tie["settled"] is False and tie["margin"] == 0 and "found the same (met at 20/s, not at 40/s)" in tie["why"]
+def test_searches_that_met_the_same_rate_are_equals_and_the_one_that_takes_least_memory_is_chosen():
+    tie = only([search("gthread-w1-t4", 20, 40), search("gevent-w1", 20, 30), search("gthread-w1-t1", 5, 10)])
+    assert (tie["best"], tie["equals"]) == ("gevent-w1", ["gthread-w1-t4"]), "no memory measured: fewest threads"
+    assert (tie["runner_up"], tie["settled"]) == ("gthread-w1-t1", True)
+    heavy, light = search("gevent-w1", 20, 30), search("gthread-w1-t4", 20, 40)
+    heavy["app_resources"] = {"master_rss_mb": 30.0, "workers_rss_mb": 60.0, "pss_mb": 70.0}
+    light["app_resources"] = {"master_rss_mb": 30.0, "workers_rss_mb": 40.0, "pss_mb": 52.5}
+    chosen = only([heavy, light])
+    assert (chosen["best"], chosen["memory"], chosen["runner_up"]) == ("gthread-w1-t4", (52.5, "PSS"), None)
+    assert chosen["why"] == "every instance searched met it at the same rate"
+    assert (
+        "choose **gthread-w1-t4** (1w×4t), 20 requests a second, as much as gevent-w1 within this search's "
+        "resolution, and the least memory of them (52 MiB PSS) (every instance"
+    ) in recommend.sentence(chosen)
+    without_pss = {"master_rss_mb": 30.0, "workers_rss_mb": 40.0, "pss_mb": None}
+    assert recommend.memory([{**light, "app_resources": without_pss}], "gthread-w1-t4") == (70.0, "RSS")
     floor = only([search("gthread-w2-t4", 40, 80), search("gevent-w2", 20, None)])
     assert floor["settled"] is False and "never missed the target (at least 20/s): it may carry more" in floor["why"]
 
@@ -67,7 +82,7 @@ def test_the_workers_counts_tried_for_the_best_are_held_against_the_rule_of_thum
     records = [search("gthread-w1-t4", 20, 40), search("gthread-w2-t4", 40, 60), search("gthread-w1-t1", 5, 10),
                search("gthread-w2-t1", 10, 20), search("gevent-w1", 30, 40)]  # fmt: skip
     one_core = only(records, cores=1)
-    assert one_core["workers"] == {"cores": 1, "rule": 3, "tried": {1: 20, 2: 40}, "best_workers": 2,
+    assert one_core["workers"] == {"cores": 1, "rule": 3, "tried": {1: 20, 2: 40}, "best_workers": 2, "same": [2],
                                    "rule_tried": False}, "of the best's other knobs (4 threads) only"  # fmt: skip
     assert recommend.sentence(one_core).endswith(
         "Workers: the rule of thumb (2 × cores + 1) says 3 on this host's 1 core; of 1, 2 tried, 2 carried the most "

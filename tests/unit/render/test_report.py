@@ -121,7 +121,10 @@ def test_the_notes_report_names_its_own_scenarios_and_prints_no_missing_figure(t
     text = render_variant(tmp_path, json.loads(NOTES.read_text()))
     assert not [w for w in DEMO_WORDS if w in text], "the demo's endpoints in a report of another app"
     assert "None" not in text and "c=–" not in text and "(– rps)" not in text
-    summary_lines = [line for line in text.splitlines() if line.startswith("- **")][:4]
+    choose = [line for line in text.splitlines() if line.startswith("- **") and ": choose **" in line]
+    assert [line.split("**")[1] for line in choose] == ["list", "create", "stats"], "first, in the app's order"
+    assert text.index(choose[-1]) < text.index("- **list** (`/notes?limit=20`, c=10)")
+    summary_lines = [line for line in text.splitlines() if line.startswith("- **") and line not in choose][:4]
     assert [line.split("**")[1] for line in summary_lines] == ["list", "create", "stats", "Doubtful"]
     assert "- **create** (`POST /notes`, c=10): gevent_pywsgi served the most, 1,261.8 requests/s" in text
     assert "one unit of work each (`/stats` (stats): about 0.11 s of CPU, the median of its c=1 probes)" in text
@@ -136,9 +139,9 @@ def test_an_app_with_only_untagged_sweeps_has_no_verdict_and_says_why(tmp_path):
     results = json.loads(NOTES.read_text())
     results["results"] = [{**r, "task": None} for r in results["results"] if r["scenario"] == "sweep"]
     text = render_variant(tmp_path, results)
-    assert [line.split("**")[1] for line in text.splitlines() if line.startswith("- **")][:4] == [
-        "list", "create", "stats", "Doubtful"
-    ]  # fmt: skip
+    assert [line.split("**")[1] for line in text.splitlines() if line.startswith("- **") and ": choose **" not in line][
+        :4
+    ] == ["list", "create", "stats", "Doubtful"]
     assert "- **stats** (`/stats`, c=10): eventlet served the most" in text
     assert "This app has no probe scenarios" in text and "| worker | config | task |" not in text
     assert "## Probes" not in text and "## Fidelity" not in text and "probe ladders" not in text
@@ -151,7 +154,7 @@ def test_an_app_with_only_io_scenarios_speaks_of_io_alone(tmp_path):
     text = render_variant(tmp_path, results)
     assert "Where the CPU went" not in text and "| cpu |" not in text and "cpuTask" not in text
     assert "one unit of work each (`/ioTask` (IO-bound work): 1 s of IO)" in text
-    lines = [line for line in text.splitlines() if line.startswith("- **")]
+    lines = [line for line in text.splitlines() if line.startswith("- **") and ": choose **" not in line]
     assert lines[0].startswith("- **IO-bound work** (`/ioTask?ms=100`, c=10): eventlet served the most, 95.4")
     assert (
         "In a burst of 10, the requests worked on at once: gevent and eventlet 10; gthread 2; sync and tornado 1."
