@@ -58,7 +58,8 @@ def _capacity(rows: list[dict], records: list[dict]) -> dict:
     b = _found(best)
     entry = {"by": "capacity", "target": best["search"]["target"], "best": variant_of(best),
              "best_config": plan.config_label(best), "best_per_s": b["capacity_per_s"],
-             "memory": memory(records, variant_of(best)), "equals": [variant_of(r) for r in tier if r is not best],
+             "at_least": capacity.at_least(b), "memory": memory(records, variant_of(best)),
+             "equals": [variant_of(r) for r in tier if r is not best],
              "runner_up": None, "runner_up_per_s": None, "margin": None, "settled": None}  # fmt: skip
     if not top:
         return entry | {"best": None, "best_config": None, "equals": [], "memory": None,
@@ -172,7 +173,8 @@ def sentence(entry: dict) -> str:
         where = f"**{name}** (`{entry['label']}`) within {capacity.label(entry['target'])}"
         if not entry["best"]:
             return f"{where}: no instance to recommend, {entry['why']}."
-        what = f"{capacity_bound.per_s(entry['best_per_s'])} requests a second"
+        floor = "at least " if entry.get("at_least") else ""  # its search never missed the target
+        what = f"{floor}{capacity_bound.per_s(entry['best_per_s'])} requests a second"
         other = (f"{entry['runner_up']}'s {capacity_bound.per_s(entry['runner_up_per_s'])}"
                  if entry["runner_up_per_s"] else entry["runner_up"])  # fmt: skip
     else:
@@ -192,12 +194,12 @@ def sentence(entry: dict) -> str:
         text += f" ({entry['why']})"
     if w := entry.get("workers"):
         tried = ", ".join(f"{n}" for n in w["tried"])
+        most = (f"{_names([str(n) for n in w['same']])} carried as much" if len(w["same"]) > 1
+                else f"{w['best_workers']} carried the most")  # fmt: skip
         text += (
             f". Workers: the rule of thumb ({RULE_OF_THUMB}) says {w['rule']} on this host's {w['cores']} "
-            f"core{'s' if w['cores'] != 1 else ''}; of {tried} tried, {w['best_workers']} carried the most"
+            f"core{'s' if w['cores'] != 1 else ''}; of {tried} tried, {most}"
         )
-        if len(w["same"]) > 1:
-            text += f" ({' and '.join(map(str, w['same']))} carried as much)"
         if not w["rule_tried"]:
             text += f" ({w['rule']} was not tried)"
     return text + "."

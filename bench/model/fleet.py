@@ -33,6 +33,8 @@ def view(results: dict, host: str) -> dict:
         failures=[f for f in results["failures"] if f["app_host"] == host],
         events=[e for e in results["events"] if e["app_host"] == host],
     )
+    if results.get("recommendations") is not None:  # none recorded in a file written before them
+        out["recommendations"] = [x for x in results["recommendations"] if x["app_host"] == host]
     return out
 
 

@@ -26,17 +26,17 @@ def latest_results() -> dict:
     return one_host(ROOT / "reports/latest")
 
 
-def gthread_io_burst(results: dict) -> dict:
+def gthread_io_burst(results: dict, variant: str) -> dict:
     rows = verdict.probe_rows(results["results"], verdict.app_cores(results["hosts"]))
-    return next(r for r in rows if r["worker_type"] == "gthread" and r["label"] == "/ioTask" and r["concurrency"] == 10)
+    return next(r for r in rows if r["variant"] == variant and r["label"] == "/ioTask" and r["concurrency"] == 10)
 
 
-def assert_threads_served_the_burst(results: dict, threads: int) -> None:
+def assert_threads_served_the_burst(results: dict, threads: int, variant: str = "gthread") -> None:
     """10 requests of 1 s of IO on `threads` threads (4: 4, 4 and 2 of them reached the app at 0, 1 and 2 s); the
-    verdict is expected, from what the process itself reported."""
-    assert results["processes"]["gthread"]["threads"] == threads, results["processes"]
-    assert results["processes"]["gthread"]["worker_class"] == "gthread"
-    row = gthread_io_burst(results)
+    verdict is expected, from what the process itself reported (the instance's: its variant)."""
+    assert results["processes"][variant]["threads"] == threads, results["processes"]
+    assert results["processes"][variant]["worker_class"] == "gthread"
+    row = gthread_io_burst(results, variant)
     assert row["timed_by"] == "server"
     rounds = [round(w) for w in row["wait_s"]]
     assert rounds == [i // threads for i in range(10)], row["wait_s"]
@@ -107,27 +107,53 @@ def test_readiness_refuses_a_process_that_runs_another_config():
 
 @pytest.fixture(scope="module")
 def changed(tmp_path_factory) -> dict:
-    """gthread running with 2 threads and the repository's app, then a bench.yml turn with threads=4 and the app's
-    code changed (one run for both: make test's time). Each change is checked on its own below: the process's own
-    record of its threads, and the hash of the code it loaded."""
+    """gthread running with 2 threads and the repository's app, then bench.yml with the app's code changed and a
+    matrix of threads=2,4: two instances, gthread-t2 and gthread-t4 (one run for all three: make test's time). Each
+    change is checked on its own below: the process's own record of its threads, the hash of the code it loaded, the
+    instances of the matrix."""
     running(threads=2)
     src = tmp_path_factory.mktemp("changed") / "app"
     shutil.copytree(ROOT / "app", src)
     code = (src / "flask_app.py").read_text() + "\n# changed by tests/lab/test_process.py\n"
     (src / "flask_app.py").write_text(code)
     moved = json.dumps({"bench_app": {**json.loads(PROBES_APP)["bench_app"], "src": str(src)}})
-    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=4", *PROBES, "-e", moved)
+    proc = playbook("bench.yml", "-e", "worker=gthread", "-e", "threads=2,4", *PROBES, "-e", moved)
     assert proc.returncode == 0, proc.stdout[-5000:]
-    return {"results": latest_results(), "code": code}
+    return {"results": latest_results(), "code": code, "stdout": proc.stdout,
+            "report": (ROOT / "reports/latest/report.md").read_text()}  # fmt: skip
 
 
 def test_a_changed_setting_is_what_the_turn_loads(changed):
-    assert_threads_served_the_burst(changed["results"], 4)
+    for threads in (2, 4):  # each combination of the matrix its own process
+        assert_threads_served_the_burst(changed["results"], threads, f"gthread-t{threads}")
+
+
+def test_a_matrix_runs_each_combination_once_in_one_virtualenv_and_says_what_each_costs(changed):
+    results = changed["results"]
+    assert "2 instances (combinations: gthread 2), " in changed["stdout"], "the estimate, before any host"
+    assert {n: (i["variant"], i["threads"]) for n, i in results["instances"].items()} == {
+        "demo-gthread-t2": ("gthread-t2", 2), "demo-gthread-t4": ("gthread-t4", 4)}  # fmt: skip
+    assert results["worker_types"] == ["gthread"]
+    names = [r["name"] for r in results["results"]]
+    assert len(names) == len(set(names)) and {r["variant"] for r in results["results"]} == {"gthread-t2", "gthread-t4"}
+    # the second combination runs in the first's virtualenv, by a link of its own name
+    link = ansible("app", "-m", "ansible.builtin.command", "-a", "readlink /opt/bench/venvs/demo-gthread-t4")
+    assert link["app1"]["stdout"] == "demo-gthread-t2"
+    # what each costs: the processes' memory, PSS from the sampler, on every instance
+    for variant in ("gthread-t2", "gthread-t4"):
+        usage = [r["app_resources"] for r in results["results"] if r["variant"] == variant and r["app_resources"]]
+        assert usage and all(u["pss_mb"] and 0 < u["pss_mb"] < u["master_rss_mb"] + u["workers_rss_mb"] for u in usage)
+    report = changed["report"]
+    assert "worker types gthread in 2 combinations of knobs (gthread-t2, gthread-t4)" in report
+    assert "## What each choice costs" in report and "| gthread-t4 | 1w×4t |" in report
+    (rec,) = [r for r in results["recommendations"] if r["label"] == "/"]
+    assert rec["by"] == "sweep" and {rec["best"], rec["runner_up"]} == {"gthread-t2", "gthread-t4"}
+    assert f"choose **{rec['best']}**" in report
 
 
 def test_a_changed_app_is_what_the_turn_loads(changed):
     """The app's code changed since the process started: the turn loads the new code (its hash is the one the process
     reports) and measures it."""
-    loaded = changed["results"]["processes"]["gthread"]["app_sha256"]["flask_app.py"]
+    loaded = changed["results"]["processes"]["gthread-t4"]["app_sha256"]["flask_app.py"]
     assert loaded == hashlib.sha256(changed["code"].encode()).hexdigest()
     assert loaded != repo_app_sha()
