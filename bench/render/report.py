@@ -103,7 +103,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "r": results,
         "run_dir": str(run_dir),
         # which instance to choose per scenario first, then who carries what within each target, then the rest
-        "summary": [recommend.sentence(e) for e in recommend.recommend(results["results"], cores)]
+        "summary": [summary.recommendation_sentence(e) for e in recommend.recommend(results["results"], cores)]
         + summary.capacity_sentences(capacities)
         + summary.paragraph(verdict_rows, probes, sweeps, order),
         "capacities": capacities,

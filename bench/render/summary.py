@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench.analyse import capacity, capacity_bound, verdict
+from bench.analyse import capacity, capacity_bound, recommend, verdict
 from bench.analyse.verdict import BUSY_CORE, NOISY_CV
 from bench.model.results_model import variant_of
 
@@ -177,6 +177,45 @@ def capacity_target_label(target: dict) -> str:
     """p99 ≤ 250 ms with at most 1 % errors."""
     return (f"p{target['percentile']:g} ≤ {target['latency_s'] * 1000:g} ms with at most "
             f"{target['error_budget'] * 100:g} % errors")  # fmt: skip
+
+
+def recommendation_sentence(entry: dict) -> str:
+    """The recommendation in words, for the report's first paragraph."""
+    name = entry["scenario_name"] or entry["label"]
+    if entry["by"] == "capacity":
+        where = f"**{name}** (`{entry['label']}`) within {capacity_target_label(entry['target'])}"
+        if not entry["best"]:
+            return f"{where}: no instance to recommend, {entry['why']}."
+        floor = "at least " if entry.get("at_least") else ""  # its search never missed the target
+        what = f"{floor}{capacity_bound.per_s(entry['best_per_s'])} requests a second"
+        other = (f"{entry['runner_up']}'s {capacity_bound.per_s(entry['runner_up_per_s'])}"
+                 if entry["runner_up_per_s"] else entry["runner_up"])  # fmt: skip
+    else:
+        where = f"**{name}** (`{entry['label']}`, swept at c={entry['concurrency']}; no capacity search)"
+        what = f"{entry['best_rps']:,.1f} requests a second"
+        other = f"{entry['runner_up']}'s {entry['runner_up_rps']:,.1f}" if entry["runner_up"] else None
+    text = f"{where}: choose **{entry['best']}** ({entry['best_config']}), {what}"
+    if entry.get("equals"):
+        mem = entry.get("memory")
+        text += (f", as much as {_names(entry['equals'])} within this search's resolution"
+                 + (f", and the least memory of them ({mem[0]:,.0f} MiB {mem[1]})" if mem else ""))  # fmt: skip
+    if entry["runner_up"]:
+        margin = f"{entry['margin']:+.0%} on " if entry["margin"] is not None else "against "
+        verdict = {True: "a real difference", False: "not a difference this run can show", None: "not known"}
+        text += f", {margin}the runner-up {other}: {verdict[entry['settled']]} ({entry['why']})"
+    else:
+        text += f" ({entry['why']})"
+    if w := entry.get("workers"):
+        tried = ", ".join(f"{n}" for n in w["tried"])
+        most = (f"{_names([str(n) for n in w['same']])} carried as much" if len(w["same"]) > 1
+                else f"{w['best_workers']} carried the most")  # fmt: skip
+        text += (
+            f". Workers: the rule of thumb ({recommend.RULE_OF_THUMB}) says {w['rule']} on this host's {w['cores']} "
+            f"core{'s' if w['cores'] != 1 else ''}; of {tried} tried, {most}"
+        )
+        if not w["rule_tried"]:
+            text += f" ({w['rule']} was not tried)"
+    return text + "."
 
 
 def fidelity_line(f: dict, unbounded: int) -> str:

@@ -62,7 +62,7 @@ def test_the_report_names_each_combination_and_what_each_costs(tmp_path):
     text = report.render(results, tmp_path, make_charts=False)
     assert "worker types gthread, gevent in 8 combinations of knobs (gthread-w1-t1, gthread-w1-t2," in text
     first = text.split("\n- ", 1)[1]
-    assert first.startswith("**io_within_p75** (`/ioTask?ms=100`) within p75 <= 250 ms, errors <= 1 %: choose "
+    assert first.startswith("**io_within_p75** (`/ioTask?ms=100`) within p75 ≤ 250 ms with at most 1 % errors: choose "
                             "**gthread-w1-t4** (1w×4t), at least 40 requests a second, as much as gthread-w2-t2, "
                             "gthread-w2-t4, gevent-w1 and gevent-w2 within this search's resolution, and the least "
                             "memory of them (39 MiB PSS)")  # fmt: skip

@@ -8,6 +8,7 @@ import pytest
 
 from bench.analyse import recommend
 from bench.model import plan
+from bench.render import summary
 
 TARGET = {"percentile": 75.0, "latency_s": 0.25, "error_budget": 0.01}
 INSTANCES = {i["variant"]: i for i in plan.plan_instances("gthread,gevent", workers="1,2", threads="1,4")}
@@ -34,8 +35,8 @@ def test_the_best_is_settled_when_it_met_the_target_where_the_runner_up_missed_i
     assert (
         entry["settled"] is True and "met the target at 40/s, a rate where gevent-w1 missed it (30/s)" in entry["why"]
     )
-    text = recommend.sentence(entry)
-    assert text.startswith("**io_within_p75** (`/ioTask?ms=100`) within p75 <= 250 ms, errors <= 1 %: choose "
+    text = summary.recommendation_sentence(entry)
+    assert text.startswith("**io_within_p75** (`/ioTask?ms=100`) within p75 ≤ 250 ms with at most 1 % errors: choose "
                            "**gthread-w2-t4** (2w×4t), 40 requests a second, +100% on the runner-up gevent-w1's 20: "
                            "a real difference")  # fmt: skip
 
@@ -45,7 +46,7 @@ def test_overlapping_brackets_are_no_difference_the_run_can_show_and_it_says_wha
     assert entry["settled"] is False and round(entry["margin"], 3) == 0.143
     assert "brackets overlap (gthread-w2-t4 met at 40/s, gevent-w2 missed at 45/s)" in entry["why"]
     assert "load_capacity.max_steps" in entry["why"]
-    assert "not a difference this run can show" in recommend.sentence(entry)
+    assert "not a difference this run can show" in summary.recommendation_sentence(entry)
 
 
 def test_searches_that_met_the_same_rate_are_equals_and_the_one_that_takes_least_memory_is_chosen():
@@ -61,7 +62,7 @@ def test_searches_that_met_the_same_rate_are_equals_and_the_one_that_takes_least
     assert (
         "choose **gthread-w1-t4** (1w×4t), 20 requests a second, as much as gevent-w1 within this search's "
         "resolution, and the least memory of them (52 MiB PSS) (every instance"
-    ) in recommend.sentence(chosen)
+    ) in summary.recommendation_sentence(chosen)
     without_pss = {"master_rss_mb": 30.0, "workers_rss_mb": 40.0, "pss_mb": None}
     assert recommend.memory([{**light, "app_resources": without_pss}], "gthread-w1-t4") == (70.0, "RSS")
     floor = only([search("gthread-w2-t4", 40, 80), search("gevent-w2", 20, None)])
@@ -70,12 +71,12 @@ def test_searches_that_met_the_same_rate_are_equals_and_the_one_that_takes_least
 
 def test_no_instance_met_the_target_and_a_single_search_have_their_own_words():
     none = only([search("gthread-w1-t1", None, 2.5), search("gevent-w1", 0.0, 5)])
-    assert none["best"] is None and recommend.sentence(none).endswith(
+    assert none["best"] is None and summary.recommendation_sentence(none).endswith(
         "no instance to recommend, no instance met the target at any rate tried."
     )
     alone = only([search("gevent-w1", 20, 40)])
     assert alone["runner_up"] is None and alone["settled"] is None
-    assert recommend.sentence(alone).endswith("20 requests a second (the only instance searched).")
+    assert summary.recommendation_sentence(alone).endswith("20 requests a second (the only instance searched).")
 
 
 def test_the_workers_counts_tried_for_the_best_are_held_against_the_rule_of_thumb():
@@ -84,7 +85,7 @@ def test_the_workers_counts_tried_for_the_best_are_held_against_the_rule_of_thum
     one_core = only(records, cores=1)
     assert one_core["workers"] == {"cores": 1, "rule": 3, "tried": {1: 20, 2: 40}, "best_workers": 2, "same": [2],
                                    "rule_tried": False}, "of the best's other knobs (4 threads) only"  # fmt: skip
-    assert recommend.sentence(one_core).endswith(
+    assert summary.recommendation_sentence(one_core).endswith(
         "Workers: the rule of thumb (2 × cores + 1) says 3 on this host's 1 core; of 1, 2 tried, 2 carried the most "
         "(3 was not tried)."
     )
@@ -116,4 +117,4 @@ def test_a_scenario_searched_by_none_falls_back_on_its_sweep_and_its_repeats(bes
     assert (entry["by"], entry["concurrency"], entry["best"], entry["runner_up"]) == ("sweep", 10, "gevent-w2",
                                                                                       "gthread-w2-t4")  # fmt: skip
     assert entry["settled"] is settled and words in entry["why"]
-    assert "swept at c=10; no capacity search" in recommend.sentence(entry)
+    assert "swept at c=10; no capacity search" in summary.recommendation_sentence(entry)
