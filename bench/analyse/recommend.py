@@ -24,16 +24,23 @@ def _found(rec: dict) -> dict | None:
     return (rec.get("search") or {}).get("result") if rec.get("valid") else None
 
 
+def _peaks(records: list[dict], variant: str) -> tuple[float | None, float | None]:
+    """The most memory an instance's processes took together during the run: (RSS, PSS) in MiB, None where no
+    sample had it (PSS: samples taken before the sampler read it)."""
+    usage = [r["app_resources"] for r in records if variant_of(r) == variant and r.get("app_resources")]
+    rss = max((u["master_rss_mb"] + u["workers_rss_mb"] for u in usage), default=None)
+    pss = max((u["pss_mb"] for u in usage if u.get("pss_mb")), default=None)
+    return rss, pss
+
+
 def memory(records: list[dict], variant: str) -> tuple[float, str] | None:
     """The most memory an instance's processes took together during the run, and how it was measured: their PSS
     (shared pages split among them), or their RSS (each process's shared pages counted again) where the samples had no
     PSS."""
-    usage = [r["app_resources"] for r in records if variant_of(r) == variant and r.get("app_resources")]
-    pss = [u["pss_mb"] for u in usage if u.get("pss_mb")]
+    rss, pss = _peaks(records, variant)
     if pss:
-        return max(pss), "PSS"
-    rss = [u["master_rss_mb"] + u["workers_rss_mb"] for u in usage]
-    return (max(rss), "RSS") if rss else None
+        return pss, "PSS"
+    return (rss, "RSS") if rss is not None else None
 
 
 def _cheapest(tier: list[dict], records: list[dict]) -> dict:
@@ -175,9 +182,7 @@ def costs(records: list[dict], order: list[str], cores: int) -> list[dict]:
         mine = [r for r in records if variant_of(r) == variant]
         if not mine:
             continue
-        usage = [r["app_resources"] for r in mine if r.get("app_resources")]
-        rss = max((u["master_rss_mb"] + u["workers_rss_mb"] for u in usage), default=None)
-        pss = max((u["pss_mb"] for u in usage if u.get("pss_mb")), default=None)
+        rss, pss = _peaks(mine, variant)
         workers = int(mine[0].get("workers") or 1)
         gib = (pss or rss or 0) / 1024
         searched = []
