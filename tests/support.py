@@ -20,12 +20,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 QUICK_ALL = FIXTURES / "results/quick-all.json"  # a real results.json: make bench, quick profile, all five types
 
 
-def demo_app(*scenarios: dict) -> str:
-    """`-e` for the demo app (app/demo.bench.yml) with other scenarios: what the lab tests load, in less time."""
+def demo_app(*scenarios: dict, mixes: list | None = None) -> str:
+    """`-e` for the demo app (app/demo.bench.yml) with other scenarios (and none of its mixes): what the lab tests
+    load, in less time."""
     import yaml  # noqa: PLC0415 -- only the tests that run bench.yml need it
 
     app = yaml.safe_load((ROOT / "app" / "demo.bench.yml").read_text())["bench_app"]
-    return json.dumps({"bench_app": {**app, "scenarios": list(scenarios)}})
+    return json.dumps({"bench_app": {**app, "scenarios": list(scenarios), "mixes": mixes or []}})
 
 
 # The demo app with the scenarios of the short profiles of tests/fixtures/profiles: faults.yml (an IO burst, an IO
@@ -39,6 +40,16 @@ PROBES_APP = demo_app(IO_PROBE, {"name": "hello", "path": "/"})
 RATE_APP = demo_app({"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1,
                      "load": ["rate", "capacity"], "target": {"percentile": 75, "latency_s": 0.25}},
                     {"name": "hello", "path": "/"})  # fmt: skip
+
+# ... and mix.yml's: the demo's mix (nine 100 ms waits to one small computation, at 8 a second, the waits alone too)
+# whose scenarios are loaded in no other way (profiles: [full]), and the sweep of `/` every profile needs.
+MIX_APP = demo_app({"name": "io_100ms", "path": "/ioTask?ms=100", "task": "io", "unit_s": 0.1, "load": ["sweep"],
+                    "profiles": ["full"]},
+                   {"name": "cpu_small", "path": "/cpuTask?n=650000", "task": "cpu", "load": ["sweep"],
+                    "profiles": ["full"]},
+                   {"name": "hello", "path": "/"},
+                   mixes=[{"name": "io_with_cpu", "of": {"io_100ms": 9, "cpu_small": 1}, "rate_per_s": [8],
+                           "alone": ["io_100ms"]}])  # fmt: skip
 
 
 def fixture_json(relpath: str):

@@ -25,7 +25,9 @@ ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ARCHIVES = (".whl", ".tar.gz", ".zip")
 LOADS = ("probe", "sweep", "rate", "capacity")
-FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios")
+FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios",
+          "mixes")  # fmt: skip
+MIX_FIELDS = ("name", "of", "rate_per_s", "alone", "profiles")
 SCENARIO_FIELDS = (
     "name",
     "method",
@@ -88,6 +90,28 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Mix:
+    """Scenarios sent together in one run at a rate, each request of one of them drawn by weight (bench_app.mixes)."""
+
+    name: str
+    of: tuple[tuple[str, float], ...]  # (scenario name, weight), in the file's order
+    rate_per_s: tuple[float, ...]
+    alone: tuple[str, ...]  # the scenarios also run alone, each on the arrivals it had in the mix
+    profiles: tuple[str, ...] | None
+
+    @property
+    def label(self) -> str:
+        """How the report names it: its scenarios' weights, `9 × io_100ms + 1 × cpu_small`."""
+        return " + ".join(f"{w:g} × {name}" for name, w in self.of)
+
+    def as_run(self, scenarios: dict[str, Scenario]) -> dict:
+        """What its runs need: each class's request, weight and task."""
+        classes = [scenarios[name].as_run() | {"name": name, "weight": weight} for name, weight in self.of]
+        return {"name": self.name, "label": self.label, "rate_per_s": list(self.rate_per_s), "alone": list(self.alone),
+                "profiles": None if self.profiles is None else list(self.profiles), "classes": classes}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     description: str
@@ -100,6 +124,7 @@ class App:
     scenarios: tuple[Scenario, ...] = field(default_factory=tuple)
     # the knobs' values to try (bench_app.matrix: workers, threads, ...), each a list; the command line's win
     matrix: dict[str, list] = field(default_factory=dict)
+    mixes: tuple[Mix, ...] = field(default_factory=tuple)
 
     @property
     def src_kind(self) -> str:
@@ -151,6 +176,7 @@ class App:
                 }
                 for s in self.scenarios
             ],
+            "mixes": [m.as_run({s.name: s for s in self.scenarios}) for m in self.mixes],
         }
 
     def check_worker_types(self, worker_types: list[str]) -> None:
@@ -410,6 +436,52 @@ def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, 
     return tuple(float(r) for r in rates)
 
 
+def _mixes(raw, scenarios: list[Scenario], profiles: tuple[str, ...]) -> tuple[Mix, ...]:
+    """bench_app.mixes: scenarios sent together at a rate, by weight; each mix names two or more of the app's
+    scenarios (any of them, whatever their own load)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise AppError(f"bench_app.mixes={raw!r}: a list of mixes ({{name, of: {{scenario: weight}}, rate_per_s}})")
+    known, out = {s.name for s in scenarios}, []
+    for i, item in enumerate(raw):
+        where = f"bench_app.mixes[{i}]"
+        mix = _mapping(where, item)
+        name = mix.get("name")
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+            raise AppError(f"{where}.name={name!r}: lowercase letters, digits and _, starting with a letter")
+        where = f"bench_app.mixes[{i}] ({name})"
+        if name in {m.name for m in out} | known:
+            raise AppError(f"{where}: the name of another mix or scenario; names are unique")
+        _unknown(where, mix, MIX_FIELDS)
+        of = mix.get("of")
+        if not isinstance(of, dict) or len(of) < 2:
+            raise AppError(f"{where}.of={of!r}: two scenarios or more with their weights, e.g. {{io: 9, cpu: 1}}")
+        for scenario, weight in of.items():
+            if scenario not in known:
+                raise AppError(f"{where}.of.{scenario}: no such scenario (the app's: {', '.join(sorted(known))})")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+                raise AppError(f"{where}.of.{scenario}={weight!r}: a weight, a number > 0 (9 and 1: nine to one)")
+        rates = mix.get("rate_per_s")
+        if (
+            not isinstance(rates, list)
+            or not rates
+            or any(isinstance(r, bool) or not isinstance(r, (int, float)) or r <= 0 for r in rates)
+        ):
+            raise AppError(f"{where}.rate_per_s={rates!r}: a list of requests a second of the whole mix, each > 0")
+        alone = mix.get("alone", True)
+        alone = list(of) if alone is True else [] if alone is False else alone
+        if not isinstance(alone, list) or any(a not in of for a in alone) or len(set(alone)) < len(alone):
+            raise AppError(f"{where}.alone={mix.get('alone')!r}: true (each scenario also alone, on the arrivals it "
+                           "had in the mix), false, or a list of the mix's scenarios")  # fmt: skip
+        only = mix.get("profiles")
+        if only is not None and (not isinstance(only, list) or not only or any(p not in profiles for p in only)):
+            raise AppError(f"{where}.profiles={only!r}: a list of profiles among {', '.join(profiles)}")
+        out.append(Mix(name, tuple((k, float(v)) for k, v in of.items()), tuple(float(r) for r in rates), tuple(alone),
+                       None if only is None else tuple(only)))  # fmt: skip
+    return tuple(out)
+
+
 def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick", "full")) -> App:
     """Check a `bench_app` mapping. base: where relative paths start (the directory ansible-playbook runs in)."""
     base = base or Path.cwd()
@@ -454,6 +526,7 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
         env,
         tuple(scenarios),
         _matrix(app.get("matrix")),
+        _mixes(app.get("mixes"), scenarios, profiles),
     )
 
 

@@ -38,7 +38,7 @@ def run_seconds(row: dict) -> tuple[float, float]:
     kind = row["scenario"]
     if kind in ("sweep", "warmup"):  # the sample's sweeps of 3 s took 2.1-3.0 s
         return float(row["time_s"]), float(row["timeout_s"])
-    if kind == "rate":
+    if kind in ("rate", "mix"):
         return row["warmup_s"] + row["time_s"] + RATE_END_S, float(row["timeout_s"])
     if kind == "capacity":
         step = row["warmup_s"] + CAPACITY_STEP_LONGER * row["time_s"]

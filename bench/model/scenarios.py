@@ -112,6 +112,23 @@ def _rate_plan(rate: dict | None, eps: list[dict], load_hosts: int, app_hosts: i
     return runs, _rate_settings(rate)
 
 
+def _mix_plan(rate: dict | None, mixes: list[dict], profile: str, load_hosts: int, app_hosts: int) -> list[dict]:
+    """The app's mixes run in this profile (bench_app.mixes, as App.as_vars gives them): none without rate settings
+    (load_rate), as for scenarios at a rate; a rate past what the load hosts send on time is refused."""
+    if not rate:
+        return []
+    found = [m for m in mixes if m.get("profiles") is None or profile in m["profiles"]]
+    each = max(1, load_hosts // max(1, app_hosts))
+    for mix in found:
+        for per_s in mix["rate_per_s"]:
+            if per_s > RATE_CEILING_PER_HOST * each:
+                raise ScenarioError(
+                    f"bench_app.mixes ({mix['name']}): {per_s:g} requests a second is more than {each} load host(s) "
+                    f"send on time ({RATE_CEILING_PER_HOST:,} a second each); add load hosts or lower the rate"
+                )
+    return found
+
+
 def _rate_rows(common: dict, r_runs: list, r_set: dict, grace_s: int) -> list[dict]:
     """A worker type's runs at a rate (rate_runs), one per scenario, rate and arrivals (Poisson runs named as such,
     evenly spaced ones with -even)."""
@@ -125,6 +142,29 @@ def _rate_rows(common: dict, r_runs: list, r_set: dict, grace_s: int) -> list[di
              "name": f"{variant}-rate-{slug(ep['label'])}-{per_s:g}ps" + ("-even" if arrivals == "even" else "")}
             for n, (ep, per_s, utilization) in enumerate(r_runs, start=1)
             for arrivals in r_set["arrivals"]]  # fmt: skip
+
+
+def _mix_rows(common: dict, mixes: list[dict], r_set: dict, grace_s: int, first_seed: int) -> list[dict]:
+    """A worker type's runs of the app's mixes (bench_app.mixes) in a profile with rate settings: per mix and rate one
+    run of its classes together (Poisson arrivals, each request's class drawn by weight), then each class the mix runs
+    alone (all, unless it says otherwise) on the very arrivals it had in the mix (the same seed, the others left
+    out)."""
+    rows = []
+    for n, mix in enumerate(mixes):
+        for per_s in mix["rate_per_s"]:
+            first = mix["classes"][0]
+            for only in [None, *mix["alone"]]:
+                rows.append({**common, "scenario_name": mix["name"], "label": mix["label"], "method": "GET",
+                             "path": first["path"], "body": None, "headers": {}, "status": first["status"],
+                             "task": None, "unit_s": None, "target": None, "scenario": "mix",
+                             "mix": {"name": mix["name"], "classes": mix["classes"], "only": only},
+                             "concurrency": r_set["max_open"], "reps": None, "time_s": r_set["time_s"],
+                             "warmup_s": r_set["warmup_s"], "rate_per_s": float(per_s), "utilization": None,
+                             "arrivals": "poisson", "seed": first_seed + n, "repeat": 1, "discard": False,
+                             "timeout_s": r_set["warmup_s"] + r_set["time_s"] + grace_s, "tool": "open_loop",
+                             "name": f"{common['variant']}-mix-{mix['name']}-{per_s:g}ps"
+                                     + (f"-alone-{only}" if only else "")})  # fmt: skip
+    return rows
 
 
 def _capacity_settings(capacity: dict) -> dict:
@@ -181,6 +221,8 @@ def _how_loaded(run: dict) -> str:
     """c=4, 8/s poisson, or from 5/s (a capacity search's start)."""
     if run["scenario"] == "rate":
         return f"{run['rate_per_s']:g}/s {run['arrivals']}"
+    if run["scenario"] == "mix":
+        return f"{run['rate_per_s']:g}/s poisson" + (f", {run['mix']['only']} alone" if run["mix"]["only"] else "")
     if run["scenario"] == "capacity":
         return f"from {run['start_per_s']:g}/s"
     return f"c={run['concurrency']}"
@@ -209,6 +251,7 @@ def build_matrix(
     capacity: dict | None = None,
     load_hosts: int = 1,
     app_hosts: int = 1,
+    mixes: list[dict] | None = None,
 ) -> list[dict]:
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
@@ -236,6 +279,8 @@ def build_matrix(
     repeats = _whole("load_sweep.repeats", sweep.get("repeats", 1), unit="runs")
     r_runs, r_set = _rate_plan(rate, endpoints_for(scenarios, "rate", profile), load_hosts, app_hosts)
     c_eps = endpoints_for(scenarios, "capacity", profile) if capacity else []
+    m_mixes = _mix_plan(rate, mixes or [], profile, load_hosts, app_hosts)
+    m_set = (r_set or _rate_settings(rate)) if m_mixes else {}
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]
@@ -276,6 +321,7 @@ def build_matrix(
                                  "name": f"{variant}-sweep-{slug(ep['label'])}-c{c}-r{r}"})  # fmt: skip
         runs += _rate_rows(common, r_runs, r_set, sweep_grace_s)
         runs += _capacity_rows(common, c_eps, capacity, sweep_grace_s, len(r_runs) + 1)
+        runs += _mix_rows(common, m_mixes, m_set, sweep_grace_s, len(r_runs) + len(c_eps) + 1)
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import files
-from bench.analyse import capacity, recommend, stats, verdict
+from bench.analyse import capacity, mix, recommend, stats, verdict
 from bench.model import results_model
 from bench.parse import events, rate, resources, siege, timing, wrk
 
@@ -34,7 +34,7 @@ NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "label", "method", "path",
           "status", "task", "unit_s", "concurrency", "reps", "repeat", "time_s", "tool")  # fmt: skip
 # ... and of a run at a rate (None for the others): what it offered; of a capacity search, its latency target
-RATE_FIELDS = ("rate_per_s", "utilization", "arrivals", "warmup_s", "seed", "target")
+RATE_FIELDS = ("rate_per_s", "utilization", "arrivals", "warmup_s", "seed", "target", "mix")
 
 PER_HOST = (
     "host",
@@ -104,6 +104,31 @@ def total(values: list, combine=sum):
     return combine(present) if present else None
 
 
+def mix_classes(run: dict, header: dict, rows: list[dict], slots: int) -> list[dict] | None:
+    """A mix's classes: what each measured (bench/analyse/mix.py) and, under `theory`, what the type's model predicts
+    for the same arrivals; None when the output names no classes (not a mix's)."""
+    if "classes" not in header:
+        return None
+    warmup_s = float(run.get("warmup_s") or 0)
+    measured = mix.classes(header, rows, [int(c["status"]) for c in run["mix"]["classes"]], warmup_s)
+    tasks = [c.get("task") for c in run["mix"]["classes"]]
+    model = mix.theory(
+        rows,
+        measured,
+        tasks=tasks,
+        worker_type=run["worker_type"],
+        slots=slots,
+        workers=int(run["workers"]),
+        warmup_s=warmup_s,
+    )
+    for c, got in enumerate(measured):
+        got["weight"], got["task"] = run["mix"]["classes"][c]["weight"], tasks[c]
+        got["label"] = run["mix"]["classes"][c]["label"]
+        got["theory"] = {"model": model["model"], "why": model["why"],
+                         **(model["classes"][c] if model["classes"] else {})}  # fmt: skip
+    return measured
+
+
 def rate_record(rec: dict, run: dict, raw: Path) -> dict:
     """The record of a run at a rate: every load host's requests merged onto one clock (bench/parse/rate.py), its
     figures under `rate`, and the fields every record has (transactions: answered with the scenario's status; failed:
@@ -123,7 +148,10 @@ def rate_record(rec: dict, run: dict, raw: Path) -> dict:
     header, rows = rate.merge(p for _, _, p in parts)
     slots = stats.slots(run["worker_type"], run.get("task") or "io", int(run["workers"]), int(run["threads"]),
                         int(run["worker_connections"]))  # fmt: skip
-    got = rate.summarize(header, rows, int(run["status"]), float(run.get("warmup_s") or 0), slots)
+    statuses = [int(c["status"]) for c in run["mix"]["classes"]] if run.get("mix") else int(run["status"])
+    got = rate.summarize(header, rows, statuses, float(run.get("warmup_s") or 0), None if run.get("mix") else slots)
+    if run.get("mix"):
+        got["classes"] = mix_classes(run, header, rows, slots)
     latency = (got["latency"] or {}).get("percentiles", {})
     per_host = []
     for base, meta, (_, host_rows, _) in parts:

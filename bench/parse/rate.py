@@ -27,7 +27,7 @@ LAG_SHARE = 0.05
 BATCHES = 10
 # Student's t at 97.5 % for BATCHES - 1 degrees of freedom: the 95 % interval of a mean of BATCHES batch means.
 T_975_9 = 2.262
-ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s")
+ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls")  # cls: a mix's class (its place)
 
 
 class RateOutputError(ValueError):
@@ -77,6 +77,7 @@ def merge(outputs: Iterable[tuple[dict, list[dict], dict | None]]) -> tuple[dict
         "requests_planned": sum(s["requests"] for _, _, s in outputs if s) if all(s for _, _, s in outputs) else None,
         "waited_for_open": sum((s or {}).get("waited_for_open", 0) for _, _, s in outputs),
         "max_open": sum(h["max_open"] for h, _, _ in outputs),
+        **({"classes": first["classes"], "only": first.get("only")} if "classes" in first else {}),
     }
     return header, sorted(rows, key=lambda r: r["due"])
 
@@ -137,16 +138,21 @@ def effective_service_s(rows: list[dict], mean_wait: float, slots: int, warmup_s
     return (low + high) / 2
 
 
-def summarize(header: dict, rows: list[dict], expected_status: int = 200, warmup_s: float = 0.0,
+def answered_right(row: dict, expected_status: int | list[int]) -> bool:
+    """Whether a request answered its status: the scenario's, or in a mix its class's (a list, by class)."""
+    return row["status"] == (expected_status if isinstance(expected_status, int) else expected_status[row["cls"]])
+
+
+def summarize(header: dict, rows: list[dict], expected_status: int | list[int] = 200, warmup_s: float = 0.0,
               slots: int | None = None) -> dict:  # fmt: skip
     """What one run at a rate measured, past its warm-up (requests due in its first warmup_s are left out). `ok`
-    requests answered the scenario's status; latencies and waits are theirs; with the type's slots, the mean wait of
-    the same arrivals through an ideal queue (ideal_wait_s). Times in seconds."""
+    requests answered the scenario's status (a mix's: each class's, a list); latencies and waits are theirs; with the
+    type's slots, the mean wait of the same arrivals through an ideal queue (ideal_wait_s). Times in seconds."""
     every = rows
     warm = len(rows)
     rows = [r for r in rows if r["due"] >= warmup_s]
-    ok = [r for r in rows if r["status"] == expected_status]
-    errors = Counter(r["error"] or f"status {r['status']}" for r in rows if r["status"] != expected_status)
+    ok = [r for r in rows if answered_right(r, expected_status)]
+    errors = Counter(r["error"] or f"status {r['status']}" for r in rows if not answered_right(r, expected_status))
     latencies = [r["done"] - r["due"] for r in ok]
     timed = [r for r in ok if r.get("app_s") is not None]
     waits = [max(0.0, r["done"] - r["due"] - r["app_s"]) for r in timed]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench.analyse import quantiles, rate_verdict, recommend, throughput, verdict
+from bench.analyse import mix, quantiles, rate_verdict, recommend, throughput, verdict
 from bench.model import catalog, fleet, plan, results_model
 from bench.model.results_model import variant_of
 from bench.parse import collect, resources
@@ -64,6 +64,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     probes = verdict.probe_rows(results["results"], cores, cat)
     sweeps = throughput.sweep_rows(results["results"], cat)
     rates = rate_verdict.rate_rows(results["results"], cat)
+    mixes = mix.mix_rows(results["results"], cat)
     chart_files: dict[str, str] = {}
     if make_charts:
         for task in ("io", "cpu"):
@@ -105,6 +106,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         # which instance to choose per scenario first, then who carries what within each target, then the rest
         "summary": [summary.recommendation_sentence(e) for e in recommend.recommend(results["results"], cores)]
         + summary.capacity_sentences(capacities)
+        + summary.mix_sentences(mixes)
         + summary.paragraph(verdict_rows, probes, sweeps, order),
         "capacities": capacities,
         "costs": recommend.costs(results["results"], order, cores),
@@ -142,6 +144,10 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         },
         "clock_limits": summary.clock_limits(probes, sweeps),
         "rates": rates,
+        "mixes": mixes,
+        "mix_floor_s": mix.MIX_FLOOR_S,
+        "mix_share": mix.MIX_SHARE,
+        "held_s": mix.HELD_S,
         "rate_labels": list(dict.fromkeys(x["label"] for x in rates)),
         "wait_floor_s": rate_verdict.WAIT_FLOOR_S,
         "ideal_share": rate_verdict.IDEAL_SHARE,

@@ -150,6 +150,38 @@ def capacity_sentences(rows: list[dict]) -> list[str]:
     return out
 
 
+def mix_sentences(rows: list[dict]) -> list[str]:
+    """Per mix and rate (bench/analyse/mix.py's mix_rows): each class run alone too, how much longer it took with the
+    others mixed in, per instance from the most held to the least, with what holds it on each model; and the classes
+    its model does not explain."""
+    out = []
+    for key in dict.fromkeys((r["mix"]["name"], r["rate_per_s"]) for r in rows):
+        mine = [r for r in rows if (r["mix"]["name"], r["rate_per_s"]) == key and r["valid"]]
+        if not mine:
+            continue
+        words = f"**Mixed traffic** {mine[0]['mix']['name']} ({mine[0]['label']}, {key[1]:g}/s)"
+        parts = []
+        for name in dict.fromkeys(c["name"] for r in mine for c in r["classes"]):
+            found = sorted(((r, c) for r in mine for c in r["classes"] if c["name"] == name and c["vs_alone"]),
+                           key=lambda rc: -rc[1]["vs_alone"])  # fmt: skip
+            if not found:
+                continue
+            q = found[0][1]["percentile"]
+            each = ", ".join(f"{c['vs_alone']:.2g}× under {variant_of(r)}" for r, c in found)
+            parts.append(f"`{found[0][1]['label']}` took {each} its p{q} alone")
+        loops = [variant_of(r) for r in mine if any((c.get("theory") or {}).get("model") == "loops"
+                                                     for c in r["classes"])]  # fmt: skip
+        if loops:
+            parts.append(f"on {_names(loops)} a computing request holds every request of its worker's event loop; "
+                         "on threads and processes, only its own slot")  # fmt: skip
+        odd = [f"{variant_of(r)} {c['name']}" for r in mine for c in r["classes"] if c["verdict"] == "not as expected"]
+        if odd:
+            parts.append(f"not as its model says: {_names(odd)} (the table says how)")
+        if parts:
+            out.append(words + ": " + "; ".join(parts))
+    return out
+
+
 def _capacity(row: dict) -> str:
     """2.5 requests a second (not met at 5: the search left them 100 % apart), or just the rate when within 5 %; at
     least the rate, and why, when the search never missed the target."""

@@ -18,6 +18,8 @@ PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_t
 A run at a rate (tool open_loop) also has rate_per_s, arrivals, warmup_s and seed: open_loop.py sends rate_per_s
 requests a second for warmup_s + time_s (at most `concurrency` open at once; with several load hosts each sends its
 share, see share_rate), each with the probe marker, and writes its records to NAME.out.
+A mix (scenario "mix") is such a run whose requests are of several classes, drawn by weight (its `mix`: classes and
+`only`, written to NAME.mix.json for open_loop.py --mix).
 A capacity search (scenario "capacity") is a run of such steps at the rates bench/analyse/capacity.py chooses (copied
 beside this file with the quantiles module it reads), each judged against the run's target from its own records:
 NAME-s01.out, NAME-s02.out, ... and NAME.search.json (every step: its rate, time, verdict and why; the result). It runs
@@ -85,6 +87,11 @@ def open_loop_command(plan: dict, run: dict, url: str) -> list[str]:
     # an answer may take the socket timeout, but no longer than what `timeout` leaves after the schedule
     answer_s = max(1, min(int(plan.get("socket_timeout_s", 30)), int(run["timeout_s"]) - run_s - 5))
     headers = [f"{PROBE_HEADER}: {run['name']}"] + [f"{k}: {v}" for k, v in (run.get("headers") or {}).items()]
+    mix = []
+    if run.get("mix"):  # a mix: its classes' requests in a file beside the run's output (open_loop.py --mix)
+        path = os.path.join(plan["out_dir"], run["name"] + ".mix.json")
+        write_json(path, {"classes": run["mix"]["classes"], "only": run["mix"].get("only")})
+        mix, headers = ["--mix", path], headers[:1]  # each class carries its own headers
     return [
         sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "open_loop.py"), url,
         "--rate", repr(float(run["rate_per_s"])), "--duration", str(run_s), "--arrivals", run["arrivals"],
@@ -93,6 +100,7 @@ def open_loop_command(plan: dict, run: dict, url: str) -> list[str]:
         "--method", run.get("method") or "GET",
         *(["--body", run["body"]] if run.get("body") is not None else []),
         *[arg for header in headers for arg in ("--header", header)],
+        *mix,
     ]  # fmt: skip
 
 

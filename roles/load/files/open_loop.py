@@ -5,13 +5,17 @@ request that fell due during it (no coordinated omission).
 
 Usage:
   open_loop.py URL --rate R --duration S [--arrivals even|poisson] [--seed N] [--phase S] [--timeout S]
-               [--max-open N] [--method M] [--body TEXT] [--header 'Name: value' ...] [--out FILE]
+               [--max-open N] [--method M] [--body TEXT] [--header 'Name: value' ...] [--mix FILE] [--out FILE]
 The schedule: R requests a second for S seconds, evenly spaced (i / R) or Poisson arrivals (exponential gaps of mean
 1 / R, from --seed: the same seed gives the same schedule), each --phase seconds later (several load hosts sharing an
 evenly spaced rate: host i of n sends R / n a second, i / R later than the first). Each request opens its own
 connection (HTTP/1.1, Connection: close), so that a slow answer never delays the next request; at most --max-open
 are open at once, and a request due while that many are open waits for one to close (its lag shows it, and the
 summary counts it).
+A mix (--mix FILE: {"classes": [{"name", "weight", "path", "method", "body", "headers"}, ...], "only": NAME or null})
+sends several requests on the one schedule: each due request is of a class drawn by weight (from --seed too: the same
+seed gives the same classes), and with "only" the requests of the other classes are left out (that class alone, on the
+very arrivals it had in the mix); each row then ends with its class's place in the list, and the header names them.
 Writes to --out (stdout by default) one JSON line first, {"open_loop": 1, "url", "rate", "duration_s", "arrivals",
 "seed", "timeout_s", "max_open", "epoch"} (epoch: the wall-clock time of the schedule's zero), then one line per
 request, [i, due, sent, done, status, bytes, error, app_s] (seconds from the schedule's zero, on one monotonic clock;
@@ -54,6 +58,13 @@ def schedule(
         if due >= duration_s:
             return out
         out.append(due)
+
+
+def classes_of(count: int, weights: list[float], seed: int) -> list[int]:
+    """The class of each of `count` due requests, drawn by weight from its own stream of the seed (the schedule's
+    draws stay what they are without a mix)."""
+    rng = random.Random(f"mix-{seed}")
+    return rng.choices(range(len(weights)), weights=weights, k=count)
 
 
 def request_bytes(url: urllib.parse.SplitResult, method: str, body: str | None, headers: list[str]) -> bytes:
@@ -118,10 +129,11 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, int(-(-q * len(ordered) // 100)) - 1))]
 
 
-async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, payload: bytes, emit,
-              header: dict | None = None) -> dict:  # fmt: skip
+async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, payload: bytes | list[bytes], emit,
+              header: dict | None = None, classes: list[int] | None = None) -> dict:  # fmt: skip
     """Send a request at each due time (seconds from zero); emit the header (with the schedule's epoch), then a row per
-    request as it ends; the summary."""
+    request as it ends; the summary. With classes (a mix), request i is payload[classes[i]] and its row ends with its
+    class."""
     parts = urllib.parse.urlsplit(url)
     host, port = parts.hostname, parts.port or 80
     loop = asyncio.get_running_loop()
@@ -135,15 +147,16 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
         try:
             sent = loop.time() - zero
             lags.append(sent - due)
+            data = payload if classes is None else payload[classes[i]]
             try:
-                status, size, app_s = await asyncio.wait_for(exchange(host, port, payload), timeout_s)
+                status, size, app_s = await asyncio.wait_for(exchange(host, port, data), timeout_s)
                 row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None, app_s]
                 answered += 1
             except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     ValueError, IndexError) as exc:  # fmt: skip
                 row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
                 errors += 1
-            emit(row)
+            emit(row if classes is None else [*row, classes[i]])
         finally:
             slots.release()
 
@@ -185,6 +198,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--body")
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--mix", help="a JSON file of the mix's classes (its requests and weights), and `only`")
     parser.add_argument("--out", help="file of the records (stdout by default)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0 or args.timeout <= 0 or args.max_open < 1 or args.phase < 0:
@@ -193,6 +207,17 @@ def main(argv: list[str]) -> int:
     if parts.scheme != "http" or not parts.hostname:
         parser.error(f"{args.url}: an http:// URL")
     dues = schedule(args.rate, args.duration, args.arrivals, args.seed, args.phase)
+    mix, classes = None, None
+    if args.mix:
+        with open(args.mix, encoding="utf-8") as fh:
+            mix = json.load(fh)
+        names = [c["name"] for c in mix["classes"]]
+        if not names or any(float(c["weight"]) <= 0 for c in mix["classes"]) or mix.get("only") not in (None, *names):
+            parser.error(f"--mix {args.mix}: classes with weights > 0, and `only` one of them or null")
+        classes = classes_of(len(dues), [float(c["weight"]) for c in mix["classes"]], args.seed)
+        if mix.get("only") is not None:
+            keep = names.index(mix["only"])
+            dues, classes = [d for d, c in zip(dues, classes, strict=True) if c == keep], [keep] * classes.count(keep)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
     header = {
         "open_loop": 1,
@@ -204,13 +229,20 @@ def main(argv: list[str]) -> int:
         "phase_s": args.phase,
         "timeout_s": args.timeout,
         "max_open": args.max_open,
+        **({"classes": [c["name"] for c in mix["classes"]], "only": mix.get("only")} if mix else {}),
     }
 
     def emit(line) -> None:
         out.write(json.dumps(line, separators=(",", ":")) + "\n")
 
     try:
-        payload = request_bytes(parts, args.method, args.body, args.header)
+        if mix:  # each class its own request on the same host; the command line's headers (the marker) on each
+            payload = [request_bytes(urllib.parse.urlsplit(urllib.parse.urljoin(args.url, c["path"])),
+                                     c.get("method") or "GET", c.get("body"),
+                                     args.header + [f"{k}: {v}" for k, v in (c.get("headers") or {}).items()])
+                       for c in mix["classes"]]  # fmt: skip
+        else:
+            payload = request_bytes(parts, args.method, args.body, args.header)
         summary = asyncio.run(
             run(
                 args.url,
@@ -220,6 +252,7 @@ def main(argv: list[str]) -> int:
                 payload=payload,
                 emit=emit,
                 header=header,
+                classes=classes,
             )
         )
         emit({"summary": summary})

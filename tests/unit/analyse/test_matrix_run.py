@@ -70,3 +70,20 @@ def test_the_report_names_each_combination_and_what_each_costs(tmp_path):
     assert "| gthread-w2-t1 | 2w×1t | 85 MiB | 57 MiB | 29 MiB | `/ioTask?ms=100` | 10.0/s |" in text
     assert "| gevent-w2 | 2w×1000c | 100 MiB | 67 MiB | 33 MiB |" in text
     assert "| gthread-w2-t4 | 2w×4t, gunicorn 27.0.1 | io |" in text, "the verdict per instance"
+
+
+def test_a_burst_that_two_workers_shared_unevenly_says_so_from_the_apps_record_of_each_request():
+    """gthread with two workers on one core: a worker accepts connections while it has some to spare and queues each
+    in its own pool, so one of them took 9 of a CPU burst of 10 while the other idled: the verdict says so from the
+    app's record of each request's process, not a fault of the harness. A burst served as theory says has no such
+    words, nor has one worker."""
+    results = loaded()
+    cores = verdict.app_cores(results["hosts"])
+    probes = {(p["variant"], p["task"], p["concurrency"]): p for p in verdict.probe_rows(results["results"], cores)}
+    odd = probes[("gthread-w2-t2", "cpu", 10)]
+    assert not odd["as_expected"] and "the workers took 9 and 1 of the 10 requests" in odd["sentence"]
+    assert "the workers took 10 and 0 of the 10 requests" in probes[("gthread-w2-t1", "io", 10)]["sentence"]
+    assert probes[("gevent-w2", "io", 10)]["as_expected"]
+    assert "the workers took" not in probes[("gevent-w2", "io", 10)]["sentence"]
+    assert all("the workers took" not in p["sentence"] for (v, _, _), p in probes.items() if v.endswith("-w1")
+               or "-w1-" in v)  # fmt: skip

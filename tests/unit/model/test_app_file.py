@@ -164,7 +164,37 @@ BAD = [
      r"\(crunch\).profiles=\['nightly'\]: a list of profiles among quick, full"),
     ("no sweep in a profile", lambda s: s.update(scenarios=[s["scenarios"][4]]),
      "bench_app.scenarios: none is swept in profile quick"),
+    ("mixes that are not a list", lambda s: s.update(mixes={"name": "m"}), r"bench_app.mixes=\{'name': 'm'\}: a list"),
+    ("a mix of one scenario", lambda s: s.update(mixes=[{**MIXED, "of": {"slow": 1}}]),
+     r"bench_app.mixes\[0\] \(busy\).of=\{'slow': 1\}: two scenarios or more with their weights"),
+    ("a mix naming a scenario the app lacks", lambda s: s.update(mixes=[{**MIXED, "of": {"slow": 9, "disk": 1}}]),
+     r"bench_app.mixes\[0\] \(busy\).of.disk: no such scenario \(the app's: create, crunch, list, raw, slow\)"),
+    ("a weight of zero", lambda s: s.update(mixes=[{**MIXED, "of": {"slow": 9, "crunch": 0}}]),
+     r"\(busy\).of.crunch=0: a weight, a number > 0"),
+    ("a negative weight", lambda s: s.update(mixes=[{**MIXED, "of": {"slow": -1, "crunch": 1}}]),
+     r"\(busy\).of.slow=-1: a weight"),
+    ("a mix without rates", lambda s: s.update(mixes=[{k: v for k, v in MIXED.items() if k != "rate_per_s"}]),
+     r"\(busy\).rate_per_s=None: a list of requests a second of the whole mix"),
+    ("a mix alone of a scenario not in it", lambda s: s.update(mixes=[{**MIXED, "alone": ["list"]}]),
+     r"\(busy\).alone=\['list'\]: true \(each scenario also alone"),
+    ("a mix named as a scenario", lambda s: s.update(mixes=[{**MIXED, "name": "slow"}]),
+     r"bench_app.mixes\[0\] \(slow\): the name of another mix or scenario"),
+    ("an unknown field of a mix", lambda s: s.update(mixes=[{**MIXED, "weights": [9, 1]}]),
+     r"bench_app.mixes\[0\] \(busy\): unknown field weights"),
 ]  # fmt: skip
+MIXED = {"name": "busy", "of": {"slow": 9, "crunch": 1}, "rate_per_s": [8]}
+
+
+def test_a_mix_names_its_scenarios_with_their_weights_and_which_run_alone(good, tmp_path):
+    notes = app.parse({**good, "mixes": [MIXED, {**MIXED, "name": "writes", "of": {"list": 4, "create": 1},
+                                                 "alone": False, "profiles": ["full"]}]}, base=tmp_path)  # fmt: skip
+    busy, writes = notes.as_vars()["mixes"]
+    assert busy["label"] == "9 × slow + 1 × crunch" and busy["alone"] == ["slow", "crunch"], "all alone by default"
+    assert [(c["name"], c["weight"], c["path"], c["task"]) for c in busy["classes"]] == [
+        ("slow", 9.0, "/report", "io"), ("crunch", 1.0, "/stats", "cpu")]  # fmt: skip
+    assert writes["alone"] == [] and writes["profiles"] == ["full"]
+    assert writes["classes"][1]["method"] == "POST" and writes["classes"][1]["body"] == '{"text":"hi"}'
+    assert app.parse(good, base=tmp_path).as_vars()["mixes"] == []
 
 
 @pytest.mark.parametrize(("case", "change", "message"), BAD, ids=[row[0] for row in BAD])

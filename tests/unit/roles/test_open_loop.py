@@ -72,6 +72,7 @@ class Server:
     def __init__(self, delay_s: float = 0.0, stall_at: int | None = None, stall_s: float = 1.0, answer: bool = True):
         self.delay_s, self.stall_at, self.stall_s, self.answer = delay_s, stall_at, stall_s, answer
         self.seen = 0
+        self.heads: list[bytes] = []  # every request's head, as it came
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
@@ -85,7 +86,7 @@ class Server:
         self.loop.run_forever()
 
     async def _handle(self, reader, writer) -> None:
-        await reader.readuntil(b"\r\n\r\n")
+        self.heads.append(await reader.readuntil(b"\r\n\r\n"))
         self.seen += 1
         if self.seen == self.stall_at:
             time.sleep(self.stall_s)  # the whole server stops: nothing is accepted, read or answered
@@ -193,6 +194,61 @@ def test_no_answer_is_an_error_word_not_a_hang(tmp_path):
         server.close()
     assert {r[6] for r in rows} == {"timeout"} and summary["errors"] == 10
     assert all(0.29 <= r[3] - r[2] < 0.5 for r in rows)
+
+
+MIX = {"classes": [{"name": "io", "weight": 3, "path": "/io?ms=1"},
+                   {"name": "cpu", "weight": 1, "path": "/cpu", "method": "POST", "body": "n=5",
+                    "headers": {"X-Class": "cpu"}}]}  # fmt: skip
+
+
+def test_a_mix_sends_each_class_by_its_weight_and_says_which_each_request_was(tmp_path):
+    """Three to one: the classes drawn by weight from the seed (the same seed, the same classes), each request the
+    class's own (path, method, body, headers) with the command line's headers too, and its row ends with its class."""
+    mix = tmp_path / "mix.json"
+    mix.write_text(json.dumps({**MIX, "only": None}))
+    server = Server()
+    try:
+        header, rows, summary = load(server.url("/io?ms=1"), 400, 1.0, tmp_path, "--arrivals", "poisson", "--seed",
+                                     "5", "--mix", str(mix), "--header", "X-Bench-Probe: m")  # fmt: skip
+    finally:
+        server.close()
+    assert header["classes"] == ["io", "cpu"] and header["only"] is None
+    assert summary["answered"] == len(rows) == len(open_loop.schedule(400, 1.0, "poisson", seed=5))
+    counts = [sum(1 for r in rows if r[8] == c) for c in (0, 1)]
+    assert counts[0] / len(rows) == pytest.approx(0.75, abs=4 * (0.75 * 0.25 / len(rows)) ** 0.5), counts
+    by_order = [r[8] for r in sorted(rows)]
+    assert by_order == open_loop.classes_of(len(rows), [3, 1], 5), "the classes are the seed's"
+    firsts = sorted(h.split(b"\r\n", 1)[0] for h in server.heads)
+    assert firsts.count(b"GET /io?ms=1 HTTP/1.1") == counts[0] and firsts.count(b"POST /cpu HTTP/1.1") == counts[1]
+    cpu_heads = [h for h in server.heads if h.startswith(b"POST")]
+    assert all(b"X-Class: cpu" in h and b"Content-Length: 3" in h and b"X-Bench-Probe: m" in h for h in cpu_heads)
+    assert all(b"X-Class" not in h for h in server.heads if h.startswith(b"GET"))
+
+
+def test_a_class_alone_gets_the_very_arrivals_it_had_in_the_mix(tmp_path):
+    mix, alone = tmp_path / "mix.json", tmp_path / "alone.json"
+    mix.write_text(json.dumps({**MIX, "only": None}))
+    alone.write_text(json.dumps({**MIX, "only": "cpu"}))
+    server = Server()
+    try:
+        _, together, _ = load(server.url("/io"), 300, 1.0, tmp_path, "--arrivals", "poisson", "--seed", "9",
+                              "--mix", str(mix))  # fmt: skip
+        header, rows, summary = load(server.url("/io"), 300, 1.0, tmp_path, "--arrivals", "poisson", "--seed", "9",
+                                     "--mix", str(alone))  # fmt: skip
+    finally:
+        server.close()
+    assert header["only"] == "cpu" and summary["requests"] == len(rows) > 0
+    assert sorted(r[1] for r in rows) == pytest.approx(sorted(r[1] for r in together if r[8] == 1), abs=1e-6)
+    assert {r[8] for r in rows} == {1}
+
+
+def test_a_mix_without_positive_weights_or_with_an_unknown_class_alone_is_refused(tmp_path, capsys):
+    for bad in ({**MIX, "classes": [{**MIX["classes"][0], "weight": 0}, MIX["classes"][1]]}, {**MIX, "only": "db"}):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(SystemExit):
+            open_loop.main(["http://127.0.0.1:9/", "--rate", "1", "--duration", "1", "--mix", str(path)])
+        assert "--mix" in capsys.readouterr().err
 
 
 def test_bad_arguments_are_refused_with_the_option_named(capsys):
