@@ -11,9 +11,10 @@ Two models of a server, from the catalog's theory of the type (worker_types.yml)
   or whose wait ends, while the loop computes waits out the rest of that CPU request (and of any queued behind it). A
   request goes to a worker whose loop is idle, else to the one that frees first.
 
-Each request's time in the model is its class's service time: the median of the app's own time (Server-Timing) over
-that class's answers in the run (a CPU request computes without interruption on a loop; an IO request's median is
-untouched by the few that a CPU request delayed). The prediction replays the run's own arrivals, classes included,
+Each request's time in the model is its own: a computation's, the app's own clock of it (Server-Timing: on a shared
+machine one computation takes longer than another, and the model takes each as it was); a wait's, the median of the
+app's clock over that class's answers in the run (an IO request's own clock on an event loop holds what held it; the
+median is untouched by the few a computation delayed). The prediction replays the run's own arrivals, classes included,
 through the model, from the first request (the warm-up fills the queue as it did), and reads the percentiles past the
 warm-up. Not modelled: CPU requests that share a core (two threads computing at once each take longer), the
 interpreter's switch interval (a thread computing hands the GIL over every 5 ms), and how several workers really share
@@ -45,23 +46,22 @@ def model_of(worker_type: str, cat: catalog.Catalog | None = None) -> str:
     return "slots" if theory["io"] == theory["cpu"] else "loops"
 
 
-def simulate_slots(arrivals: list[tuple[float, int]], service: list[float], slots: int) -> list[float]:
-    """Each request's latency through k first-come first-served slots, a request of class c holding one for
-    service[c]."""
+def simulate_slots(arrivals: list[tuple[float, float]], slots: int) -> list[float]:
+    """Each request's latency through k first-come first-served slots: arrivals are (when due, the time it holds
+    one)."""
     free = [0.0] * max(1, min(slots, len(arrivals) or 1))
     out = []
-    for t, cls in arrivals:
+    for t, own in arrivals:
         start = max(t, heapq.heappop(free))
-        heapq.heappush(free, start + service[cls])
-        out.append(start + service[cls] - t)
+        heapq.heappush(free, start + own)
+        out.append(start + own - t)
     return out
 
 
-def simulate_loops(
-    arrivals: list[tuple[float, int]], service: list[float], cpu: list[bool], workers: int
-) -> list[float]:
-    """Each request's latency on `workers` event loops: a CPU class holds its worker's loop for its service time, an
-    IO class needs it for no time at its start and at its end, service time apart (the module's docstring)."""
+def simulate_loops(arrivals: list[tuple[float, float, bool]], workers: int) -> list[float]:
+    """Each request's latency on `workers` event loops: arrivals are (when due, its own time, whether it computes). A
+    computing request holds its worker's loop for its own time; another needs it for no time at its start and at its
+    end, its own time apart (the module's docstring)."""
     done = [0.0] * len(arrivals)
     busy_until = [0.0] * workers  # when each loop ends what it computes now
     queued = [deque() for _ in range(workers)]  # each loop's turns waiting for it: (request, is the IO's end)
@@ -72,9 +72,9 @@ def simulate_loops(
         nonlocal order
         while queued[w] and busy_until[w] <= now:
             i, end = queued[w].popleft()
-            cls = arrivals[i][1]
-            if cpu[cls]:
-                busy_until[w] = now + service[cls]
+            _, own, computes = arrivals[i]
+            if computes:
+                busy_until[w] = now + own
                 done[i] = busy_until[w]
                 order += 1
                 heapq.heappush(events, (busy_until[w], order, w, -1))  # the loop is free again
@@ -82,7 +82,7 @@ def simulate_loops(
                 done[i] = now
             else:
                 order += 1
-                heapq.heappush(events, (now + service[cls], order, w, i))
+                heapq.heappush(events, (now + own, order, w, i))
 
     def fire() -> None:
         now, _, w, j = heapq.heappop(events)
@@ -90,7 +90,7 @@ def simulate_loops(
             queued[w].append((j, True))
         run_next(w, now)
 
-    for i, (t, _) in enumerate(arrivals):
+    for i, (t, _, _) in enumerate(arrivals):
         while events and events[0][0] <= t:
             fire()
         idle = [w for w in range(workers) if busy_until[w] <= t and not queued[w]]
@@ -99,7 +99,13 @@ def simulate_loops(
         run_next(w, t)
     while events:
         fire()
-    return [d - t for d, (t, _) in zip(done, arrivals, strict=True)]
+    return [d - a[0] for d, a in zip(done, arrivals, strict=True)]
+
+
+def own_time(row: dict, median: float | None, task: str | None) -> float | None:
+    """The time a request takes of itself: a computation its own (the app's clock: on a shared machine one takes
+    longer than another), a wait its class's median (an IO request's own clock on an event loop holds what held it)."""
+    return row["app_s"] if task == "cpu" and row.get("app_s") is not None else median
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -107,25 +113,26 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     return {f"p{q}": quantiles.nearest_rank(ordered, q) if ordered else None for q in PERCENTILES}
 
 
-def classes(header: dict, rows: list[dict], statuses: list[int], warmup_s: float) -> list[dict]:
+def classes(header: dict, rows: list[dict], statuses: list[int], warmup_s: float,
+            tasks: list[str | None]) -> list[dict]:  # fmt: skip
     """Each class's requests past the warm-up: how many, answered right, its latency (from when each was due, with
-    the percentiles' intervals), its own time (the median of the app's) and the share held beyond it (HELD_S)."""
+    the percentiles' intervals), its own time (the median of the app's) and the share held more than HELD_S beyond
+    each request's own time (own_time)."""
     out = []
     for c, name in enumerate(header["classes"]):
         mine = [r for r in rows if r.get("cls") == c]
         ok = [r for r in mine if r["status"] == statuses[c]]
         timed = [r["app_s"] for r in ok if r.get("app_s") is not None]
         counted = [r for r in ok if r["due"] >= warmup_s]
-        latencies = [r["done"] - r["due"] for r in counted]
-        own = statistics.median(timed) if timed else None
+        median = statistics.median(timed) if timed else None
+        held = [r["done"] - r["due"] - own_time(r, median, tasks[c]) > HELD_S for r in counted if median is not None]
         out.append({
             "name": name,
             "requests": sum(1 for r in mine if r["due"] >= warmup_s),
             "answered_ok": len(counted),
-            "service_s": own,
-            "latency": quantiles.summary(latencies, PERCENTILES) if latencies else None,
-            "held_share": (sum(1 for x in latencies if x - own > HELD_S) / len(latencies))
-            if latencies and own is not None else None,
+            "service_s": median,
+            "latency": quantiles.summary([r["done"] - r["due"] for r in counted], PERCENTILES) if counted else None,
+            "held_share": sum(held) / len(held) if held else None,
         })  # fmt: skip
     return out
 
@@ -141,16 +148,19 @@ def theory(rows: list[dict], measured: list[dict], *, tasks: list[str | None], w
     if model == "loops" and any(t is None for t in tasks):
         return {"model": model, "why": "on an event loop the model needs each scenario's task (io or cpu)",
                 "classes": None}  # fmt: skip
-    arrivals = sorted((r["due"], r["cls"]) for r in rows)
+    ordered = sorted(rows, key=lambda r: r["due"])
+    owns = [own_time(r, service[r["cls"]], tasks[r["cls"]]) for r in ordered]
     if model == "slots":
-        latencies = simulate_slots(arrivals, service, slots)
+        latencies = simulate_slots([(r["due"], own) for r, own in zip(ordered, owns, strict=True)], slots)
     else:
-        latencies = simulate_loops(arrivals, service, [t == "cpu" for t in tasks], workers)
+        latencies = simulate_loops([(r["due"], own, tasks[r["cls"]] == "cpu")
+                                    for r, own in zip(ordered, owns, strict=True)], workers)  # fmt: skip
     out = []
     for c in range(len(measured)):
-        mine = [x for (t, cls), x in zip(arrivals, latencies, strict=True) if cls == c and t >= warmup_s]
-        held = sum(1 for x in mine if x - service[c] > HELD_S) / len(mine) if mine else None
-        out.append({**_percentiles(mine), "held_share": held})
+        mine = [(x, own) for r, own, x in zip(ordered, owns, latencies, strict=True)
+                if r["cls"] == c and r["due"] >= warmup_s]  # fmt: skip
+        held = sum(1 for x, own in mine if x - own > HELD_S) / len(mine) if mine else None
+        out.append({**_percentiles([x for x, _ in mine]), "held_share": held})
     return {"model": model, "why": None, "classes": out}
 
 

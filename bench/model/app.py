@@ -63,7 +63,7 @@ class Scenario:
     status: int
     task: str | None  # io or cpu: the scenario gets a verdict; None: measured only
     unit_s: float | None  # the work one request asks for (io: the wait); None: measured by the c=1 probe
-    load: tuple[str, ...]  # probe, sweep, rate and/or capacity
+    load: tuple[str, ...]  # probe, sweep, rate and/or capacity; none: sent only in a mix (bench_app.mixes)
     profiles: tuple[str, ...] | None  # only in these profiles; None: in every profile
     # the rates its rate runs offer, requests a second; None: the profile's utilizations of one slot over unit_s
     rate_per_s: tuple[float, ...] | None = None
@@ -381,8 +381,8 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
             raise AppError(f"{where}.unit_s={unit_s!r}: seconds of work per request, a number > 0")
         unit_s = float(unit_s)
     load = sc.get("load", ["probe", "sweep"] if task else ["sweep"])  # rate runs only when asked for
-    if not isinstance(load, list) or not load or any(x not in LOADS for x in load):
-        raise AppError(f"{where}.load={load!r}: a list of probe, sweep, rate and/or capacity")
+    if not isinstance(load, list) or any(x not in LOADS for x in load):
+        raise AppError(f"{where}.load={load!r}: a list of probe, sweep, rate and/or capacity ([]: only in a mix)")
     if "probe" in load and task is None:
         raise AppError(f"{where}.load: probes give a verdict and need a task (io or cpu)")
     rates, target = _rates(where, sc.get("rate_per_s"), load, unit_s), _target(where, sc.get("target"), load)
@@ -515,6 +515,11 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
     for profile in profiles:
         if not any("sweep" in s.load and (s.profiles is None or profile in s.profiles) for s in scenarios):
             raise AppError(f"bench_app.scenarios: none is swept in profile {profile}")
+    mixes = _mixes(app.get("mixes"), scenarios, profiles)
+    for i, sc in enumerate(scenarios):
+        if not sc.load and not any(sc.name in dict(m.of) for m in mixes):
+            raise AppError(f"bench_app.scenarios[{i}] ({sc.name}).load=[]: loaded in no way; name it in a mix "
+                           "(bench_app.mixes), or give it a load (probe, sweep, rate, capacity)")  # fmt: skip
     return App(
         name,
         description,
@@ -526,7 +531,7 @@ def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick"
         env,
         tuple(scenarios),
         _matrix(app.get("matrix")),
-        _mixes(app.get("mixes"), scenarios, profiles),
+        mixes,
     )
 
 

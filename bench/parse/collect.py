@@ -110,8 +110,8 @@ def mix_classes(run: dict, header: dict, rows: list[dict], slots: int) -> list[d
     if "classes" not in header:
         return None
     warmup_s = float(run.get("warmup_s") or 0)
-    measured = mix.classes(header, rows, [int(c["status"]) for c in run["mix"]["classes"]], warmup_s)
     tasks = [c.get("task") for c in run["mix"]["classes"]]
+    measured = mix.classes(header, rows, [int(c["status"]) for c in run["mix"]["classes"]], warmup_s, tasks)
     model = mix.theory(
         rows,
         measured,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 
 from bench.analyse import capacity, capacity_bound, recommend, verdict
+from bench.analyse.mix import HELD_S
 from bench.analyse.verdict import BUSY_CORE, NOISY_CV
 from bench.model.results_model import variant_of
 
@@ -167,7 +168,7 @@ def mix_sentences(rows: list[dict]) -> list[str]:
             if not found:
                 continue
             q = found[0][1]["percentile"]
-            each = ", ".join(f"{c['vs_alone']:.2g}× under {variant_of(r)}" for r, c in found)
+            each = ", ".join(f"{c['vs_alone']:.1f}× under {variant_of(r)}{_held(c)}" for r, c in found)
             parts.append(f"`{found[0][1]['label']}` took {each} its p{q} alone")
         loops = [variant_of(r) for r in mine if any((c.get("theory") or {}).get("model") == "loops"
                                                      for c in r["classes"])]  # fmt: skip
@@ -180,6 +181,13 @@ def mix_sentences(rows: list[dict]) -> list[str]:
         if parts:
             out.append(words + ": " + "; ".join(parts))
     return out
+
+
+def _held(c: dict) -> str:
+    """' (9 % held over 10 ms, 0 % alone)': a mix's class's requests held beyond their own time, mixed and alone."""
+    if c.get("held_share") is None or c.get("alone_held_share") is None:
+        return ""
+    return f" ({c['held_share']:.0%} held over {HELD_S * 1000:g} ms, {c['alone_held_share']:.0%} alone)"
 
 
 def _capacity(row: dict) -> str:

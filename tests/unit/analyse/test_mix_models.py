@@ -17,10 +17,18 @@ def poisson(rate: float, seconds: float, cpu_share: float, seed: int = 1) -> lis
     return out
 
 
+def slots_of(arrivals, service):
+    return [(t, service[c]) for t, c in arrivals]
+
+
+def loops_of(arrivals, service, cpu):
+    return [(t, service[c], cpu[c]) for t, c in arrivals]
+
+
 def test_the_slot_model_of_one_class_is_the_queue_of_queueing_theory():
     arrivals = poisson(8, 200, 0.0)
     for k in (1, 2, 4):
-        got = mix.simulate_slots(arrivals, [0.1], k)
+        got = mix.simulate_slots(slots_of(arrivals, [0.1]), k)
         waits = queueing.simulate_wait_s([t for t, _ in arrivals], 0.1, k)
         assert got == pytest.approx([w + 0.1 for w in waits])
 
@@ -31,20 +39,22 @@ def test_an_event_loop_holds_an_io_request_for_the_rest_of_a_computation_and_a_s
     service, cpu = [0.1, 0.04], [False, True]
     # one loop: the first IO starts when the first CPU ends (40 ms) and is answered at 140 ms; the second CPU runs
     # 40-80 ms; the second IO starts at 80 ms and ends at 180 ms
-    assert mix.simulate_loops(arrivals, service, cpu, 1) == pytest.approx([0.04, 0.13, 0.06, 0.15])
+    assert mix.simulate_loops(loops_of(arrivals, service, cpu), 1) == pytest.approx([0.04, 0.13, 0.06, 0.15])
     # two loops: each request goes to an idle one; the second IO waits for the first loop's computation alone
-    assert mix.simulate_loops(arrivals, service, cpu, 2) == pytest.approx([0.04, 0.1, 0.04, 0.11])
+    assert mix.simulate_loops(loops_of(arrivals, service, cpu), 2) == pytest.approx([0.04, 0.1, 0.04, 0.11])
     # four slots: nobody waits
-    assert mix.simulate_slots(arrivals, service, 4) == pytest.approx([0.04, 0.1, 0.04, 0.1])
+    assert mix.simulate_slots(slots_of(arrivals, service), 4) == pytest.approx([0.04, 0.1, 0.04, 0.1])
     # an IO request whose wait ends while the loop computes waits for the answer too
-    assert mix.simulate_loops([(0.0, 0), (0.05, 1)], [0.1, 0.2], cpu, 1) == pytest.approx([0.25, 0.2])
+    assert mix.simulate_loops(loops_of([(0.0, 0), (0.05, 1)], [0.1, 0.2], cpu), 1) == pytest.approx([0.25, 0.2])
+    # each computation its own time: a longer one holds longer
+    assert mix.simulate_loops([(0.0, 0.09, True), (0.01, 0.1, False)], 1) == pytest.approx([0.09, 0.18])
 
 
 def test_io_alone_on_an_event_loop_never_waits_and_a_little_cpu_holds_a_share_of_it():
     io_only = poisson(50, 60, 0.0)
-    assert mix.simulate_loops(io_only, [0.1, 0.04], [False, True], 1) == pytest.approx([0.1] * len(io_only))
+    assert mix.simulate_loops(loops_of(io_only, [0.1, 0.04], [False, True]), 1) == pytest.approx([0.1] * len(io_only))
     arrivals = poisson(8, 2000, 0.1)
-    latencies = mix.simulate_loops(arrivals, [0.1, 0.04], [False, True], 1)
+    latencies = mix.simulate_loops(loops_of(arrivals, [0.1, 0.04], [False, True]), 1)
     io = [x for x, (_, c) in zip(latencies, arrivals, strict=True) if c == 0]
     held = sum(1 for x in io if x > 0.1 + 1e-9) / len(io)
     # an IO request is held when it starts or ends while the loop computes: 0.8 CPU requests a second of 40 ms keep
@@ -93,14 +103,14 @@ def test_the_verdicts_bound_is_twenty_milliseconds_or_a_fifth_of_the_model(measu
 def test_no_model_without_each_classs_own_time_or_a_task_on_an_event_loop():
     rows = [{"due": 0.1 * i, "cls": i % 2, "status": 200, "done": 0.1 * i + 0.1, "app_s": 0.1} for i in range(20)]
     header = {"classes": ["a", "b"]}
-    measured = mix.classes(header, rows, [200, 200], 0.0)
+    measured = mix.classes(header, rows, [200, 200], 0.0, ["io", None])
     assert [m["service_s"] for m in measured] == [0.1, 0.1] and measured[0]["requests"] == 10
     got = mix.theory(rows, measured, tasks=["io", None], worker_type="gevent", slots=1000, workers=1, warmup_s=0)
     assert got["classes"] is None and "needs each scenario's task" in got["why"]
     got = mix.theory(rows, measured, tasks=["io", None], worker_type="sync", slots=1, workers=1, warmup_s=0)
     assert got["model"] == "slots" and got["classes"][0]["p50"] == pytest.approx(0.1)
     untimed = [{**r, "app_s": None} for r in rows]
-    measured = mix.classes(header, untimed, [200, 200], 0.0)
+    measured = mix.classes(header, untimed, [200, 200], 0.0, ["io", "cpu"])
     got = mix.theory(untimed, measured, tasks=["io", "cpu"], worker_type="sync", slots=1, workers=1, warmup_s=0)
     assert got["classes"] is None and "Server-Timing" in got["why"]
 
@@ -108,7 +118,22 @@ def test_no_model_without_each_classs_own_time_or_a_task_on_an_event_loop():
 def test_a_class_run_alone_is_modelled_without_the_others():
     rows = [{"due": 0.2 * i, "cls": 0, "status": 200, "done": 0.2 * i + 0.1, "app_s": 0.1} for i in range(20)]
     header = {"classes": ["io", "cpu"], "only": "io"}
-    measured = mix.classes(header, rows, [200, 200], 0.0)
+    measured = mix.classes(header, rows, [200, 200], 0.0, ["io", "cpu"])
     assert measured[1]["requests"] == 0 and measured[1]["service_s"] is None
     got = mix.theory(rows, measured, tasks=["io", "cpu"], worker_type="gevent", slots=1000, workers=1, warmup_s=0)
     assert got["why"] is None and got["classes"][0]["p99"] == pytest.approx(0.1) and got["classes"][1]["p99"] is None
+
+
+def test_a_computation_is_held_beyond_its_own_time_and_a_wait_beyond_its_classs():
+    """On a shared machine one computation takes longer than another: a slow one is not held, one that waited is."""
+    rows = [{"due": 0.0, "cls": 1, "status": 200, "done": 0.09, "app_s": 0.09},  # slow, not held
+            {"due": 1.0, "cls": 1, "status": 200, "done": 1.05, "app_s": 0.03},  # waited 20 ms: held
+            {"due": 2.0, "cls": 1, "status": 200, "done": 2.04, "app_s": 0.04},
+            {"due": 3.0, "cls": 0, "status": 200, "done": 3.13, "app_s": 0.13},  # a wait held 30 ms (its own clock
+            {"due": 4.0, "cls": 0, "status": 200, "done": 4.1, "app_s": 0.1},    # holds it too): held
+            {"due": 5.0, "cls": 0, "status": 200, "done": 5.1, "app_s": 0.1}]  # fmt: skip
+    got = mix.classes({"classes": ["io", "cpu"]}, rows, [200, 200], 0.0, ["io", "cpu"])
+    assert got[0]["held_share"] == pytest.approx(1 / 3) and got[1]["held_share"] == pytest.approx(1 / 3)
+    model = mix.theory(rows, got, tasks=["io", "cpu"], worker_type="gevent", slots=1000, workers=1, warmup_s=0)
+    assert model["classes"][1]["p99"] == pytest.approx(0.09), "the slow computation as it was"
+    assert model["classes"][1]["held_share"] == 0 and model["classes"][0]["held_share"] == 0

@@ -164,6 +164,8 @@ BAD = [
      r"\(crunch\).profiles=\['nightly'\]: a list of profiles among quick, full"),
     ("no sweep in a profile", lambda s: s.update(scenarios=[s["scenarios"][4]]),
      "bench_app.scenarios: none is swept in profile quick"),
+    ("a scenario loaded in no way", lambda s: s["scenarios"][0].update(load=[]),
+     r"bench_app.scenarios\[0\] \(list\).load=\[\]: loaded in no way; name it in a mix"),
     ("mixes that are not a list", lambda s: s.update(mixes={"name": "m"}), r"bench_app.mixes=\{'name': 'm'\}: a list"),
     ("a mix of one scenario", lambda s: s.update(mixes=[{**MIXED, "of": {"slow": 1}}]),
      r"bench_app.mixes\[0\] \(busy\).of=\{'slow': 1\}: two scenarios or more with their weights"),
@@ -195,6 +197,13 @@ def test_a_mix_names_its_scenarios_with_their_weights_and_which_run_alone(good, 
     assert writes["alone"] == [] and writes["profiles"] == ["full"]
     assert writes["classes"][1]["method"] == "POST" and writes["classes"][1]["body"] == '{"text":"hi"}'
     assert app.parse(good, base=tmp_path).as_vars()["mixes"] == []
+    # a scenario sent only in a mix: no runs of its own
+    only = copy.deepcopy(good)
+    only["scenarios"][4]["load"] = []
+    only_app = app.parse({**only, "mixes": [MIXED]}, base=tmp_path)
+    assert next(s for s in only_app.scenarios if s.name == "crunch").load == ()
+    assert not any(s["name"] == "crunch" for load in ("probe", "sweep", "rate", "capacity")
+                   for s in scenarios.endpoints_for(only_app.as_vars()["scenarios"], load, "full"))  # fmt: skip
 
 
 @pytest.mark.parametrize(("case", "change", "message"), BAD, ids=[row[0] for row in BAD])

@@ -170,3 +170,14 @@ def test_a_run_over_its_budget_is_refused_naming_the_budget():
 def test_minutes_read_as_a_person_would_say_them():
     assert [estimate.minutes(s) for s in (59, 60, 61, 3600, 12817)] == ["1 min", "1 min", "2 min", "1 h 00 min",
                                                                         "3 h 34 min"]  # fmt: skip
+
+
+def test_a_mix_adds_each_of_its_runs_to_the_estimate():
+    """The demo's mix at 8 a second and its waits alone: two runs of the quick profile's rate time a type."""
+    one = plan.plan_instances("gevent")
+    p = DEFAULTS["load_profiles"]["quick"]
+    with_mix = scenarios.build_matrix(one, p["probes"], p["sweep"], scenarios=DEMO.as_vars()["scenarios"],
+                                      profile="quick", rate=p["rate"], capacity=p["capacity"],
+                                      mixes=DEMO.as_vars()["mixes"])  # fmt: skip
+    added = estimate.estimate(with_mix, one)["expected_s"] - estimate.estimate(matrix(one), one)["expected_s"]
+    assert added == pytest.approx(2 * (p["rate"]["warmup_s"] + p["rate"]["time_s"] + estimate.RATE_END_S))

@@ -263,18 +263,18 @@ def test_the_demo_searches_one_io_and_one_cpu_scenario_per_type_p75_quick_p99_fu
 def test_a_mix_is_one_run_per_rate_then_its_scenarios_alone_on_the_same_arrivals():
     mixes = DEMO.as_vars()["mixes"]
     runs = [r for r in matrix(mixes=mixes) if r["scenario"] == "mix"]
-    # the demo's nine 100 ms waits to one small computation at 8 a second, then the waits alone, every type
+    # the demo's nine 100 ms waits to one computation (sent only in the mix) at 8 a second, then the waits alone
     assert [(r["worker_type"], r["mix"]["only"]) for r in runs] == [
         (i["worker_type"], only) for i in INSTANCES for only in (None, "io_100ms")
     ]
     first, alone = runs[0], runs[1]
     assert first["name"] == "sync-mix-io_with_cpu-8ps" and alone["name"] == "sync-mix-io_with_cpu-8ps-alone-io_100ms"
-    assert first["label"] == "9 × io_100ms + 1 × cpu_small" and first["tool"] == "open_loop"
+    assert first["label"] == "9 × io_100ms + 1 × cpu_mix" and first["tool"] == "open_loop"
     assert [(c["name"], c["weight"], c["path"], c["task"]) for c in first["mix"]["classes"]] == [
-        ("io_100ms", 9.0, "/ioTask?ms=100", "io"), ("cpu_small", 1.0, "/cpuTask?n=650000", "cpu")]  # fmt: skip
+        ("io_100ms", 9.0, "/ioTask?ms=100", "io"), ("cpu_mix", 1.0, "/cpuTask?n=1600000", "cpu")]  # fmt: skip
     assert first["seed"] == alone["seed"], "alone: the very arrivals it had in the mix"
     assert (first["rate_per_s"], first["arrivals"], first["time_s"], first["warmup_s"]) == (8.0, "poisson", 15, 1)
-    assert alone["progress"].endswith("sync 9 × io_100ms + 1 × cpu_small 8/s poisson, io_100ms alone (mix)")
+    assert alone["progress"].endswith("sync 9 × io_100ms + 1 × cpu_mix 8/s poisson, io_100ms alone (mix)")
     # a profile without rate settings runs no mix; a mix of another profile neither
     assert not [r for r in matrix(rate={}, mixes=mixes) if r["scenario"] == "mix"]
     assert not [r for r in matrix(mixes=[{**mixes[0], "profiles": ["full"]}]) if r["scenario"] == "mix"]
