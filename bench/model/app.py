@@ -27,7 +27,7 @@ ARCHIVES = (".whl", ".tar.gz", ".zip")
 LOADS = ("probe", "sweep", "rate", "capacity")
 FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios",
           "mixes")  # fmt: skip
-MIX_FIELDS = ("name", "of", "rate_per_s", "alone", "profiles")
+MIX_FIELDS = ("name", "of", "rate_per_s", "clients", "alone", "profiles")
 SCENARIO_FIELDS = (
     "name",
     "method",
@@ -91,13 +91,15 @@ class Scenario:
 
 @dataclass(frozen=True)
 class Mix:
-    """Scenarios sent together in one run at a rate, each request of one of them drawn by weight (bench_app.mixes)."""
+    """Scenarios sent together in one run, at a rate or by a closed loop of clients, each request of one of them drawn
+    by weight (bench_app.mixes)."""
 
     name: str
     of: tuple[tuple[str, float], ...]  # (scenario name, weight), in the file's order
-    rate_per_s: tuple[float, ...]
+    rate_per_s: tuple[float, ...]  # open loop: its rates
     alone: tuple[str, ...]  # the scenarios also run alone, each on the arrivals it had in the mix
     profiles: tuple[str, ...] | None
+    clients: tuple[int, ...] = ()  # closed loop: that many clients, each sending when its last was answered
 
     @property
     def label(self) -> str:
@@ -108,6 +110,7 @@ class Mix:
         """What its runs need: each class's request, weight and task."""
         classes = [scenarios[name].as_run() | {"name": name, "weight": weight} for name, weight in self.of]
         return {"name": self.name, "label": self.label, "rate_per_s": list(self.rate_per_s), "alone": list(self.alone),
+                "clients": list(self.clients),
                 "profiles": None if self.profiles is None else list(self.profiles), "classes": classes}  # fmt: skip
 
 
@@ -437,8 +440,8 @@ def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, 
 
 
 def _mixes(raw, scenarios: list[Scenario], profiles: tuple[str, ...]) -> tuple[Mix, ...]:
-    """bench_app.mixes: scenarios sent together at a rate, by weight; each mix names two or more of the app's
-    scenarios (any of them, whatever their own load)."""
+    """bench_app.mixes: scenarios sent together at a rate or by a closed loop, by weight; each mix names two or more
+    of the app's scenarios (any of them, whatever their own load)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -454,32 +457,45 @@ def _mixes(raw, scenarios: list[Scenario], profiles: tuple[str, ...]) -> tuple[M
         if name in {m.name for m in out} | known:
             raise AppError(f"{where}: the name of another mix or scenario; names are unique")
         _unknown(where, mix, MIX_FIELDS)
-        of = mix.get("of")
-        if not isinstance(of, dict) or len(of) < 2:
-            raise AppError(f"{where}.of={of!r}: two scenarios or more with their weights, e.g. {{io: 9, cpu: 1}}")
-        for scenario, weight in of.items():
-            if scenario not in known:
-                raise AppError(f"{where}.of.{scenario}: no such scenario (the app's: {', '.join(sorted(known))})")
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
-                raise AppError(f"{where}.of.{scenario}={weight!r}: a weight, a number > 0 (9 and 1: nine to one)")
-        rates = mix.get("rate_per_s")
-        if (
-            not isinstance(rates, list)
-            or not rates
-            or any(isinstance(r, bool) or not isinstance(r, (int, float)) or r <= 0 for r in rates)
-        ):
-            raise AppError(f"{where}.rate_per_s={rates!r}: a list of requests a second of the whole mix, each > 0")
-        alone = mix.get("alone", True)
-        alone = list(of) if alone is True else [] if alone is False else alone
-        if not isinstance(alone, list) or any(a not in of for a in alone) or len(set(alone)) < len(alone):
+        of = _weights(where, mix.get("of"), known)
+        rates, clients = _mix_loads(where, mix)
+        alone, names = mix.get("alone", True), [k for k, _ in of]
+        alone = names if alone is True else [] if alone is False else alone
+        if not isinstance(alone, list) or any(a not in names for a in alone) or len(set(alone)) < len(alone):
             raise AppError(f"{where}.alone={mix.get('alone')!r}: true (each scenario also alone, on the arrivals it "
                            "had in the mix), false, or a list of the mix's scenarios")  # fmt: skip
         only = mix.get("profiles")
         if only is not None and (not isinstance(only, list) or not only or any(p not in profiles for p in only)):
             raise AppError(f"{where}.profiles={only!r}: a list of profiles among {', '.join(profiles)}")
-        out.append(Mix(name, tuple((k, float(v)) for k, v in of.items()), tuple(float(r) for r in rates), tuple(alone),
-                       None if only is None else tuple(only)))  # fmt: skip
+        out.append(Mix(name, of, rates, tuple(alone), None if only is None else tuple(only), clients))
     return tuple(out)
+
+
+def _weights(where: str, of, known: set[str]) -> tuple[tuple[str, float], ...]:
+    """A mix's `of`: two or more of the app's scenarios, each with a weight > 0."""
+    if not isinstance(of, dict) or len(of) < 2:
+        raise AppError(f"{where}.of={of!r}: two scenarios or more with their weights, e.g. {{io: 9, cpu: 1}}")
+    for scenario, weight in of.items():
+        if scenario not in known:
+            raise AppError(f"{where}.of.{scenario}: no such scenario (the app's: {', '.join(sorted(known))})")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+            raise AppError(f"{where}.of.{scenario}={weight!r}: a weight, a number > 0 (9 and 1: nine to one)")
+    return tuple((k, float(v)) for k, v in of.items())
+
+
+def _mix_loads(where: str, mix: dict) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """A mix's rates (open loop) and clients (closed loop): one of them at least."""
+    rates, clients = mix.get("rate_per_s", []), mix.get("clients", [])
+    if not isinstance(rates, list) or any(isinstance(r, bool) or not isinstance(r, (int, float)) or r <= 0
+                                          for r in rates):  # fmt: skip
+        raise AppError(f"{where}.rate_per_s={rates!r}: a list of requests a second of the whole mix, each > 0")
+    if not isinstance(clients, list) or any(isinstance(c, bool) or not isinstance(c, int) or not 1 <= c <= 1000
+                                            for c in clients):  # fmt: skip
+        raise AppError(f"{where}.clients={clients!r}: a list of closed loops' clients, each a whole number 1-1000")
+    if not rates and not clients:
+        raise AppError(f"{where}: no rate_per_s (open loop: requests a second of the whole mix) nor clients "
+                       "(closed loop: clients, each sending when its last was answered)")  # fmt: skip
+    return tuple(float(r) for r in rates), tuple(clients)
 
 
 def parse(raw, *, base: Path | None = None, profiles: tuple[str, ...] = ("quick", "full")) -> App:

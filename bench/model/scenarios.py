@@ -148,7 +148,8 @@ def _mix_rows(common: dict, mixes: list[dict], r_set: dict, grace_s: int, first_
     """A worker type's runs of the app's mixes (bench_app.mixes) in a profile with rate settings: per mix and rate one
     run of its classes together (Poisson arrivals, each request's class drawn by weight), then each class the mix runs
     alone (all, unless it says otherwise) on the very arrivals it had in the mix (the same seed, the others left
-    out)."""
+    out); and per `clients` a closed loop of that many clients, each sending its next request when its last was
+    answered (its concurrency)."""
     rows = []
     for n, mix in enumerate(mixes):
         for per_s in mix["rate_per_s"]:
@@ -164,6 +165,17 @@ def _mix_rows(common: dict, mixes: list[dict], r_set: dict, grace_s: int, first_
                              "timeout_s": r_set["warmup_s"] + r_set["time_s"] + grace_s, "tool": "open_loop",
                              "name": f"{common['variant']}-mix-{mix['name']}-{per_s:g}ps"
                                      + (f"-alone-{only}" if only else "")})  # fmt: skip
+        for clients in mix.get("clients") or []:  # a closed loop: that many clients, each sending when answered
+            first = mix["classes"][0]
+            rows.append({**common, "scenario_name": mix["name"], "label": mix["label"], "method": "GET",
+                         "path": first["path"], "body": None, "headers": {}, "status": first["status"], "task": None,
+                         "unit_s": None, "target": None, "scenario": "mix",
+                         "mix": {"name": mix["name"], "classes": mix["classes"], "only": None},
+                         "concurrency": int(clients), "clients": int(clients), "reps": None,
+                         "time_s": r_set["time_s"], "warmup_s": r_set["warmup_s"], "rate_per_s": None,
+                         "utilization": None, "arrivals": "closed", "seed": first_seed + n, "repeat": 1,
+                         "discard": False, "timeout_s": r_set["warmup_s"] + r_set["time_s"] + grace_s,
+                         "tool": "open_loop", "name": f"{common['variant']}-mix-{mix['name']}-c{clients}"})  # fmt: skip
     return rows
 
 
@@ -221,6 +233,8 @@ def _how_loaded(run: dict) -> str:
     """c=4, 8/s poisson, or from 5/s (a capacity search's start)."""
     if run["scenario"] == "rate":
         return f"{run['rate_per_s']:g}/s {run['arrivals']}"
+    if run["scenario"] == "mix" and run.get("clients"):
+        return f"c={run['clients']} closed loop"
     if run["scenario"] == "mix":
         return f"{run['rate_per_s']:g}/s poisson" + (f", {run['mix']['only']} alone" if run["mix"]["only"] else "")
     if run["scenario"] == "capacity":

@@ -69,7 +69,9 @@ def merge(outputs: Iterable[tuple[dict, list[dict], dict | None]]) -> tuple[dict
         ]
     first = outputs[0][0]
     header = {
-        "rate": sum(h["rate"] for h, _, _ in outputs),
+        # a closed loop offers no rate: its clients add up instead
+        "rate": None if any(h["rate"] is None for h, _, _ in outputs) else sum(h["rate"] for h, _, _ in outputs),
+        **({"clients": sum(h.get("clients") or 0 for h, _, _ in outputs)} if outputs[0][0].get("clients") else {}),
         "duration_s": first["duration_s"],
         "arrivals": first["arrivals"],
         "epoch": zero,

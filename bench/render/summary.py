@@ -156,20 +156,28 @@ def mix_sentences(rows: list[dict]) -> list[str]:
     others mixed in, per instance from the most held to the least, with what holds it on each model; and the classes
     its model does not explain."""
     out = []
-    for key in dict.fromkeys((r["mix"]["name"], r["rate_per_s"]) for r in rows):
-        mine = [r for r in rows if (r["mix"]["name"], r["rate_per_s"]) == key and r["valid"]]
+    for key in dict.fromkeys((r["mix"]["name"], r["rate_per_s"], r.get("clients")) for r in rows):
+        mine = [r for r in rows if (r["mix"]["name"], r["rate_per_s"], r.get("clients")) == key and r["valid"]]
         if not mine:
             continue
-        words = f"**Mixed traffic** {mine[0]['mix']['name']} ({mine[0]['label']}, {key[1]:g}/s)"
+        how = f"{key[1]:g}/s" if key[1] else f"a closed loop of {key[2]} clients"
+        words = f"**Mixed traffic** {mine[0]['mix']['name']} ({mine[0]['label']}, {how})"
         parts = []
         for name in dict.fromkeys(c["name"] for r in mine for c in r["classes"]):
             found = sorted(((r, c) for r in mine for c in r["classes"] if c["name"] == name and c["vs_alone"]),
                            key=lambda rc: -rc[1]["vs_alone"])  # fmt: skip
-            if not found:
+            if found:
+                q = found[0][1]["percentile"]
+                each = ", ".join(f"{c['vs_alone']:.1f}× under {variant_of(r)}{_held(c)}" for r, c in found)
+                parts.append(f"`{found[0][1]['label']}` took {each} its p{q} alone")
                 continue
-            q = found[0][1]["percentile"]
-            each = ", ".join(f"{c['vs_alone']:.1f}× under {variant_of(r)}{_held(c)}" for r, c in found)
-            parts.append(f"`{found[0][1]['label']}` took {each} its p{q} alone")
+            found = sorted(((r, c) for r in mine for c in r["classes"] if c["name"] == name and c["value_s"]),
+                           key=lambda rc: -rc[1]["value_s"])  # fmt: skip
+            if found:  # none alone (a closed loop): what it took, with its share held
+                each = ", ".join(f"p{c['percentile']} {c['value_s'] * 1000:,.0f} ms under {variant_of(r)}"
+                                 + (f" ({c['held_share']:.0%} held)" if c.get("held_share") is not None else "")
+                                 for r, c in found)  # fmt: skip
+                parts.append(f"`{found[0][1]['label']}` {each}")
         loops = [variant_of(r) for r in mine if any((c.get("theory") or {}).get("model") == "loops"
                                                      for c in r["classes"])]  # fmt: skip
         if loops:

@@ -1,7 +1,10 @@
 """Load at a rate on the lab (bench.yml, one type): the demo's /ioTask?ms=100 on sync -w1 at 8 requests a second, 0.8
 of its one slot. Poisson arrivals wait what M/D/1 says (Pollaczek-Khinchine: 200 ms on average); evenly spaced ones
 wait nothing; every request is kept, timed from when it was due. In the same run, a short search for the rate sync
-carries within p75 <= 250 ms: one slot of 100 ms never carries 10 a second."""
+carries within p75 <= 250 ms: one slot of 100 ms never carries 10 a second. And a mix: four of those waits to one
+computation of about 80 ms at 8 a second, then the waits alone on the very arrivals they had in the mix, every
+request kept with its scenario, each scenario against the model of sync's one slot replayed on the same arrivals (the
+event loops' model against the server: tests/unit/analyse/test_mix_run.py, a real lab run of four types)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from labtools import one_host, run_dir_of
 from support import RATE_APP, lab_is_possible, playbook
 
-from bench.analyse import capacity, queueing, rate_verdict
+from bench.analyse import capacity, mix, queueing, rate_verdict
 from bench.parse import rate
 
 pytestmark = [
@@ -95,3 +98,35 @@ def test_a_capacity_search_steps_from_half_a_slot_and_one_slot_never_carries_ten
     report = run["report"]
     assert "## Capacity within a latency target" in report
     assert re.search(r"^\| sync \| `/ioTask\?ms=100` \| p75 ≤ 250 ms with at most 1 % errors \|", report, re.M), report
+
+
+def test_a_mix_keeps_each_requests_scenario_and_its_scenarios_wait_as_the_slot_model_says(run):
+    records = {r["mix"]["only"]: r for r in run["results"]["results"] if r["scenario"] == "mix" and r["rate_per_s"]}
+    assert set(records) == {None, "io_100ms"}
+    together, alone = records[None], records["io_100ms"]
+    assert together["valid"] and together["rate"]["errors"] == {} and together["load_bound"] is None, together
+    _, rows, summary = rate.read((run["dir"] / "raw" / "app1" / together["load_host"] /
+                                  f"{together['name']}.out").read_text())  # fmt: skip
+    assert len(rows) == summary["requests"] and {r["cls"] for r in rows} == {0, 1}
+    assert sum(1 for r in rows if r["cls"] == 0) / len(rows) == pytest.approx(0.8, abs=0.12), "four to one"
+    assert sum(c["requests"] for c in together["rate"]["classes"]) == together["rate"]["requests"]
+    _, alone_rows, _ = rate.read((run["dir"] / "raw" / "app1" / alone["load_host"] /
+                                  f"{alone['name']}.out").read_text())  # fmt: skip
+    assert sorted(r["due"] for r in alone_rows) == pytest.approx(sorted(r["due"] for r in rows if r["cls"] == 0))
+    row, closed = mix.mix_rows(run["results"]["results"])
+    io = next(c for c in row["classes"] if c["name"] == "io_100ms")
+    print(f"\nsync mix: {io['sentence']}")
+    assert io["theory"]["model"] == "slots" and "one slot: every request waits for the one before it" in io["sentence"]
+    # one slot, first come first served: the computations mixed in only add to the waits' queue
+    assert io["theory"]["held_share"] >= alone["rate"]["classes"][0]["theory"]["held_share"]
+    assert all(c["verdict"] == "expected" for c in row["classes"]), [c["sentence"] for c in row["classes"]]
+    report = run["report"]
+    assert "## Mixed traffic: what each class of request waited" in report
+    assert "**Mixed traffic** io_with_cpu (4 × io_100ms + 1 × cpu_80ms, 8/s): `/ioTask?ms=100` took" in report
+    # the closed loop: three clients, each sending when its last was answered; one slot serves them in turn
+    assert closed["clients"] == 3 and closed["valid"] and closed["rate"]["errors"] == {}, closed
+    _, rows, _ = rate.read((run["dir"] / "raw" / "app1" / closed["load_host"] / f"{closed['name']}.out").read_text())
+    for r in rows:
+        assert r["due"] == r["sent"] and sum(1 for x in rows if x["sent"] <= r["sent"] < x["done"]) <= 3
+    assert all(c["verdict"] == "expected" for c in closed["classes"]), [c["sentence"] for c in closed["classes"]]
+    assert "(4 × io_100ms + 1 × cpu_80ms, a closed loop of 3 clients): `/ioTask?ms=100` p" in report

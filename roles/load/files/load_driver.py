@@ -19,7 +19,8 @@ A run at a rate (tool open_loop) also has rate_per_s, arrivals, warmup_s and see
 requests a second for warmup_s + time_s (at most `concurrency` open at once; with several load hosts each sends its
 share, see share_rate), each with the probe marker, and writes its records to NAME.out.
 A mix (scenario "mix") is such a run whose requests are of several classes, drawn by weight (its `mix`: classes and
-`only`, written to NAME.mix.json for open_loop.py --mix).
+`only`, written to NAME.mix.json for open_loop.py --mix); one with `clients` instead of a rate is a closed loop of
+that many clients (open_loop.py --clients), shared among load hosts as a concurrency is.
 A capacity search (scenario "capacity") is a run of such steps at the rates bench/analyse/capacity.py chooses (copied
 beside this file with the quantiles module it reads), each judged against the run's target from its own records:
 NAME-s01.out, NAME-s02.out, ... and NAME.search.json (every step: its rate, time, verdict and why; the result). It runs
@@ -94,7 +95,9 @@ def open_loop_command(plan: dict, run: dict, url: str) -> list[str]:
         mix, headers = ["--mix", path], headers[:1]  # each class carries its own headers
     return [
         sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "open_loop.py"), url,
-        "--rate", repr(float(run["rate_per_s"])), "--duration", str(run_s), "--arrivals", run["arrivals"],
+        *(["--clients", str(int(run["clients"]))] if run.get("clients") else
+          ["--rate", repr(float(run["rate_per_s"])), "--arrivals", run["arrivals"]]),
+        "--duration", str(run_s),
         "--seed", str(int(run.get("seed") or 0)), "--phase", repr(float(run.get("phase_s") or 0.0)),
         "--timeout", str(answer_s), "--max-open", str(int(run["concurrency"])),
         "--method", run.get("method") or "GET",
@@ -262,6 +265,9 @@ def share_rate(run: dict, index: int, hosts: int) -> dict:
     """This host's part of a rate run that `hosts` load hosts share: rate / hosts each, on schedules that add up to the
     run's (Poisson: independent streams, whose sum is a Poisson stream of the whole rate; evenly spaced: each i / rate
     later than the first), and its share of the open connections."""
+    if run.get("clients"):  # a closed loop: its clients shared as a concurrency is, each host its own draws
+        clients = share(int(run["clients"]), index, hosts)
+        return {**run, "clients": clients, "concurrency": clients, "seed": int(run.get("seed") or 0) * 1000 + index}
     rate = float(run["rate_per_s"])
     return {**run, "rate_per_s": rate / hosts, "seed": int(run.get("seed") or 0) * 1000 + index,
             "phase_s": index / rate if run.get("arrivals") == "even" else 0.0,

@@ -4,7 +4,7 @@ answers, each timed from the moment it was due (its intended send time), so that
 request that fell due during it (no coordinated omission).
 
 Usage:
-  open_loop.py URL --rate R --duration S [--arrivals even|poisson] [--seed N] [--phase S] [--timeout S]
+  open_loop.py URL (--rate R | --clients N) --duration S [--arrivals even|poisson] [--seed N] [--phase S] [--timeout S]
                [--max-open N] [--method M] [--body TEXT] [--header 'Name: value' ...] [--mix FILE] [--out FILE]
 The schedule: R requests a second for S seconds, evenly spaced (i / R) or Poisson arrivals (exponential gaps of mean
 1 / R, from --seed: the same seed gives the same schedule), each --phase seconds later (several load hosts sharing an
@@ -12,6 +12,9 @@ evenly spaced rate: host i of n sends R / n a second, i / R later than the first
 connection (HTTP/1.1, Connection: close), so that a slow answer never delays the next request; at most --max-open
 are open at once, and a request due while that many are open waits for one to close (its lag shows it, and the
 summary counts it).
+With --clients N instead of --rate, the load is a closed loop: N clients, each sending its next request as soon as its
+last was answered, for --duration seconds (a request's due time is then when it was sent; the header's rate is null and
+its arrivals "closed").
 A mix (--mix FILE: {"classes": [{"name", "weight", "path", "method", "body", "headers"}, ...], "only": NAME or null})
 sends several requests on the one schedule: each due request is of a class drawn by weight (from --seed too: the same
 seed gives the same classes), and with "only" the requests of the other classes are left out (that class alone, on the
@@ -185,10 +188,45 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
     }
 
 
-def main(argv: list[str]) -> int:
+async def closed(url: str, clients: int, duration_s: float, *, timeout_s: float, payload: bytes | list[bytes], emit,
+                 header: dict | None = None, weights: list[float] | None = None, seed: int = 0) -> dict:  # fmt: skip
+    """A closed loop: `clients` clients, each sending its next request when its last was answered, until duration_s;
+    each request's class (a mix: weights) drawn by weight in the order the requests start, from the seed. Rows as
+    run()'s, each due when it was sent."""
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname, parts.port or 80
+    loop = asyncio.get_running_loop()
+    zero = loop.time() + 0.05
+    emit({**(header or {}), "epoch": round(time.time() + (zero - loop.time()), 6)})
+    rng = random.Random(f"mix-{seed}")
+    counts = {"requests": 0, "answered": 0, "errors": 0}
+
+    async def client() -> None:
+        await asyncio.sleep(max(0.0, zero - loop.time()))
+        while (sent := loop.time() - zero) < duration_s:
+            i = counts["requests"]
+            counts["requests"] += 1
+            cls = rng.choices(range(len(weights)), weights=weights)[0] if weights else None
+            data = payload if cls is None else payload[cls]
+            try:
+                status, size, app_s = await asyncio.wait_for(exchange(host, port, data), timeout_s)
+                row = [i, round(sent, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None, app_s]
+                counts["answered"] += 1
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                    ValueError, IndexError) as exc:  # fmt: skip
+                row = [i, round(sent, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
+                counts["errors"] += 1
+            emit(row if cls is None else [*row, cls])
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return {**counts, "waited_for_open": 0, "lag_p50_s": 0.0, "lag_p99_s": 0.0, "lag_max_s": 0.0}
+
+
+def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
-    parser.add_argument("--rate", type=float, required=True, help="requests a second")
+    parser.add_argument("--rate", type=float, help="requests a second (open loop)")
+    parser.add_argument("--clients", type=int, help="clients, each sending when its last was answered (closed loop)")
     parser.add_argument("--duration", type=float, required=True, help="seconds of schedule")
     parser.add_argument("--arrivals", choices=["even", "poisson"], default="even")
     parser.add_argument("--seed", type=int, default=0)
@@ -201,22 +239,46 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--mix", help="a JSON file of the mix's classes (its requests and weights), and `only`")
     parser.add_argument("--out", help="file of the records (stdout by default)")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.duration <= 0 or args.timeout <= 0 or args.max_open < 1 or args.phase < 0:
-        parser.error("--rate, --duration and --timeout must be positive, --phase not negative, --max-open at least 1")
+    if (args.rate is None) == (args.clients is None):
+        parser.error("one of --rate (open loop) and --clients (closed loop)")
+    if (args.clients is not None and args.clients < 1) or (args.rate is not None and args.rate <= 0):
+        parser.error("--rate must be positive, --clients at least 1")
+    if args.duration <= 0 or args.timeout <= 0 or args.max_open < 1 or args.phase < 0:
+        parser.error("--duration and --timeout must be positive, --phase not negative, --max-open at least 1")
     parts = urllib.parse.urlsplit(args.url)
     if parts.scheme != "http" or not parts.hostname:
         parser.error(f"{args.url}: an http:// URL")
-    dues = schedule(args.rate, args.duration, args.arrivals, args.seed, args.phase)
-    mix, classes = None, None
+    args.mix_spec = None
     if args.mix:
         with open(args.mix, encoding="utf-8") as fh:
-            mix = json.load(fh)
-        names = [c["name"] for c in mix["classes"]]
-        if not names or any(float(c["weight"]) <= 0 for c in mix["classes"]) or mix.get("only") not in (None, *names):
+            args.mix_spec = json.load(fh)
+        names = [c["name"] for c in args.mix_spec["classes"]]
+        weights = [float(c["weight"]) for c in args.mix_spec["classes"]]
+        if not names or any(w <= 0 for w in weights) or args.mix_spec.get("only") not in (None, *names):
             parser.error(f"--mix {args.mix}: classes with weights > 0, and `only` one of them or null")
+    return args
+
+
+def payloads(args: argparse.Namespace) -> bytes | list[bytes]:
+    """The request to send, or a mix's: each class its own on the same host, with the command line's headers (the
+    probe marker) and its own."""
+    if not args.mix_spec:
+        return request_bytes(urllib.parse.urlsplit(args.url), args.method, args.body, args.header)
+    return [request_bytes(urllib.parse.urlsplit(urllib.parse.urljoin(args.url, c["path"])), c.get("method") or "GET",
+                          c.get("body"), args.header + [f"{k}: {v}" for k, v in (c.get("headers") or {}).items()])
+            for c in args.mix_spec["classes"]]  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    args = arguments(argv)
+    mix = args.mix_spec
+    dues = schedule(args.rate, args.duration, args.arrivals, args.seed, args.phase) if args.rate else []
+    weights, classes = None, None
+    if mix:  # the class of each due request; only one class: its requests alone, the others left out
+        weights = [float(c["weight"]) if mix.get("only") in (None, c["name"]) else 0.0 for c in mix["classes"]]
         classes = classes_of(len(dues), [float(c["weight"]) for c in mix["classes"]], args.seed)
         if mix.get("only") is not None:
-            keep = names.index(mix["only"])
+            keep = [c["name"] for c in mix["classes"]].index(mix["only"])
             dues, classes = [d for d, c in zip(dues, classes, strict=True) if c == keep], [keep] * classes.count(keep)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
     header = {
@@ -224,7 +286,8 @@ def main(argv: list[str]) -> int:
         "url": args.url,
         "rate": args.rate,
         "duration_s": args.duration,
-        "arrivals": args.arrivals,
+        "arrivals": args.arrivals if args.rate else "closed",
+        **({"clients": args.clients} if args.clients else {}),
         "seed": args.seed,
         "phase_s": args.phase,
         "timeout_s": args.timeout,
@@ -236,26 +299,14 @@ def main(argv: list[str]) -> int:
         out.write(json.dumps(line, separators=(",", ":")) + "\n")
 
     try:
-        if mix:  # each class its own request on the same host; the command line's headers (the marker) on each
-            payload = [request_bytes(urllib.parse.urlsplit(urllib.parse.urljoin(args.url, c["path"])),
-                                     c.get("method") or "GET", c.get("body"),
-                                     args.header + [f"{k}: {v}" for k, v in (c.get("headers") or {}).items()])
-                       for c in mix["classes"]]  # fmt: skip
+        payload = payloads(args)
+        if args.clients:
+            load = closed(args.url, args.clients, args.duration, timeout_s=args.timeout, payload=payload, emit=emit,
+                          header=header, weights=weights, seed=args.seed)  # fmt: skip
         else:
-            payload = request_bytes(parts, args.method, args.body, args.header)
-        summary = asyncio.run(
-            run(
-                args.url,
-                dues,
-                timeout_s=args.timeout,
-                max_open=args.max_open,
-                payload=payload,
-                emit=emit,
-                header=header,
-                classes=classes,
-            )
-        )
-        emit({"summary": summary})
+            load = run(args.url, dues, timeout_s=args.timeout, max_open=args.max_open, payload=payload, emit=emit,
+                       header=header, classes=classes)  # fmt: skip
+        emit({"summary": asyncio.run(load)})
     finally:
         if out is not sys.stdout:
             out.close()

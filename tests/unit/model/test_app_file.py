@@ -176,7 +176,11 @@ BAD = [
     ("a negative weight", lambda s: s.update(mixes=[{**MIXED, "of": {"slow": -1, "crunch": 1}}]),
      r"\(busy\).of.slow=-1: a weight"),
     ("a mix without rates", lambda s: s.update(mixes=[{k: v for k, v in MIXED.items() if k != "rate_per_s"}]),
-     r"\(busy\).rate_per_s=None: a list of requests a second of the whole mix"),
+     r"\(busy\): no rate_per_s \(open loop: requests a second of the whole mix\) nor clients \(closed loop"),
+    ("a rate of zero in a mix", lambda s: s.update(mixes=[{**MIXED, "rate_per_s": [0]}]),
+     r"\(busy\).rate_per_s=\[0\]: a list of requests a second of the whole mix, each > 0"),
+    ("a closed loop of no clients", lambda s: s.update(mixes=[{**MIXED, "clients": [0]}]),
+     r"\(busy\).clients=\[0\]: a list of closed loops' clients, each a whole number 1-1000"),
     ("a mix alone of a scenario not in it", lambda s: s.update(mixes=[{**MIXED, "alone": ["list"]}]),
      r"\(busy\).alone=\['list'\]: true \(each scenario also alone"),
     ("a mix named as a scenario", lambda s: s.update(mixes=[{**MIXED, "name": "slow"}]),
@@ -194,7 +198,7 @@ def test_a_mix_names_its_scenarios_with_their_weights_and_which_run_alone(good, 
     assert busy["label"] == "9 × slow + 1 × crunch" and busy["alone"] == ["slow", "crunch"], "all alone by default"
     assert [(c["name"], c["weight"], c["path"], c["task"]) for c in busy["classes"]] == [
         ("slow", 9.0, "/report", "io"), ("crunch", 1.0, "/stats", "cpu")]  # fmt: skip
-    assert writes["alone"] == [] and writes["profiles"] == ["full"]
+    assert writes["alone"] == [] and writes["profiles"] == ["full"] and writes["clients"] == [] == busy["clients"]
     assert writes["classes"][1]["method"] == "POST" and writes["classes"][1]["body"] == '{"text":"hi"}'
     assert app.parse(good, base=tmp_path).as_vars()["mixes"] == []
     # a scenario sent only in a mix: no runs of its own

@@ -280,3 +280,13 @@ def test_a_mix_is_one_run_per_rate_then_its_scenarios_alone_on_the_same_arrivals
     assert not [r for r in matrix(mixes=[{**mixes[0], "profiles": ["full"]}]) if r["scenario"] == "mix"]
     with pytest.raises(scenarios.ScenarioError, match=r"bench_app.mixes \(io_with_cpu\): 5000 requests a second"):
         matrix(mixes=[{**mixes[0], "rate_per_s": [5000]}])
+
+
+def test_a_mix_with_clients_is_also_a_closed_loop_of_that_many():
+    closed = {**DEMO.as_vars()["mixes"][0], "rate_per_s": [], "clients": [4, 10]}
+    runs = [r for r in matrix(instances=INSTANCES[:1], mixes=[closed]) if r["scenario"] == "mix"]
+    assert [(r["name"], r["clients"], r["concurrency"], r["rate_per_s"], r["arrivals"], r["mix"]["only"])
+            for r in runs] == [("sync-mix-io_with_cpu-c4", 4, 4, None, "closed", None),
+                               ("sync-mix-io_with_cpu-c10", 10, 10, None, "closed", None)]  # fmt: skip
+    assert runs[0]["progress"].endswith("sync 9 × io_100ms + 1 × cpu_mix c=4 closed loop (mix)")
+    assert runs[0]["time_s"] == 15 and runs[0]["seed"] == runs[1]["seed"]

@@ -285,6 +285,29 @@ def test_load_hosts_sharing_a_rate_send_what_one_would():
     assert poisson[0]["seed"] != poisson[1]["seed"] and {s["phase_s"] for s in poisson} == {0.0}
 
 
+MIX = {**RATE, "name": "gthread-mix-busy-c3", "scenario": "mix", "rate_per_s": None, "arrivals": "closed",
+       "clients": 3, "concurrency": 3,
+       "mix": {"name": "busy", "only": None, "classes": [
+           {"name": "create", "weight": 1, "path": "/notes", "method": "POST", "body": CREATE["body"],
+            "headers": {"X-Tenant": "bench"}},
+           {"name": "list", "weight": 3, "path": "/notes?limit=20", "method": "GET", "body": None,
+            "headers": {}}]}}  # fmt: skip
+
+
+def test_a_mix_in_a_closed_loop_sends_each_scenarios_own_request_from_its_clients(tmp_path, recorder):
+    seen = drive(tmp_path, recorder, MIX)
+    header, rows, summary = rate.read((tmp_path / "out" / f"{MIX['name']}.out").read_text())
+    assert header["arrivals"] == "closed" and header["clients"] == 3 and header["classes"] == ["create", "list"]
+    assert len(rows) == summary["requests"] == len(seen) > 3
+    kinds = {(m, p, h.get("X-Tenant"), h.get("X-Bench-Probe"), b) for m, p, h, b in seen}
+    assert kinds == {("POST", "/notes", "bench", MIX["name"], CREATE["body"]),
+                     ("GET", "/notes?limit=20", None, MIX["name"], "")}, "each its own request"  # fmt: skip
+    assert sum(1 for m, *_ in seen if m == "POST") == sum(1 for r in rows if r["cls"] == 0)
+    shared = [driver.share_rate(MIX, i, 2) for i in range(2)]
+    assert [(s["clients"], s["concurrency"]) for s in shared] == [(2, 2), (1, 1)]
+    assert shared[0]["seed"] != shared[1]["seed"]
+
+
 # --- a capacity search: steps of open_loop.py at the rates bench/analyse/capacity.py chooses -------------------------
 
 

@@ -114,9 +114,11 @@ class Server:
 
 
 def load(url: str, rate: float, duration: float, tmp_path, *more: str) -> tuple[dict, list[list], dict]:
-    """Run the generator as the load host does (its command line); its header, rows and summary."""
+    """Run the generator as the load host does (its command line); its header, rows and summary (rate 0: none, a
+    closed loop's --clients in `more`)."""
     out = tmp_path / "records.jsonl"
-    assert open_loop.main([url, "--rate", str(rate), "--duration", str(duration), "--out", str(out), *more]) == 0
+    paced = ["--rate", str(rate)] if rate else []
+    assert open_loop.main([url, *paced, "--duration", str(duration), "--out", str(out), *more]) == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     return lines[0], lines[1:-1], lines[-1]["summary"]
 
@@ -251,6 +253,32 @@ def test_a_mix_without_positive_weights_or_with_an_unknown_class_alone_is_refuse
         assert "--mix" in capsys.readouterr().err
 
 
+def test_a_closed_loop_keeps_its_clients_busy_and_no_more(tmp_path):
+    """Two clients for a second on a server of 50 ms: each sends its next request when its last was answered, so two
+    are in flight at any moment and about forty are sent; a mix's classes are drawn by weight as they start."""
+    mix = tmp_path / "mix.json"
+    mix.write_text(json.dumps({**MIX, "only": None}))
+    server = Server(delay_s=0.05)
+    try:
+        header, rows, summary = load(server.url("/io"), 0, 1.0, tmp_path, "--clients", "2", "--mix", str(mix))
+    finally:
+        server.close()
+    assert header["arrivals"] == "closed" and header["clients"] == 2 and header["rate"] is None
+    assert summary["requests"] == summary["answered"] == len(rows) and 30 <= len(rows) <= 42, len(rows)
+    assert all(r[1] == r[2] and r[3] - r[2] >= 0.05 for r in rows), "due when sent, answered after the server's 50 ms"
+    for _, _, sent, *_ in rows:
+        assert sum(1 for r in rows if r[2] <= sent + 1e-4 < r[3]) <= 2, "never more than the two clients' requests"
+    assert max(r[2] for r in rows) < 1.0 and {r[8] for r in rows} == {0, 1}
+    alone = tmp_path / "alone.json"
+    alone.write_text(json.dumps({**MIX, "only": "cpu"}))
+    server = Server(delay_s=0.02)
+    try:
+        _, rows, _ = load(server.url("/io"), 0, 0.3, tmp_path, "--clients", "1", "--mix", str(alone))
+    finally:
+        server.close()
+    assert rows and {r[8] for r in rows} == {1}, "a class alone: the others never drawn"
+
+
 def test_bad_arguments_are_refused_with_the_option_named(capsys):
     with pytest.raises(SystemExit):
         open_loop.main(["http://127.0.0.1:9/", "--rate", "0", "--duration", "1"])
@@ -258,3 +286,7 @@ def test_bad_arguments_are_refused_with_the_option_named(capsys):
     with pytest.raises(SystemExit):
         open_loop.main(["ftp://127.0.0.1/", "--rate", "1", "--duration", "1"])
     assert "http://" in capsys.readouterr().err
+    for both in (["--rate", "1", "--clients", "2"], []):
+        with pytest.raises(SystemExit):
+            open_loop.main(["http://127.0.0.1:9/", *both, "--duration", "1"])
+        assert "one of --rate (open loop) and --clients (closed loop)" in capsys.readouterr().err
