@@ -11,6 +11,10 @@ Two models of a server, from the catalog's theory of the type (worker_types.yml)
   or whose wait ends, while the loop computes waits out the rest of that CPU request (and of any queued behind it). A
   request goes to a worker whose loop is idle, else to the one that frees first.
 
+A closed loop (a mix's `clients`) is replayed as one: each client sends its next request when the model answered its
+last, its own turnaround later (replaying the server's sends instead would let the model run ahead of a server that
+holds each request a little longer than the app's own time, by that much a request over a whole busy period).
+
 Each request's time in the model is its own: a computation's, the app's own clock of it (Server-Timing: on a shared
 machine one computation takes longer than another, and the model takes each as it was); a wait's, the median of the
 app's clock over that class's answers in the run (an IO request's own clock on an event loop holds what held it; the
@@ -137,6 +141,30 @@ def classes(header: dict, rows: list[dict], statuses: list[int], warmup_s: float
     return out
 
 
+def closed_loop(ordered: list[dict], replay) -> list[float]:
+    """A closed loop's latencies in the model: each client sends its next request when the model answered its last
+    (and the client's own turnaround, as measured, later), not when the server did; its first as it was sent. Sends
+    and answers depend on each other: the model is replayed until its sends stop changing (each pass settles at least
+    the earliest request still wrong; a few passes in practice)."""
+    sends = [r["sent"] for r in ordered]
+    follows: list[tuple[int, int, float]] = []  # (request, the same client's one before it, the client's turnaround)
+    last: dict = {}
+    for k, r in enumerate(ordered):
+        if r["client"] in last:
+            before = last[r["client"]]
+            follows.append((k, before, max(0.0, r["sent"] - ordered[before]["done"])))
+        last[r["client"]] = k
+    latencies = replay(sends)
+    for _ in range(len(ordered)):
+        new = list(sends)
+        for k, before, turnaround in follows:
+            new[k] = sends[before] + latencies[before] + turnaround
+        if max((abs(a - b) for a, b in zip(new, sends, strict=True)), default=0.0) < 1e-9:
+            break
+        sends, latencies = new, replay(new)
+    return latencies
+
+
 def theory(rows: list[dict], measured: list[dict], *, tasks: list[str | None], worker_type: str, slots: int,
            workers: int, warmup_s: float, cat: catalog.Catalog | None = None) -> dict:  # fmt: skip
     """What the type's model predicts for these very arrivals: {"model", "why" (when none), "classes": per class its
@@ -150,11 +178,22 @@ def theory(rows: list[dict], measured: list[dict], *, tasks: list[str | None], w
                 "classes": None}  # fmt: skip
     ordered = sorted(rows, key=lambda r: r["due"])
     owns = [own_time(r, service[r["cls"]], tasks[r["cls"]]) for r in ordered]
-    if model == "slots":
-        latencies = simulate_slots([(r["due"], own) for r, own in zip(ordered, owns, strict=True)], slots)
-    else:
-        latencies = simulate_loops([(r["due"], own, tasks[r["cls"]] == "cpu")
-                                    for r, own in zip(ordered, owns, strict=True)], workers)  # fmt: skip
+    computes = [tasks[r["cls"]] == "cpu" for r in ordered]
+
+    def replay(sends: list[float]) -> list[float]:
+        """Each request's latency in the model, sent at these times."""
+        order = sorted(range(len(sends)), key=lambda k: sends[k])
+        if model == "slots":
+            got = simulate_slots([(sends[k], owns[k]) for k in order], slots)
+        else:
+            got = simulate_loops([(sends[k], owns[k], computes[k]) for k in order], workers)
+        out = [0.0] * len(sends)
+        for k, latency in zip(order, got, strict=True):
+            out[k] = latency
+        return out
+
+    closed = bool(ordered) and all(r.get("client") is not None for r in ordered)
+    latencies = closed_loop(ordered, replay) if closed else replay([r["due"] for r in ordered])
     out = []
     for c in range(len(measured)):
         mine = [(x, own) for r, own, x in zip(ordered, owns, latencies, strict=True)

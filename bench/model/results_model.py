@@ -83,8 +83,9 @@ RECORD_DEFAULTS = {"scenario_name": None, "tool": "siege", "settle_s": None, "pe
                    "rate": None,
                    # a capacity search (schema 6): its target; `search`: its steps, result (bench/analyse/capacity.py)
                    "target": None, "search": None,
-                   # a run of a mix of scenarios: its classes, and the one run alone (bench/analyse/mix.py)
-                   "mix": None}  # fmt: skip
+                   # a run of a mix of scenarios: its classes, and the one run alone (bench/analyse/mix.py); the
+                   # clients of a closed loop
+                   "mix": None, "clients": None}  # fmt: skip
 # Top-level fields of the model, in the order the file holds them.
 ORDER = ("schema", "run_id", "started", "finished", "git_commit", "profile", "ansible_core", "worker_types", "app",
          "verify_only", "catalog_source", "catalog", "instances", "hosts", "app_hosts", "time_in_load_s", "settle_s",

@@ -27,7 +27,8 @@ LAG_SHARE = 0.05
 BATCHES = 10
 # Student's t at 97.5 % for BATCHES - 1 degrees of freedom: the 95 % interval of a mean of BATCHES batch means.
 T_975_9 = 2.262
-ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls")  # cls: a mix's class (its place)
+# cls: a mix's class (its place); client: in a closed loop, the client that sent it
+ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls", "client")
 
 
 class RateOutputError(ValueError):
@@ -62,10 +63,12 @@ def merge(outputs: Iterable[tuple[dict, list[dict], dict | None]]) -> tuple[dict
         raise RateOutputError("no output to merge")
     zero = min(header["epoch"] for header, _, _ in outputs)
     rows = []
-    for header, host_rows, _ in outputs:
+    for n, (header, host_rows, _) in enumerate(outputs):
         shift = header["epoch"] - zero
         rows += [
-            {**r, "due": r["due"] + shift, "sent": r["sent"] + shift, "done": r["done"] + shift} for r in host_rows
+            {**r, "due": r["due"] + shift, "sent": r["sent"] + shift, "done": r["done"] + shift}
+            | ({"client": (n, r["client"])} if r.get("client") is not None else {})  # each host's clients its own
+            for r in host_rows
         ]
     first = outputs[0][0]
     header = {

@@ -14,7 +14,7 @@ are open at once, and a request due while that many are open waits for one to cl
 summary counts it).
 With --clients N instead of --rate, the load is a closed loop: N clients, each sending its next request as soon as its
 last was answered, for --duration seconds (a request's due time is then when it was sent; the header's rate is null and
-its arrivals "closed").
+its arrivals "closed"; each row ends with its class, or null without a mix, and the client that sent it).
 A mix (--mix FILE: {"classes": [{"name", "weight", "path", "method", "body", "headers"}, ...], "only": NAME or null})
 sends several requests on the one schedule: each due request is of a class drawn by weight (from --seed too: the same
 seed gives the same classes), and with "only" the requests of the other classes are left out (that class alone, on the
@@ -201,7 +201,7 @@ async def closed(url: str, clients: int, duration_s: float, *, timeout_s: float,
     rng = random.Random(f"mix-{seed}")
     counts = {"requests": 0, "answered": 0, "errors": 0}
 
-    async def client() -> None:
+    async def client(me: int) -> None:
         await asyncio.sleep(max(0.0, zero - loop.time()))
         while (sent := loop.time() - zero) < duration_s:
             i = counts["requests"]
@@ -216,9 +216,9 @@ async def closed(url: str, clients: int, duration_s: float, *, timeout_s: float,
                     ValueError, IndexError) as exc:  # fmt: skip
                 row = [i, round(sent, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
                 counts["errors"] += 1
-            emit(row if cls is None else [*row, cls])
+            emit([*row, cls, me])
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(me) for me in range(clients)))
     return {**counts, "waited_for_open": 0, "lag_p50_s": 0.0, "lag_p99_s": 0.0, "lag_max_s": 0.0}
 
 

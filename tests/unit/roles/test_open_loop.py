@@ -4,6 +4,7 @@ loopback whose delays are known, down to a stall of the whole server, which ever
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import socket
 import statistics
@@ -268,7 +269,10 @@ def test_a_closed_loop_keeps_its_clients_busy_and_no_more(tmp_path):
     assert all(r[1] == r[2] and r[3] - r[2] >= 0.05 for r in rows), "due when sent, answered after the server's 50 ms"
     for _, _, sent, *_ in rows:
         assert sum(1 for r in rows if r[2] <= sent + 1e-4 < r[3]) <= 2, "never more than the two clients' requests"
-    assert max(r[2] for r in rows) < 1.0 and {r[8] for r in rows} == {0, 1}
+    assert max(r[2] for r in rows) < 1.0 and {r[8] for r in rows} == {0, 1} and {r[9] for r in rows} == {0, 1}
+    for client in (0, 1):  # each client's next request sent once its last was answered
+        mine = sorted(r for r in rows if r[9] == client)
+        assert all(b[2] >= a[3] for a, b in itertools.pairwise(mine)), mine
     alone = tmp_path / "alone.json"
     alone.write_text(json.dumps({**MIX, "only": "cpu"}))
     server = Server(delay_s=0.02)
