@@ -342,13 +342,19 @@ def _env(raw) -> dict[str, str]:
     return out
 
 
-def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenario:  # noqa: PLR0912 -- field by field
-    where = f"bench_app.scenarios[{i}]"
-    sc = _mapping(where, raw)
-    name = sc.get("name")
+def _named(field: str, i: int, raw) -> tuple[dict, str, str]:
+    """An entry of a list of named mappings (scenarios, mixes): the mapping, its name, and how errors name it
+    (`bench_app.scenarios[2] (create)`)."""
+    where = f"{field}[{i}]"
+    entry = _mapping(where, raw)
+    name = entry.get("name")
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise AppError(f"{where}.name={name!r}: lowercase letters, digits and _, starting with a letter")
-    where = f"bench_app.scenarios[{i}] ({name})"
+    return entry, name, f"{where} ({name})"
+
+
+def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenario:  # noqa: PLR0912 -- field by field
+    sc, name, where = _named("bench_app.scenarios", i, raw)
     if name in names:
         raise AppError(f"{where}: a second scenario named {name}; names are unique")
     _unknown(where, sc, SCENARIO_FIELDS)
@@ -448,12 +454,7 @@ def _mixes(raw, scenarios: list[Scenario], profiles: tuple[str, ...]) -> tuple[M
         raise AppError(f"bench_app.mixes={raw!r}: a list of mixes ({{name, of: {{scenario: weight}}, rate_per_s}})")
     known, out = {s.name for s in scenarios}, []
     for i, item in enumerate(raw):
-        where = f"bench_app.mixes[{i}]"
-        mix = _mapping(where, item)
-        name = mix.get("name")
-        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-            raise AppError(f"{where}.name={name!r}: lowercase letters, digits and _, starting with a letter")
-        where = f"bench_app.mixes[{i}] ({name})"
+        mix, name, where = _named("bench_app.mixes", i, item)
         if name in {m.name for m in out} | known:
             raise AppError(f"{where}: the name of another mix or scenario; names are unique")
         _unknown(where, mix, MIX_FIELDS)
