@@ -2,7 +2,9 @@
 the one that carries the most within the scenario's latency target (its capacity search), the runner-up, by how
 much, and whether this run can tell them apart; where the rule of thumb for workers (2 × cores + 1) stands against
 the best count measured. A scenario searched by none falls back on its sweep (requests a second at the highest
-concurrency), whose repeats say whether the difference is more than the run's noise.
+concurrency), whose repeats say whether the difference is more than the run's noise. A mix with a latency target
+(bench_app.mixes[].target) is recommended like a search: the highest of its rates at which every scenario of the mix
+met the target.
 
 Each entry is plain data (results.json keeps them under `recommendations`, for the nightly to track);
 bench/render/summary.py words them for the report's first paragraph."""
@@ -148,8 +150,43 @@ def _workers(best: dict, candidates: list[dict], key, cores: int) -> dict | None
             "same": same, "rule_tried": rule in tried}  # fmt: skip
 
 
+def mix_steps(runs: list[dict]) -> list[dict]:
+    """One instance's runs of a mix with a target (its rates, open loop, not alone) as a search's steps: met when
+    every scenario of the mix met the target (each class's `target_verdict`, judged when collected), broken when one
+    broke it, else undecided and counted as not met; a run whose generator fell behind decides nothing but a target
+    met."""
+    steps = []
+    for r in sorted(runs, key=lambda r: r["rate_per_s"]):
+        classes = (r.get("rate") or {}).get("classes") or []
+        verdicts = {(c.get("target_verdict") or {}).get("verdict") for c in classes}
+        verdict = capacity.UNDECIDED
+        if verdicts == {capacity.MET} and r["valid"]:
+            verdict = capacity.MET
+        elif capacity.BROKEN in verdicts or not r["valid"]:
+            verdict = capacity.BROKEN
+        steps.append({"rate": r["rate_per_s"], "verdict": verdict, "longer": 2,
+                      "lag_decides": bool(r.get("load_bound")) and verdict != capacity.MET})  # fmt: skip
+    return steps
+
+
+def _mixes(records: list[dict]) -> list[dict]:
+    """Per mix with a latency target, its instances as capacity rows: the highest of the mix's rates at which every
+    scenario met the target (`search.result`, as a capacity search's)."""
+    runs = [r for r in records if r["scenario"] == "mix" and r.get("target") and r.get("rate_per_s")
+            and not (r.get("mix") or {}).get("only")]  # fmt: skip
+    out = []
+    for name in dict.fromkeys(r["mix"]["name"] for r in runs):
+        for variant in dict.fromkeys(variant_of(r) for r in runs if r["mix"]["name"] == name):
+            mine = [r for r in runs if r["mix"]["name"] == name and variant_of(r) == variant]
+            steps = mix_steps(mine)
+            found = capacity.result(steps, float("inf"), min(s["rate"] for s in steps))
+            out.append({**mine[0], "valid": True, "search": {"target": mine[0]["target"], "result": found}})
+    return out
+
+
 def recommend(records: list[dict], cores: int) -> list[dict]:
-    """Per scenario of the run (its label), in the order the app gives them: the recommendation (see the module)."""
+    """Per scenario of the run (its label), in the order the app gives them, then per mix with a target: the
+    recommendation (see the module)."""
     out = []
     searched = [r for r in records if r["scenario"] == "capacity" and _found(r)]
     for label in dict.fromkeys(r["label"] for r in searched):
@@ -169,6 +206,16 @@ def recommend(records: list[dict], cores: int) -> list[dict]:
         top = [s for s in rows if s["concurrency"] == entry["concurrency"]]
         best = next(s for s in top if variant_of(s) == entry["best"])
         workers = _workers(best, top, lambda s: s["rps"], cores)
+        out.append({"label": label, "scenario_name": rows[0].get("scenario_name"), **entry, "workers": workers})
+    mixed = _mixes(records)
+    for label in dict.fromkeys(r["label"] for r in mixed):
+        rows = [r for r in mixed if r["label"] == label]
+        entry = _capacity(rows, records) | {"by": "mix"}
+        if entry.get("settled") is False:  # a mix's rates are the app's, not a search's steps
+            entry["why"] = (f"{entry['why'].split(':')[0]}: the mix's rates leave them within one step; rates between "
+                            "them (bench_app.mixes[].rate_per_s) would tell")  # fmt: skip
+        best = next((r for r in rows if variant_of(r) == entry["best"]), None)
+        workers = best and _workers(best, rows, lambda r: _found(r)["capacity_per_s"], cores)
         out.append({"label": label, "scenario_name": rows[0].get("scenario_name"), **entry, "workers": workers})
     return out
 

@@ -27,7 +27,7 @@ ARCHIVES = (".whl", ".tar.gz", ".zip")
 LOADS = ("probe", "sweep", "rate", "capacity")
 FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios",
           "mixes")  # fmt: skip
-MIX_FIELDS = ("name", "of", "rate_per_s", "clients", "alone", "profiles")
+MIX_FIELDS = ("name", "of", "rate_per_s", "clients", "alone", "profiles", "target")
 SCENARIO_FIELDS = (
     "name",
     "method",
@@ -100,6 +100,7 @@ class Mix:
     alone: tuple[str, ...]  # the scenarios also run alone, each on the arrivals it had in the mix
     profiles: tuple[str, ...] | None
     clients: tuple[int, ...] = ()  # closed loop: that many clients, each sending when its last was answered
+    target: dict | None = None  # the latency target every scenario of the mix must meet (a recommendation by it)
 
     @property
     def label(self) -> str:
@@ -110,7 +111,7 @@ class Mix:
         """What its runs need: each class's request, weight and task."""
         classes = [scenarios[name].as_run() | {"name": name, "weight": weight} for name, weight in self.of]
         return {"name": self.name, "label": self.label, "rate_per_s": list(self.rate_per_s), "alone": list(self.alone),
-                "clients": list(self.clients),
+                "clients": list(self.clients), "target": self.target,
                 "profiles": None if self.profiles is None else list(self.profiles), "classes": classes}  # fmt: skip
 
 
@@ -468,7 +469,15 @@ def _mixes(raw, scenarios: list[Scenario], profiles: tuple[str, ...]) -> tuple[M
         only = mix.get("profiles")
         if only is not None and (not isinstance(only, list) or not only or any(p not in profiles for p in only)):
             raise AppError(f"{where}.profiles={only!r}: a list of profiles among {', '.join(profiles)}")
-        out.append(Mix(name, of, rates, tuple(alone), None if only is None else tuple(only), clients))
+        target = None
+        if mix.get("target") is not None:
+            if not rates:
+                raise AppError(f"{where}.target: only for a mix at a rate (rate_per_s): a closed loop sets no rate")
+            try:
+                target = slo.check(mix["target"], f"{where}.target")
+            except slo.TargetError as exc:
+                raise AppError(str(exc)) from exc
+        out.append(Mix(name, of, rates, tuple(alone), None if only is None else tuple(only), clients, target))
     return tuple(out)
 
 

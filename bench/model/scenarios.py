@@ -157,7 +157,7 @@ def _mix_rows(common: dict, mixes: list[dict], r_set: dict, grace_s: int, first_
             for only in [None, *mix["alone"]]:
                 rows.append({**common, "scenario_name": mix["name"], "label": mix["label"], "method": "GET",
                              "path": first["path"], "body": None, "headers": {}, "status": first["status"],
-                             "task": None, "unit_s": None, "target": None, "scenario": "mix",
+                             "task": None, "unit_s": None, "target": mix.get("target"), "scenario": "mix",
                              "mix": {"name": mix["name"], "classes": mix["classes"], "only": only},
                              "concurrency": r_set["max_open"], "reps": None, "time_s": r_set["time_s"],
                              "warmup_s": r_set["warmup_s"], "rate_per_s": float(per_s), "utilization": None,

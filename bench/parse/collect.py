@@ -122,6 +122,10 @@ def mix_classes(run: dict, header: dict, rows: list[dict], slots: int) -> list[d
         warmup_s=warmup_s,
     )
     for c, got in enumerate(measured):
+        if run.get("target"):  # every scenario of the mix against its target, as a capacity search's step is
+            status = int(run["mix"]["classes"][c]["status"])
+            latencies, errors = capacity.sample([r for r in rows if r.get("cls") == c], warmup_s, status)
+            got["target_verdict"] = capacity.judge(latencies, errors, run["target"])
         got["weight"], got["task"] = run["mix"]["classes"][c]["weight"], tasks[c]
         got["label"] = run["mix"]["classes"][c]["label"]
         got["theory"] = {"model": model["model"], "why": model["why"],

@@ -230,8 +230,11 @@ def capacity_target_label(target: dict) -> str:
 def recommendation_sentence(entry: dict) -> str:
     """The recommendation in words, for the report's first paragraph."""
     name = entry["scenario_name"] or entry["label"]
-    if entry["by"] == "capacity":
-        where = f"**{name}** (`{entry['label']}`) within {capacity_target_label(entry['target'])}"
+    if entry["by"] in ("capacity", "mix"):
+        what_label = f"mixed traffic {entry['label']}" if entry["by"] == "mix" else f"`{entry['label']}`"
+        where = f"**{name}** ({what_label}) within {capacity_target_label(entry['target'])}"
+        if entry["by"] == "mix":
+            where += " for every scenario of the mix"
         if not entry["best"]:
             return f"{where}: no instance to recommend, {entry['why']}."
         floor = "at least " if entry.get("at_least") else ""  # its search never missed the target

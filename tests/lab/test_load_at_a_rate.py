@@ -130,3 +130,9 @@ def test_a_mix_keeps_each_requests_scenario_and_its_scenarios_wait_as_the_slot_m
         assert r["due"] == r["sent"] and sum(1 for x in rows if x["sent"] <= r["sent"] < x["done"]) <= 3
     assert all(c["verdict"] == "expected" for c in closed["classes"]), [c["sentence"] for c in closed["classes"]]
     assert "(4 × io_100ms + 1 × cpu_80ms, a closed loop of 3 clients): `/ioTask?ms=100` p" in report
+    # the mix's target: each scenario judged against it, and the recommendation says which instance met it
+    for c in together["rate"]["classes"]:
+        assert c["target_verdict"]["n"] == c["requests"] and c["target_verdict"]["verdict"] in ("met", "broken")
+    entry = next(e for e in run["results"]["recommendations"] if e["by"] == "mix")
+    assert entry["label"] == "4 × io_100ms + 1 × cpu_80ms" and entry["target"]["latency_s"] == 0.5
+    assert "**io_with_cpu** (mixed traffic 4 × io_100ms + 1 × cpu_80ms) within p75 ≤ 500 ms" in report

@@ -9,10 +9,10 @@ import json
 import pytest
 from support import FIXTURES
 
-from bench.analyse import mix, stats
+from bench.analyse import mix, recommend, stats
 from bench.model import results_model
 from bench.parse import collect, rate
-from bench.render import report
+from bench.render import report, summary
 
 HERE = FIXTURES / "mix"
 
@@ -62,3 +62,46 @@ def test_the_report_says_which_types_held_the_waits(tmp_path):
     assert "1.0× under gthread (21% held over 10 ms, 17% alone) its p99 alone" in line
     assert "on gevent and asgi a computing request holds every request of its worker's event loop" in line
     assert "not as its model says" not in line
+
+
+def test_a_mix_with_a_target_judges_each_scenario_against_it_when_collected():
+    together = json.loads((HERE / "gevent-runs.json").read_text())[0]
+    header, rows, _ = rate.read((HERE / "gevent-mix-io_with_cpu-8ps.out").read_text())
+    slots = stats.slots("gevent", "io", 1, 1, 1000)
+    loose = {"percentile": 90, "latency_s": 0.25, "error_budget": 0.01}
+    io, cpu = collect.mix_classes({**together, "target": loose}, header, rows, slots)
+    assert io["target_verdict"]["verdict"] == "met" and cpu["target_verdict"]["verdict"] == "met"
+    tight = {**loose, "latency_s": 0.1}  # a 100 ms wait cannot answer within 100 ms
+    io, _ = collect.mix_classes({**together, "target": tight}, header, rows, slots)
+    assert io["target_verdict"]["verdict"] == "broken"
+    assert "target_verdict" not in collect.mix_classes(together, header, rows, slots)[0], "no target, no verdict"
+
+
+def mix_record(variant: str, workers: int, per_s: float, verdicts: tuple[str, str], pss: float) -> dict:
+    classes = [{"name": n, "target_verdict": {"verdict": v}} for n, v in zip(("io", "cpu"), verdicts, strict=True)]
+    return {"scenario": "mix", "label": "9 × io + 1 × cpu", "scenario_name": "busy", "variant": variant,
+            "worker_type": variant.partition("-")[0], "workers": workers, "threads": 1, "worker_connections": 1000,
+            "mix": {"name": "busy", "only": None}, "rate_per_s": per_s, "valid": True, "load_bound": None,
+            "target": {"percentile": 90, "latency_s": 0.25, "error_budget": 0.01}, "rate": {"classes": classes},
+            "app_resources": {"master_rss_mb": 20, "workers_rss_mb": 30, "pss_mb": pss}}  # fmt: skip
+
+
+def test_a_mix_with_a_target_is_recommended_by_the_highest_rate_every_scenario_met():
+    met, broken, undecided = "met", "broken", "undecided"
+    records = [
+        mix_record("gevent", 1, 4, (met, met), 46), mix_record("gevent", 1, 8, (broken, met), 46),
+        mix_record("gthread", 1, 4, (met, met), 39), mix_record("gthread", 1, 8, (met, met), 39),
+        mix_record("gthread", 1, 12, (met, undecided), 39),
+        mix_record("sync-w2", 2, 4, (met, met), 55), mix_record("sync-w2", 2, 8, (met, met), 55),
+        mix_record("sync-w2", 2, 12, (broken, broken), 55),
+    ]  # fmt: skip
+    steps = recommend.mix_steps([r for r in records if r["variant"] == "gthread"])
+    assert [(s["rate"], s["verdict"]) for s in steps] == [(4, met), (8, met), (12, undecided)]
+    (entry,) = recommend.recommend(records, 1)
+    assert entry["by"] == "mix" and entry["label"] == "9 × io + 1 × cpu" and entry["best_per_s"] == 8
+    assert entry["best"] == "gthread" and entry["equals"] == ["sync-w2"], "8/s both; gthread takes less memory"
+    assert entry["runner_up"] == "gevent" and entry["runner_up_per_s"] == 4 and entry["settled"] is True
+    text = summary.recommendation_sentence(entry)
+    assert text.startswith("**busy** (mixed traffic 9 × io + 1 × cpu) within p90 ≤ 250 ms with at most 1 % errors "
+                           "for every scenario of the mix: choose **gthread**"), text  # fmt: skip
+    assert "a real difference (gthread met the target at 8/s, a rate where gevent missed it (8/s)" in text
