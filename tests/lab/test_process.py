@@ -147,7 +147,13 @@ def test_a_matrix_runs_each_combination_once_in_one_virtualenv_and_says_what_eac
     assert "worker types gthread in 2 combinations of knobs (gthread-t2, gthread-t4)" in report
     assert "## What each choice costs" in report and "| gthread-t4 | 1w×4t |" in report
     (rec,) = [r for r in results["recommendations"] if r["label"] == "/"]
-    assert rec["by"] == "sweep" and {rec["best"], rec["runner_up"]} == {"gthread-t2", "gthread-t4"}
+    # siege 4.0.7 hangs now and then after its time (bench/parse/siege.py): that sweep is invalid, says so, and the
+    # recommendation is then of the one instance swept (seen once in a fresh clone's make test)
+    hung = [r["variant"] for r in results["results"] if r["scenario"] == "sweep" and not r["valid"]
+            and "siege hung, not the server" in (r["invalid_reason"] or "")]  # fmt: skip
+    swept = {"gthread-t2", "gthread-t4"} - set(hung)
+    assert rec["by"] == "sweep" and {rec["best"], rec["runner_up"]} - {None} == swept, (rec, hung)
+    assert len(swept) == 2 or rec["why"] == "the only instance swept"
     assert f"choose **{rec['best']}**" in report
 
 
