@@ -27,8 +27,9 @@ LAG_SHARE = 0.05
 BATCHES = 10
 # Student's t at 97.5 % for BATCHES - 1 degrees of freedom: the 95 % interval of a mean of BATCHES batch means.
 T_975_9 = 2.262
-# cls: a mix's class (its place); client: in a closed loop, the client that sent it
-ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls", "client")
+# cls: a mix's class (its place); client: in a closed loop, the client that sent it; pid and release: the worker that
+# answered and the app's release it had loaded (the harness's X-Bench-Worker header)
+ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls", "client", "pid", "release")
 
 
 class RateOutputError(ValueError):

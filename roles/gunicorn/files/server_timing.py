@@ -15,6 +15,10 @@ sent by the harness's probes only) also writes one line to stderr, i.e. the unit
 the last departure's reading minus the first arrival's is what the service (master and workers) spent on it.
 Requests without the marker pay two clock reads and one header; nothing is written.
 
+Every response also carries ``X-Bench-Worker: PID RELEASE``: the worker process that served it, and the release of
+the app that process loaded (bench_entry.py reads it when the app is loaded: in each worker, or once in the master
+with preload_app). A run with an operation (a reload, a restart) tells old code from new by it.
+
 Standard library only: the gunicorn role installs it beside bench_entry.py, which wraps every app in it.
 """
 
@@ -29,6 +33,7 @@ from collections.abc import Callable, Iterable
 MARKER_ENVIRON = "HTTP_X_BENCH_PROBE"  # the WSGI name of the X-Bench-Probe header
 MARKER_HEADER = b"x-bench-probe"  # its ASGI name (lower case, bytes)
 LOG_PREFIX = "bench-timing "
+WORKER_HEADER = "X-Bench-Worker"  # "PID RELEASE": who served a request, and the release of the app it had loaded
 
 
 def server_timing_header(dur_s: float, cpu_s: float) -> str:
@@ -100,10 +105,18 @@ def find_cgroup_cpu() -> Callable[[], float | None]:
 class _Timing:
     """What the WSGI and the ASGI middleware share: the probe's clocks and its log line."""
 
-    def __init__(self, app: Callable, stream=None, cgroup_cpu: Callable[[], float | None] | None = None):
+    def __init__(
+        self, app: Callable, stream=None, cgroup_cpu: Callable[[], float | None] | None = None, release: str = "0"
+    ):
         self.app = app
         self.stream = stream
         self.cgroup_cpu = cgroup_cpu
+        self.release = release
+
+    def _worker(self) -> str:
+        """This process and the app's release (the pid asked each time: with preload_app the middleware is made in
+        the master, and every worker is a fork of it)."""
+        return f"{os.getpid()} {self.release}"
 
     def _arrive(self, probe: str | None) -> tuple:
         if probe is not None and self.cgroup_cpu is None:  # found once, in the worker that serves probes
@@ -139,7 +152,8 @@ class ServerTiming(_Timing):
         arrived, started, cpu_started, unit_in = self._arrive(probe)
 
         def timed_start_response(status: str, headers: list, exc_info=None):
-            return start_response(status, [*headers, ("Server-Timing", self._header(started, cpu_started))], exc_info)
+            timing = ("Server-Timing", self._header(started, cpu_started))
+            return start_response(status, [*headers, timing, (WORKER_HEADER, self._worker())], exc_info)
 
         body = self.app(environ, timed_start_response)
         if probe is not None:
@@ -161,7 +175,8 @@ class ServerTimingASGI(_Timing):
         async def timed_send(message: dict) -> None:
             if message["type"] == "http.response.start":
                 timing = (b"server-timing", self._header(started, cpu_started).encode("latin-1"))
-                message = {**message, "headers": [*message.get("headers", ()), timing]}
+                worker = (WORKER_HEADER.lower().encode("latin-1"), self._worker().encode("latin-1"))
+                message = {**message, "headers": [*message.get("headers", ()), timing, worker]}
             await send(message)
 
         await self.app(scope, receive, timed_send)

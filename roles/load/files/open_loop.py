@@ -21,9 +21,11 @@ seed gives the same classes), and with "only" the requests of the other classes 
 very arrivals it had in the mix); each row then ends with its class's place in the list, and the header names them.
 Writes to --out (stdout by default) one JSON line first, {"open_loop": 1, "url", "rate", "duration_s", "arrivals",
 "seed", "timeout_s", "max_open", "epoch"} (epoch: the wall-clock time of the schedule's zero), then one line per
-request, [i, due, sent, done, status, bytes, error, app_s] (seconds from the schedule's zero, on one monotonic clock;
-status null and error a word when no answer came: timeout, refused, reset, closed, or the exception's name; app_s the
-time the app spent on it by its own clock, from the answer's Server-Timing header `app;dur=` in ms, or null), then a
+request, [i, due, sent, done, status, bytes, error, app_s, cls, client, pid, release] (seconds from the schedule's
+zero, on one monotonic clock; status null and error a word when no answer came: timeout, refused, reset, closed, or
+the exception's name; app_s the time the app spent on it by its own clock, from the answer's Server-Timing header
+`app;dur=` in ms, or null; cls and client a mix's class and a closed loop's client, else null; pid and release the
+worker that answered and the app's release it had loaded, from the harness's X-Bench-Worker header, else null), then a
 summary
 {"summary": {"requests", "answered", "errors", "waited_for_open", "lag_p50_s", "lag_p99_s", "lag_max_s"}} where lag is
 sent - due: the generator's own delay, never the server's. Standard library only: load hosts have python3 and nothing
@@ -81,6 +83,17 @@ def request_bytes(url: urllib.parse.SplitResult, method: str, body: str | None, 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
 
+def worker_of(head: bytes) -> tuple[int | None, str | None]:
+    """The worker that answered and the app's release it runs, from an answer's X-Bench-Worker header ("PID
+    RELEASE", the harness's middleware); (None, None) without it."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"x-bench-worker":
+            pid, _, release = value.strip().decode("latin-1").partition(" ")
+            return (int(pid) if pid.isdigit() else None), (release or None)
+    return None, None
+
+
 def app_seconds(head: bytes) -> float | None:
     """The app's own time from an answer's head: its Server-Timing header's `app;dur=` (milliseconds), in seconds."""
     for line in head.split(b"\r\n")[1:]:
@@ -97,9 +110,9 @@ def app_seconds(head: bytes) -> float | None:
     return None
 
 
-async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int, float | None]:
-    """One request on its own connection: the answer's status, how many bytes came once the server closed, and the
-    app's own time when the answer says it."""
+async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int, float | None, tuple]:
+    """One request on its own connection: the answer's status, how many bytes came once the server closed, the
+    app's own time when the answer says it, and (pid, release) of the worker that answered (worker_of)."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(payload)
@@ -107,7 +120,7 @@ async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int, floa
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         rest = await reader.read()  # Connection: close: the body ends where the connection does
-        return status, len(head) + len(rest), app_seconds(head)
+        return status, len(head) + len(rest), app_seconds(head), worker_of(head)
     finally:
         writer.close()
 
@@ -152,14 +165,15 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
             lags.append(sent - due)
             data = payload if classes is None else payload[classes[i]]
             try:
-                status, size, app_s = await asyncio.wait_for(exchange(host, port, data), timeout_s)
+                status, size, app_s, worker = await asyncio.wait_for(exchange(host, port, data), timeout_s)
                 row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None, app_s]
                 answered += 1
             except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     ValueError, IndexError) as exc:  # fmt: skip
                 row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
+                worker = (None, None)
                 errors += 1
-            emit(row if classes is None else [*row, classes[i]])
+            emit([*row, None if classes is None else classes[i], None, *worker])
         finally:
             slots.release()
 
@@ -209,14 +223,15 @@ async def closed(url: str, clients: int, duration_s: float, *, timeout_s: float,
             cls = rng.choices(range(len(weights)), weights=weights)[0] if weights else None
             data = payload if cls is None else payload[cls]
             try:
-                status, size, app_s = await asyncio.wait_for(exchange(host, port, data), timeout_s)
+                status, size, app_s, worker = await asyncio.wait_for(exchange(host, port, data), timeout_s)
                 row = [i, round(sent, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None, app_s]
                 counts["answered"] += 1
             except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     ValueError, IndexError) as exc:  # fmt: skip
                 row = [i, round(sent, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
+                worker = (None, None)
                 counts["errors"] += 1
-            emit([*row, cls, me])
+            emit([*row, cls, me, *worker])
 
     await asyncio.gather(*(client(me) for me in range(clients)))
     return {**counts, "waited_for_open": 0, "lag_p50_s": 0.0, "lag_p99_s": 0.0, "lag_max_s": 0.0}

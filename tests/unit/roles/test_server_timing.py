@@ -5,6 +5,7 @@ machine and inside a lab host)."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 
@@ -120,3 +121,19 @@ def test_a_legacy_host_uses_cpuacct():
     path, parse = server_timing.cgroup_cpu_file(proc, mounts)
     assert path == "/sys/fs/cgroup/cpuacct/system.slice/gunicorn@x.service/cpuacct.usage"
     assert parse is server_timing.parse_cpuacct_usage
+
+
+@pytest.mark.parametrize("interface", apps.INTERFACES)
+def test_every_answer_names_its_worker_and_the_release_it_loaded(interface, tmp_path, monkeypatch):
+    """X-Bench-Worker: the process that answered and the app's release, read when the app was loaded (what tells old
+    code from new around a reload): a release written later is not what an app already loaded reports."""
+    release = tmp_path / "demo-sync.release"
+    release.write_text("7 written by gunicorn_operation.py\n")
+    monkeypatch.setenv(bench_entry.RELEASE_ENV, str(release))
+    assert bench_entry.release() == "7"
+    client = apps.Client(interface, {"IO_DEFAULT_MS": 1})
+    client.timing.release = bench_entry.release()
+    release.write_text("8\n")
+    assert client.get("/ioTask").headers["x-bench-worker"] == f"{os.getpid()} 7"
+    monkeypatch.delenv(bench_entry.RELEASE_ENV)
+    assert bench_entry.release() == "0"

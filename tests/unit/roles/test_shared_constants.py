@@ -12,6 +12,7 @@ from bench.parse import siege, timing, wrk
 
 driver = load_module("roles/load/files/load_driver.py")
 server_timing = load_module("roles/gunicorn/files/server_timing.py")
+open_loop = load_module("roles/load/files/open_loop.py")
 
 
 def constants(relpath: str) -> dict[str, object]:
@@ -40,5 +41,13 @@ def test_the_probe_marker_the_driver_sends_is_the_one_the_app_looks_for():
 
 def test_the_entry_variables_the_config_sets_are_the_ones_the_entry_reads():
     config = (ROOT / "roles/gunicorn/templates/etc/gunicorn/instance.conf.py.j2").read_text()
-    assert entry == {"ENTRY_ENV": "BENCH_APP_ENTRY", "INTERFACE_ENV": "BENCH_APP_INTERFACE"}
+    assert entry == {"ENTRY_ENV": "BENCH_APP_ENTRY", "INTERFACE_ENV": "BENCH_APP_INTERFACE",
+                     "RELEASE_ENV": "BENCH_RELEASE_FILE"}  # fmt: skip
     assert f"'{entry['ENTRY_ENV']}': item.entry" in config and f"'{entry['INTERFACE_ENV']}': item.interface" in config
+    assert f"'{entry['RELEASE_ENV']}': '/etc/gunicorn/' ~ item.name ~ '.release'" in config
+
+
+def test_the_worker_header_the_app_sends_is_the_one_the_load_generator_reads():
+    head = f"HTTP/1.1 200 OK\r\n{server_timing.WORKER_HEADER}: 4242 7\r\n\r\n".encode()
+    assert open_loop.worker_of(head) == (4242, "7")
+    assert open_loop.worker_of(b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\n") == (None, None)
