@@ -24,7 +24,7 @@ ENTRY_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\(\))?")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ARCHIVES = (".whl", ".tar.gz", ".zip")
-LOADS = ("probe", "sweep", "rate", "capacity")
+LOADS = ("probe", "sweep", "rate", "capacity", "operations")  # operations: loaded while one is done
 FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios",
           "mixes")  # fmt: skip
 MIX_FIELDS = ("name", "of", "rate_per_s", "clients", "alone", "profiles", "target")
@@ -392,7 +392,9 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
         unit_s = float(unit_s)
     load = sc.get("load", ["probe", "sweep"] if task else ["sweep"])  # rate runs only when asked for
     if not isinstance(load, list) or any(x not in LOADS for x in load):
-        raise AppError(f"{where}.load={load!r}: a list of probe, sweep, rate and/or capacity ([]: only in a mix)")
+        raise AppError(
+            f"{where}.load={load!r}: a list of probe, sweep, rate, capacity and/or operations ([]: only in a mix)"
+        )
     if "probe" in load and task is None:
         raise AppError(f"{where}.load: probes give a verdict and need a task (io or cpu)")
     rates, target = _rates(where, sc.get("rate_per_s"), load, unit_s), _target(where, sc.get("target"), load)
@@ -424,6 +426,11 @@ def _target(where: str, target, load: list) -> dict | None:
 def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, ...] | None:
     """A scenario's rate_per_s: the rates of its runs at a rate, if it is loaded at a rate and gives them."""
     if rates is None:
+        if "operations" in load and unit_s is None:
+            raise AppError(
+                f"{where}.load: loaded during operations, it needs the rate (rate_per_s: [5]) or the work of one "
+                "request (unit_s, whose utilization the profile's operations settings give)"
+            )
         if "rate" in load and unit_s is None:
             raise AppError(
                 f"{where}.load: a rate run needs the rates (rate_per_s: [5, 8]) or the work of one request (unit_s,"
@@ -435,8 +442,10 @@ def _rates(where: str, rates, load: list, unit_s: float | None) -> tuple[float, 
                 "(0.5 / unit_s): give one of them"
             )
         return None
-    if "rate" not in load and "capacity" not in load:
-        raise AppError(f"{where}.rate_per_s: only for a scenario loaded at a rate (load: [rate] or [capacity])")
+    if not {"rate", "capacity", "operations"} & set(load):
+        raise AppError(
+            f"{where}.rate_per_s: only for a scenario loaded at a rate (load: [rate], [capacity] or [operations])"
+        )
     if (
         not isinstance(rates, list)
         or not rates

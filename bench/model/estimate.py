@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from bench.analyse import stats
+from bench.model import operations
 
 # A turn's own time beside its runs (start and check the instance, verify every scenario, stop it, fetch its output):
 # the sample's load phase less its time in the load generator, over its turns ((728 - 682) s / 8).
@@ -40,6 +41,8 @@ def run_seconds(row: dict) -> tuple[float, float]:
         return float(row["time_s"]), float(row["timeout_s"])
     if kind in ("rate", "mix"):
         return row["warmup_s"] + row["time_s"] + RATE_END_S, float(row["timeout_s"])
+    if kind == "operation":
+        return row["warmup_s"] + row["time_s"] + operations.OPERATION_END_S, float(row["timeout_s"])
     if kind == "capacity":
         step = row["warmup_s"] + CAPACITY_STEP_LONGER * row["time_s"]
         return row["max_steps"] * step + RUN_S, float(row["timeout_s"])

@@ -6,6 +6,7 @@ import math
 import re
 
 from bench.analyse import quantiles  # the samples a percentile needs: a search that cannot bound it is refused
+from bench.model import operations as ops
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
 
@@ -179,6 +180,14 @@ def _mix_rows(common: dict, mixes: list[dict], r_set: dict, grace_s: int, first_
     return rows
 
 
+def _operation_rows(common: dict, o_runs: list, o_set: dict, grace_s: int, first_seed: int) -> list[dict]:
+    """A worker type's runs with an operation under load (bench/model/operations.py), after all its others: an
+    operation changes the instance (a reload, a restart, a worker killed)."""
+    return [{**common, **_request(ep), **ops.row_fields(kind, per_s, o_set, grace_s), "seed": first_seed + n,
+             "name": f"{common['variant']}-op-{kind}-{slug(ep['label'])}"}
+            for ep, kind, per_s, n in o_runs]  # fmt: skip
+
+
 def _capacity_settings(capacity: dict) -> dict:
     return {
         "time_s": _whole("load_capacity.time_s", capacity.get("time_s"), unit="seconds"),
@@ -239,6 +248,8 @@ def _how_loaded(run: dict) -> str:
         return f"{run['rate_per_s']:g}/s poisson" + (f", {run['mix']['only']} alone" if run["mix"]["only"] else "")
     if run["scenario"] == "capacity":
         return f"from {run['start_per_s']:g}/s"
+    if run["scenario"] == "operation":
+        return f"{run['rate_per_s']:g}/s, {run['operation']['kind']} at {run['operation']['at_s']:g} s"
     return f"c={run['concurrency']}"
 
 
@@ -266,6 +277,8 @@ def build_matrix(
     load_hosts: int = 1,
     app_hosts: int = 1,
     mixes: list[dict] | None = None,
+    operations: list[str] | None = None,
+    operation_settings: dict | None = None,
 ) -> list[dict]:
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
@@ -295,6 +308,9 @@ def build_matrix(
     c_eps = endpoints_for(scenarios, "capacity", profile) if capacity else []
     m_mixes = _mix_plan(rate, mixes or [], profile, load_hosts, app_hosts)
     m_set = (r_set or _rate_settings(rate)) if m_mixes else {}
+    kinds = ops.chosen(operations, (operation_settings or {}).get("do"))  # the command line's, else the profile's
+    o_set = ops.settings(operation_settings) if kinds else {}
+    o_runs = ops.runs(endpoints_for(scenarios, "operations", profile), kinds, o_set)
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]
@@ -336,6 +352,7 @@ def build_matrix(
         runs += _rate_rows(common, r_runs, r_set, sweep_grace_s)
         runs += _capacity_rows(common, c_eps, capacity, sweep_grace_s, len(r_runs) + 1)
         runs += _mix_rows(common, m_mixes, m_set, sweep_grace_s, len(r_runs) + len(c_eps) + 1)
+        runs += _operation_rows(common, o_runs, o_set, sweep_grace_s, len(r_runs) + len(c_eps) + len(m_mixes) + 1)
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i

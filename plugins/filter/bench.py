@@ -11,14 +11,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.control import host_context, lab_running, systemd, unreachable
 from bench.deps import resolve
-from bench.model import estimate, pairs, scenarios
+from bench.model import estimate, operations, pairs, scenarios
 
 
 def bench_matrix(instances, probes, sweep, **kwargs):
     """Every siege run of the benchmark, numbered: see bench/model/scenarios.py."""
     try:
         return scenarios.build_matrix(list(instances), dict(probes), dict(sweep), **kwargs)
-    except scenarios.ScenarioError as exc:
+    except (scenarios.ScenarioError, operations.OperationError) as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 

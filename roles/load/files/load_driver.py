@@ -10,8 +10,9 @@ Usage:
                                 [--verify-only]
       a worker type's turn in one call (one SSH round trip, not one per run): request each scenario once, up to N
       at a time, and check its status (bench_verify.py, beside this file; one JSON line each), then, unless
-      --verify-only, run every run of the plan in turn and pack. A scenario that answered another status, or
-      nothing, ends it there: exit 3, nothing loaded
+      --verify-only, run every run of the plan in turn (but an operation's: `run` runs it, while the app host does
+      the operation) and pack. A scenario that answered another status, or nothing, ends it there: exit 3, nothing
+      loaded
   load_driver.py PLAN.json pack                pack the plan's output folder into its archive, for the controller
 PLAN: {"out_dir": "...", "archive": ".../raw.tar.gz", "rc_dir": "...", "socket_timeout_s": 30,
        "runs": [{"name", "path", "connection", "concurrency", "reps" | "time_s", "timeout_s", "progress"}]}
@@ -381,7 +382,8 @@ def main(argv: list[str]) -> int:
         if args.verify and not verified(plan["base_url"], args.verify, args.verify_timeout, args.verify_at_once):
             return VERIFY_FAILED
         for run in plan["runs"]:
-            print(one_run(plan, run), flush=True)
+            if run.get("scenario") != "operation":  # each needs the app host's operation: run on their own (run)
+                print(one_run(plan, run), flush=True)
         pack(plan["out_dir"], plan["archive"])
         return 0
     run = next((r for r in plan["runs"] if r["name"] == args.name), None)

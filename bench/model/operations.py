@@ -1,0 +1,117 @@
+"""Operations under load: what the harness does to a running instance at a known instant while one of the app's
+scenarios runs at a steady rate (open loop: the requests due during the operation are sent and counted), and what it
+plans for each worker type. One place for the operations there are; the gunicorn role's gunicorn_operation.py does
+them on the app host, bench/analyse/operations.py reads what they lost.
+
+Which operations a run does: the command line's `-e operations=reload,restart` (or `all`), else the profile's
+(load_profiles.<profile>.operations.do). Which scenario carries the load: the app's scenarios whose `load` lists
+`operations` (the demo: its 100 ms wait). The run's shape: the profile's operations settings."""
+
+from __future__ import annotations
+
+# What each operation is, in the words the report uses. A new release of the app is written before a reload and a
+# restart (bench_entry.py reads it when the app is loaded), so that every answer says which code served it.
+OPERATIONS = {
+    "reload": "systemctl reload (HUP): the master starts new workers on the new release and stops the old ones "
+    "gracefully",
+    "restart": "systemctl restart: the service stopped (its workers finish what they hold, up to graceful_timeout) "
+    "and started again on the new release",
+    "kill_worker": "one worker killed with SIGKILL (as the kernel's OOM killer or a crash would): the master starts "
+    "another",
+}
+# Operations that write a new release of the app first (the others keep the code it runs).
+NEW_RELEASE = ("reload", "restart")
+# Seconds an operation run spends besides its warm-up and time (measured on the lab: the start agreed with the load
+# hosts, the operation's own task, the wait for the load hosts)
+OPERATION_END_S = 4.0
+
+
+class OperationError(ValueError):
+    """An operation setting that cannot work; the message names the variable and what would be valid."""
+
+
+def chosen(value, profile_default) -> list[str]:
+    """The operations to do: the command line's (a comma-separated string, a list, `all` or `none`), else the
+    profile's `do`; each one of OPERATIONS, none twice."""
+    name = "operations"
+    if value in (None, ""):
+        value, name = profile_default, "load_profiles.<profile>.operations.do"
+    if value in (None, "none", []):
+        return []
+    if value == "all":
+        return list(OPERATIONS)
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or any(not isinstance(v, str) or not v for v in items):
+        raise OperationError(f"{name}={value!r}: a list of operations among {', '.join(OPERATIONS)} (or all, none)")
+    unknown = [v for v in items if v not in OPERATIONS]
+    if unknown:
+        raise OperationError(
+            f"{name}: {', '.join(map(repr, unknown))} is not an operation; use {', '.join(OPERATIONS)} (or all, none)"
+        )
+    if len(set(items)) != len(items):
+        raise OperationError(f"{name}={value!r}: each operation once")
+    return items
+
+
+def _number(name: str, value, low: float, *, whole: bool = False, above: bool = False) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and (value > low if above else value >= low)
+    if not ok or (whole and value != int(value)):
+        kind = "a whole number" if whole else "a number"
+        raise OperationError(f"load_operations.{name}={value!r}: {kind} {'>' if above else '>='} {low:g}")
+    return float(value)
+
+
+def settings(raw: dict | None) -> dict:
+    """The profile's operations settings, checked: time_s (the run after its warm-up), at_s (the operation's instant,
+    seconds into time_s: inside it, with time after it to see the service back), warmup_s, utilization (of one slot:
+    the rate, as for rate runs, when the scenario gives no rate_per_s) and window_s (the stretch after the instant
+    whose latency is set against the stretch before it)."""
+    raw = raw or {}
+    out = {
+        "time_s": _number("time_s", raw.get("time_s", 20), 1, whole=True),
+        "warmup_s": _number("warmup_s", raw.get("warmup_s", 1), 0, whole=True),
+        "at_s": _number("at_s", raw.get("at_s", 8), 0, above=True),
+        "utilization": _number("utilization", raw.get("utilization", 0.5), 0, above=True),
+        "window_s": _number("window_s", raw.get("window_s", 5), 0, above=True),
+    }
+    if out["at_s"] >= out["time_s"] - 1:
+        raise OperationError(
+            f"load_operations.at_s={raw.get('at_s', 8)!r}: the operation's instant must fall inside the run, at least "
+            f"a second before its end (time_s={out['time_s']:g}), so that what follows it is measured"
+        )
+    return out
+
+
+def rate_of(ep: dict, utilization: float) -> float:
+    """The rate a scenario is loaded at during an operation: its first rate_per_s, else `utilization` of one slot."""
+    if ep.get("rate_per_s"):
+        return float(ep["rate_per_s"][0])
+    if not ep.get("unit_s"):
+        raise OperationError(
+            f"bench_app.scenarios ({ep['scenario_name']}): loaded during operations, it needs rate_per_s or unit_s"
+        )
+    return round(utilization / float(ep["unit_s"]), 6)
+
+
+def runs(eps: list[dict], kinds: list[str], o_set: dict) -> list[tuple[dict, str, float, int]]:
+    """(scenario, operation, rate, its place) of a worker type's operation runs: per scenario loaded during operations
+    and per operation, one open-loop run (scenarios.py makes the rows); none without operations."""
+    if not kinds:
+        return []
+    if not eps:
+        raise OperationError(
+            f"operations={','.join(kinds)}: no scenario of the app is loaded during operations; add `operations` to "
+            "one scenario's load (bench_app.scenarios.<n>.load)"
+        )
+    return [(ep, kind, rate_of(ep, o_set["utilization"]), n) for n, ep in enumerate(eps) for kind in kinds]
+
+
+def row_fields(kind: str, per_s: float, o_set: dict, grace_s: int) -> dict:
+    """What a run row of an operation says beside its scenario: evenly spaced requests (each second's alike: what a
+    loss is a share of), the operation and its instant, its time."""
+    return {"scenario": "operation", "concurrency": 1000, "reps": None, "time_s": int(o_set["time_s"]),
+            "warmup_s": int(o_set["warmup_s"]), "rate_per_s": per_s, "utilization": None, "arrivals": "even",
+            "repeat": 1, "discard": False, "tool": "open_loop",
+            "operation": {"kind": kind, "at_s": o_set["at_s"], "window_s": o_set["window_s"],
+                          "new_release": kind in NEW_RELEASE},
+            "timeout_s": int(o_set["warmup_s"] + o_set["time_s"]) + grace_s}  # fmt: skip

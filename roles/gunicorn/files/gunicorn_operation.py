@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Do one operation to a running gunicorn instance at a given instant, while the load hosts load it, and say what it
+did and when (stdlib only; run as root on the app host by the gunicorn role's operation.yml).
+
+  gunicorn_operation.py NAME KIND --at EPOCH --workers N [--settle-timeout S]
+
+KIND is one of bench/model/operations.py's OPERATIONS:
+  reload       a new release of the app written, then `systemctl reload gunicorn@NAME` (the unit's ExecReload: HUP to
+               the master, which starts new workers and stops the old ones gracefully)
+  restart      a new release written, then `systemctl restart gunicorn@NAME` (it returns once the new master has said
+               READY=1: bound, before its workers have loaded the app)
+  kill_worker  SIGKILL to the oldest worker (as the OOM killer or a crash would)
+
+The release file (/etc/gunicorn/NAME.release, its first word a number) is what the harness's middleware reports in
+every answer for the app as it was loaded (bench_entry.py): written before the signal, it is what new code looks like.
+
+It then waits until the service is whole again: the master it expects (the same one, or a new one after a restart)
+with N workers, none of them left from before the operation (but the workers a worker kill left alone), each having
+written the record of a loaded app (the config's post_worker_init). Prints one JSON object: the instant asked and the
+instant it acted (`at`), when the command returned (`returned`), when the service was whole again (`whole`, null if
+not within the timeout), the master and workers before and after, the release before and after, and the command's
+exit status and output."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+KINDS = ("reload", "restart", "kill_worker")
+RELEASE_FILE = "/etc/gunicorn/{name}.release"
+PROCESS_RECORD = "/run/gunicorn-{name}/process-{pid}.json"
+
+
+def main_pid(unit: str) -> int:
+    out = subprocess.run(["systemctl", "show", "--property", "MainPID", "--value", unit], capture_output=True,
+                         text=True, check=False).stdout.strip()  # fmt: skip
+    return int(out) if out.isdigit() else 0
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is pid, oldest first (by their start time)."""
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat, encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # after ")": state, ppid, ..., starttime is the 20th
+            found.append((int(fields[19]), int(stat.split("/")[2])))
+    return [p for _, p in sorted(found)]
+
+
+def read_release(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return (fh.read().split() or ["0"])[0]
+    except OSError:
+        return "0"
+
+
+def write_release(path: str, release: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(f"{release} written by gunicorn_operation.py at {time.time():.6f}\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def whole(name: str, master: int, workers: int, gone: set[int]) -> tuple[bool, list[int]]:
+    """Whether the master has its workers again, none of those that had to go, each with its app loaded."""
+    current = children(master) if master else []
+    ready = [p for p in current if os.path.exists(PROCESS_RECORD.format(name=name, pid=p))]
+    return master > 0 and len(current) == workers and not gone & set(current) and len(ready) == workers, current
+
+
+def operate(args: argparse.Namespace) -> dict:
+    unit = f"gunicorn@{args.name}.service"
+    release_file = RELEASE_FILE.format(name=args.name)
+    master = main_pid(unit)
+    before = children(master) if master else []
+    release = read_release(release_file)
+    out = {"kind": args.kind, "instance": args.name, "planned_at": args.at, "master_before": master,
+           "workers_before": before, "release_before": release, "release_after": release}  # fmt: skip
+    time.sleep(max(0.0, args.at - time.time()))
+    out["at"] = round(time.time(), 6)
+    if args.kind in ("reload", "restart"):
+        out["release_after"] = str(int(release) + 1 if release.isdigit() else 1)
+        write_release(release_file, out["release_after"])
+        done = subprocess.run(["systemctl", args.kind, unit], capture_output=True, text=True, check=False)
+        out["rc"], out["output"] = done.returncode, (done.stdout + done.stderr).strip()[-600:]
+        gone = set(before)
+    else:
+        victim = before[0] if before else None
+        if victim:
+            os.kill(victim, signal.SIGKILL)
+        out["rc"], out["output"], out["killed"] = (0, "", victim) if victim else (1, "no worker to kill", None)
+        gone = {victim} if victim else set()
+    out["returned"] = round(time.time(), 6)
+    deadline = time.monotonic() + args.settle_timeout
+    out["whole"], now = None, []
+    while time.monotonic() < deadline:
+        master = main_pid(unit)
+        ok, now = whole(args.name, master, args.workers, gone)
+        if ok:
+            out["whole"] = round(time.time(), 6)
+            break
+        time.sleep(0.02)
+    out["master_after"], out["workers_after"] = master, now
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="the instance: gunicorn@NAME.service")
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--at", type=float, required=True, help="the epoch time to act at")
+    parser.add_argument("--workers", type=int, required=True, help="the workers the instance runs")
+    parser.add_argument("--settle-timeout", type=float, default=30.0, help="seconds to wait for it to be whole")
+    args = parser.parse_args(argv)
+    result = operate(args)
+    print(json.dumps(result))
+    return 0 if result["rc"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
