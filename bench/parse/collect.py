@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import files
-from bench.analyse import capacity, mix, recommend, stats, verdict
+from bench.analyse import capacity, mix, operations, recommend, stats, verdict
 from bench.model import results_model
 from bench.parse import events, rate, resources, siege, timing, wrk
 
@@ -156,6 +156,11 @@ def rate_record(rec: dict, run: dict, raw: Path) -> dict:
     got = rate.summarize(header, rows, statuses, float(run.get("warmup_s") or 0), None if run.get("mix") else slots)
     if run.get("mix"):
         got["classes"] = mix_classes(run, header, rows, slots)
+    if run.get("operation"):  # what the operation did and when, kept beside the run by operation_run.yml
+        done = files.read_json(raw / f"{run['name']}.operation.json", default=None)
+        got["operation"] = operations.analyse(header, rows, done, run) if done else None
+        if not done:
+            reasons.append("the operation's record (what it did and when) is missing")
     latency = (got["latency"] or {}).get("percentiles", {})
     per_host = []
     for base, meta, (_, host_rows, _) in parts:
@@ -368,7 +373,13 @@ def collect_host(run: dict, folder: Path, host: str) -> dict:
         journal = folder / f"{variant}.journal.json"
         text = journal.read_text(errors="replace") if journal.exists() else ""
         found_events = events.attach(events.parse(text), worker_types.get(variant, variant), results + warmups, variant)
-        service_events += [e | tag for e in found_events]
+        # what an operation under load did (a worker it killed) is its evidence, not a fault of the run
+        operated = {r["name"] for r in results if r["scenario"] == "operation"}
+        service_events += [e | tag for e in found_events if e["during"] not in operated]
+        lines = events.lines(text)
+        for r in results:  # an operation's evidence: the unit's journal around its instant
+            if r["variant"] == variant and (r.get("rate") or {}).get("operation"):
+                r["rate"]["operation"] = operations.with_journal(r["rate"]["operation"], lines)
         bursts = timing.parse_journal(text)  # the app's own clock, for each probe request
         for r in results:
             if r["variant"] == variant and r["scenario"] == "probe":

@@ -290,3 +290,38 @@ def capacity_chart(rows: list[dict], label: str, order: list[str], path: Path) -
         ax.set_title(f"{label}: capacity search, each step's p{target['percentile']:g} (95 % interval)")
         ax.legend(fontsize=7)
         return save(fig, path)
+
+
+def operation_chart(rows: list[dict], kind: str, label: str, order: list[str], path: Path) -> Path | None:
+    """Every request of each instance's run with one operation under load (bench/analyse/operations.py's rows), on
+    one row each: its latency against when it was due, from the operation's instant (the line at 0); the stretch
+    until the service was whole again shaded; a request lost marked with a red cross at the top, its kind beside."""
+    rows = [r for r in rows if r["kind"] == kind and r["label"] == label and r.get("timeline")]
+    rows.sort(key=lambda r: order.index(variant_of(r)) if variant_of(r) in order else 0)
+    if not rows:
+        return None
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(rows), 1, figsize=(10, 1.2 + 1.5 * len(rows)), sharex=True, squeeze=False)
+        for ax, r in zip(axes[:, 0], rows, strict=True):
+            answered = [(t, lat * 1000) for t, lat, _ in r["timeline"] if lat is not None]
+            lost = [(t, why) for t, lat, why in r["timeline"] if lat is None]
+            if answered:
+                ax.plot([t for t, _ in answered], [v for _, v in answered], marker=".", linestyle="none",
+                        markersize=4, label="answered")  # fmt: skip
+            top = max([v for _, v in answered] + [(r.get("bound_s") or 0) * 1000] + [1.0]) * 1.15
+            if lost:
+                ax.plot([t for t, _ in lost], [top] * len(lost), marker="x", color="red", linestyle="none",
+                        label=f"lost ({', '.join(sorted({w for _, w in lost}))})")  # fmt: skip
+            ax.axvline(0, color="black", linewidth=1)
+            if r.get("whole_after_s"):
+                ax.axvspan(0, r["whole_after_s"], color="orange", alpha=0.2, label="until whole again")
+            if r.get("bound_s"):
+                ax.axhline(r["bound_s"] * 1000, color="grey", linestyle=":", linewidth=1, label="bound")
+            ax.set_ylim(0, top * 1.1)
+            ax.set_ylabel("ms")
+            counts = f"lost {r['lost']} of {r['requests']}, {r['delayed']} delayed"
+            ax.set_title(f"{variant_of(r)}: {r['verdict']}; {counts}", fontsize=9)
+            ax.legend(fontsize=7, loc="upper left")
+        axes[-1, 0].set_xlabel(f"when each request was due, seconds from the {kind} (latency from then)")
+        fig.suptitle(f"{kind} under load: {label}")
+        return save(fig, path)

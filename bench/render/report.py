@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bench.analyse import mix, quantiles, rate_verdict, recommend, throughput, verdict
+from bench.analyse import mix, operations, quantiles, rate_verdict, recommend, throughput, verdict
 from bench.model import catalog, fleet, plan, results_model
 from bench.model.results_model import variant_of
 from bench.parse import collect, resources
@@ -51,6 +51,16 @@ def shared_cores(hosts: dict) -> bool:
     return len(set(pinned)) < len(pinned)
 
 
+def operation_charts(operated: list[dict], order: list[str], run_dir: Path, prefix: str) -> dict[str, str]:
+    """A timeline chart per operation under load and scenario, by the key the report looks it up with."""
+    found = {}
+    for kind, label in dict.fromkeys((r["kind"], r["label"]) for r in operated):
+        name = prefix + charts.chart_name("operation", f"{kind}-{label}")
+        if charts.operation_chart(operated, kind, label, order, run_dir / name):
+            found[f"operation-{kind}-{label}"] = name
+    return found
+
+
 def context(results: dict, run_dir: Path, make_charts: bool = True, section: bool = False) -> dict:
     """What report.md.j2 reads of a run, or of one app host's view of it (bench/model/fleet.py): with `section`, the
     part of a report of several app hosts that is this host's (its headings one level down, its charts named for
@@ -65,6 +75,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
     sweeps = throughput.sweep_rows(results["results"], cat)
     rates = rate_verdict.rate_rows(results["results"], cat)
     mixes = mix.mix_rows(results["results"], cat)
+    operated = operations.operation_rows(results["results"])
     chart_files: dict[str, str] = {}
     if make_charts:
         for task in ("io", "cpu"):
@@ -85,6 +96,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
             name = prefix + charts.chart_name("capacity", label)
             if charts.capacity_chart(results["results"], label, order, run_dir / name):
                 chart_files[f"capacity-{label}"] = name
+        chart_files |= operation_charts(operated, order, run_dir, prefix)
         for label in dict.fromkeys(r["label"] for r in sweeps):
             name = prefix + charts.chart_name("sweep", label)
             if charts.sweep_chart(sweeps, label, order, run_dir / name):
@@ -107,6 +119,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "summary": [summary.recommendation_sentence(e) for e in recommend.recommend(results["results"], cores)]
         + summary.capacity_sentences(capacities)
         + summary.mix_sentences(mixes)
+        + summary.operation_sentences(operated, order)
         + summary.paragraph(verdict_rows, probes, sweeps, order),
         "capacities": capacities,
         "costs": recommend.costs(results["results"], order, cores),
@@ -145,6 +158,8 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "clock_limits": summary.clock_limits(probes, sweeps),
         "rates": rates,
         "mixes": mixes,
+        "operated": operated,
+        "operation_kinds": list(dict.fromkeys((r["kind"], r["label"]) for r in operated)),
         "mix_floor_s": mix.MIX_FLOOR_S,
         "mix_share": mix.MIX_SHARE,
         "held_s": mix.HELD_S,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench.analyse import capacity, capacity_bound, recommend, verdict
+from bench.analyse import capacity, capacity_bound, operations, recommend, verdict
 from bench.analyse.mix import HELD_S
 from bench.analyse.verdict import BUSY_CORE, NOISY_CV
 from bench.model.results_model import variant_of
@@ -384,3 +384,36 @@ def clock_limits(probes: list[dict], sweeps: list[dict]) -> str | None:
     if fast:
         parts.append(f"the median latency of {', '.join(f'`{e}`' for e in fast)} is below the clock's resolution")
     return "; ".join(parts) or None
+
+
+def _loss(o: dict) -> str:
+    """What one operation lost, briefly: '3 of 60: connection refused, due +0.14 s to +0.54 s'."""
+    kinds = ", ".join(operations.ERROR_MEANS.get(k, k).split(":")[0] for k in o["lost_by_kind"])
+    first, last = o["lost_first_after_s"], o["lost_last_after_s"]
+    span = f"{first:+.2f} s" + (f" to {last:+.2f} s" if last != first else "")
+    return f"{o['lost']} of {o['requests']}: {kinds}, due {span}"
+
+
+def operation_sentences(rows: list[dict], order: list[str]) -> list[str]:
+    """Per operation under load (bench/analyse/operations.py's operation_rows) and scenario: on which instances it
+    was safe, on which it delayed requests and on which it lost some, with how many and why in brief."""
+    out = []
+    for kind, label in dict.fromkeys((r["kind"], r["label"]) for r in rows):
+        mine = sorted((r for r in rows if (r["kind"], r["label"]) == (kind, label) and r["valid"]),
+                      key=lambda r: order.index(variant_of(r)) if variant_of(r) in order else 0)  # fmt: skip
+        if not mine:
+            continue
+        parts = []
+        safe = [variant_of(r) for r in mine if r["verdict"] == "safe"]
+        if safe:
+            parts.append(f"safe on {_names(safe)} (nothing lost, none delayed)")
+        delayed = [r for r in mine if r["verdict"] == "delayed"]
+        if delayed:
+            each = [f"{variant_of(r)} ({r['delayed']} of {r['requests']} later than {r['bound_s'] * 1000:,.0f} ms, "
+                    f"back {r['back_after_s']:.2f} s after it)" for r in delayed]  # fmt: skip
+            parts.append(f"delayed requests on {_names(each)}")
+        lost = [r for r in mine if r["verdict"] == "lost"]
+        if lost:
+            parts.append(f"lost requests on {_names([f'{variant_of(r)} ({_loss(r)})' for r in lost])}")
+        out.append(f"**{kind}** under load (`{label}` at {mine[0]['rate_per_s']:g}/s): " + "; ".join(parts))
+    return out

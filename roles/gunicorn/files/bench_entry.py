@@ -4,7 +4,8 @@ gunicorn's own loader from the app's folder, the config's chdir), wrapped in the
 (server_timing.py: a ``Server-Timing`` header on every response, a journal line per probe request). The middleware
 is WSGI or ASGI after BENCH_APP_INTERFACE, and it reports the app's release: the first word of the file named in
 BENCH_RELEASE_FILE when the app was loaded ("0" without one; an operation under load writes a new one before a
-reload or a restart, so that the answers tell which code served them). Installed by the gunicorn role beside server_timing.py, outside the app."""
+reload or a restart, so that the answers tell which code served them). Installed by the gunicorn role beside
+server_timing.py, outside the app."""
 
 from __future__ import annotations
 

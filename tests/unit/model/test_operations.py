@@ -34,7 +34,7 @@ def test_the_operations_asked_for_the_profiles_otherwise_all_or_none():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker \(or all, none\)"),
+        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker \(or all"),
         ("reload,reload", r"operations='reload,reload': each operation once"),
         (["reload", 3], r"operations=\['reload', 3\]: a list of operations among reload, restart, kill_worker"),
         (",", r"operations=',': a list of operations"),
@@ -59,7 +59,8 @@ def test_each_type_gets_one_run_per_operation_after_all_its_others_at_the_same_r
         mine = [r["scenario"] for r in runs if r["worker_type"] == worker_type]
         assert mine[-3:] == ["operation"] * 3 and "operation" not in mine[:-3]
     # /ioTask?ms=100 (unit_s 0.1) at half of one slot: 5 a second, evenly spaced, the same for every type
-    assert {(r["rate_per_s"], r["arrivals"], r["time_s"], r["warmup_s"], r["seed"]) for r in ops} == {(5.0, "even", 12, 1, ops[0]["seed"])}
+    shape = {(r["rate_per_s"], r["arrivals"], r["time_s"], r["warmup_s"], r["seed"]) for r in ops}
+    assert shape == {(5.0, "even", 12, 1, ops[0]["seed"])}
     reload = ops[0]
     assert reload["operation"] == {"kind": "reload", "at_s": 5.0, "window_s": 3.0, "new_release": True}
     assert ops[2]["operation"]["new_release"] is False  # a worker killed keeps the code
@@ -94,7 +95,8 @@ def test_an_apps_own_scenario_at_its_own_rate_and_none_without_one():
     own = [{**raw[0], "load": [*raw[0]["load"], "operations"], "rate_per_s": [40.0]}, *raw[1:]]
     runs = scenarios.build_matrix(plan.plan_instances("gthread", app=notes), LOAD["load_profiles"]["quick"]["probes"],
                                   LOAD["load_profiles"]["quick"]["sweep"], scenarios=own, profile="quick",
-                                  operations=["kill_worker"], operation_settings={"time_s": 20, "at_s": 10})  # fmt: skip
+                                  operations=["kill_worker"],
+                                  operation_settings={"time_s": 20, "at_s": 10})  # fmt: skip
     op = next(r for r in runs if r["scenario"] == "operation")
     assert (op["rate_per_s"], op["method"], op["path"], op["time_s"]) == (40.0, raw[0]["method"], raw[0]["path"], 20)
 

@@ -1,0 +1,212 @@
+"""What an operation under load lost (bench/model/operations.py): from every request of its open-loop run
+(open_loop.py's records: when each was due, when it ended, its status or error, the worker that answered and the app
+release it had loaded) and what the operation did and when (gunicorn_operation.py's record), each on its own clock of
+the same wall time (the lab's one clock; NTP on VMs).
+
+A request is lost when it got no answer (refused, reset, closed, timeout) or an answer other than the scenario's
+status; delayed when it was answered right but later than the bound: the scenario's latency target when it has one,
+else twice the p99 of the window before the operation and at least 50 ms more than it. The service is back when every
+request due after that is answered right within the bound; `back_s` is how long after the operation the last request
+that was not was due. Old code after the operation (a request due after it, answered by the release before it) is
+the graceful part of a reload; new code before it would be a fault of the instrument (none is expected).
+
+Reasons come from the evidence, never guessed: the errors' kinds (refused: nothing listened on the port; reset or
+closed: the process holding the connection went away) and the unit's journal around the instant (gunicorn's own lines:
+the HUP handled, workers booted and exiting, a worker killed, the master shut down and started)."""
+
+from __future__ import annotations
+
+import re
+
+from bench.analyse import quantiles
+
+# The bound when the scenario has no target: twice the p99 before the operation, and at least this much above it.
+DELAY_FLOOR_S = 0.05
+# gunicorn's lines (25.x-27.x) that say what the service did around an operation, and how the report words each.
+JOURNAL = (
+    (re.compile(r"Handling signal: hup", re.I), "HUP handled"),
+    (re.compile(r"Handling signal: term", re.I), "TERM handled"),
+    (re.compile(r"Booting worker with pid"), "worker booted"),
+    (re.compile(r"Worker exiting"), "worker exited"),
+    (re.compile(r"Worker \(pid:\d+\) was sent SIGKILL"), "worker killed by SIGKILL"),
+    (re.compile(r"WORKER TIMEOUT"), "WORKER TIMEOUT"),
+    (re.compile(r"Shutting down: Master"), "master shut down"),
+    (re.compile(r"Starting gunicorn \d"), "master started"),
+    (re.compile(r"Listening at"), "listening"),
+)
+# What each error word of open_loop.py means for a request lost around an operation.
+ERROR_MEANS = {
+    "refused": "connection refused: nothing listened on the port",
+    "reset": "connection reset: the process holding it went away",
+    "closed": "connection closed with no answer: the process holding it went away",
+    "timeout": "no answer in time",
+}
+
+
+def _p(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return quantiles.nearest_rank(sorted(values), q)
+
+
+def _window(rows: list[dict], start: float, end: float) -> list[dict]:
+    return [r for r in rows if start <= r["due"] < end]
+
+
+def _latencies(rows: list[dict], ok) -> list[float]:
+    return [r["done"] - r["due"] for r in rows if ok(r)]
+
+
+def lost_kind(row: dict, status: int) -> str | None:
+    """Why a request is lost: its error word, `status N` for another answer, None when it was answered right."""
+    if row["status"] is None:
+        return row.get("error") or "no answer"
+    return None if row["status"] == status else f"status {row['status']}"
+
+
+def journal_around(lines: list[tuple[float, str]], start: float, end: float) -> dict[str, int]:
+    """gunicorn's lines of the unit's journal between start and end (epoch seconds), counted by what they say."""
+    counts: dict[str, int] = {}
+    for when, message in lines:
+        if start <= when <= end:
+            for pattern, word in JOURNAL:
+                if pattern.search(message):
+                    counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
+    """The operation's figures: requests and losses by kind, latency before and after it, old and new code, how long
+    until it was served within the bound again, and the reason in words (with_journal adds the journal's
+    evidence)."""
+    epoch = float(header["epoch"])
+    status = int(run["status"])
+    op = run["operation"]
+    warmup_s = float(run.get("warmup_s") or 0)
+    window_s = float(op.get("window_s") or 5)
+    at = (float(done["at"]) - epoch) if done.get("at") else warmup_s + float(op["at_s"])
+    measured = [r for r in rows if r["due"] >= warmup_s]
+    lost = [(r, lost_kind(r, status)) for r in measured if lost_kind(r, status)]
+    by_kind: dict[str, int] = {}
+    for _, kind in lost:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    ok = lambda r: lost_kind(r, status) is None  # noqa: E731
+    before = _latencies(_window(measured, at - window_s, at), ok)
+    after = _latencies(_window(measured, at, at + window_s), ok)
+    target = run.get("target") or {}
+    p99_before = _p(before, 99)
+    if target.get("latency_s"):
+        bound, bound_is = float(target["latency_s"]), "target"
+    elif p99_before is not None:
+        bound, bound_is = max(2 * p99_before, p99_before + DELAY_FLOOR_S), "before"
+    else:
+        bound, bound_is = None, None
+    delayed = [r for r in measured if r["due"] >= at and ok(r) and bound is not None and r["done"] - r["due"] > bound]
+    bad = [r for r, _ in lost if r["due"] >= at - window_s] + delayed
+    last_bad = max((r["due"] for r in bad), default=None)
+    old, new = str(done.get("release_before")), str(done.get("release_after"))
+    changed = old != new
+    old_after = [r for r in measured if changed and r["due"] >= at and ok(r) and str(r.get("release")) == old]
+    new_before = [r for r in measured if changed and r["due"] < at and ok(r) and str(r.get("release")) == new]
+    rel = lambda t: None if t is None else round(float(t) - epoch - at, 3)  # noqa: E731  (seconds after the operation)
+    out = {
+        "kind": op["kind"],
+        "at_s": round(at, 3),
+        "returned_after_s": rel(done.get("returned")),
+        "whole_after_s": rel(done.get("whole")),
+        "requests": len(measured),
+        "answered_ok": len(measured) - len(lost),
+        "lost": len(lost),
+        "lost_by_kind": dict(sorted(by_kind.items())),
+        "lost_first_after_s": round(min(r["due"] for r, _ in lost) - at, 3) if lost else None,
+        "lost_last_after_s": round(max(r["due"] for r, _ in lost) - at, 3) if lost else None,
+        "delayed": len(delayed),
+        "bound_s": None if bound is None else round(bound, 6),
+        "bound_is": bound_is,
+        "before": {"requests": len(before), "p99_s": _round(p99_before), "max_s": _round(max(before, default=None))},
+        "after": {"requests": len(after), "p99_s": _round(_p(after, 99)), "max_s": _round(max(after, default=None))},
+        "back_after_s": 0.0 if last_bad is None else round(max(0.0, last_bad - at), 3),
+        "release_before": old,
+        "release_after": new,
+        "old_code_after": len(old_after),
+        "old_code_last_after_s": round(max(r["done"] for r in old_after) - at, 3) if old_after else None,
+        "new_code_before": len(new_before),
+        "workers_before": done.get("workers_before") or [],
+        "workers_after": done.get("workers_after") or [],
+        "master_changed": bool(done.get("master_before")) and done.get("master_before") != done.get("master_after"),
+        "operation_rc": done.get("rc"),
+        "operation_output": done.get("output") or "",
+        "journal": {},
+        "timeline": timeline(measured, at, status),
+        # the stretch of wall time whose journal lines are the operation's evidence: a second before it, to two after
+        # the service was whole again
+        "evidence_from": round(epoch + at - 1, 6),
+        "evidence_to": round(float(done.get("whole") or done.get("returned") or epoch + at) + 2, 6),
+    }
+    out["verdict"], out["reason"] = verdict(out)
+    return out
+
+
+def timeline(rows: list[dict], at: float, status: int) -> list[list]:
+    """Every request measured, from the operation's instant: [due, latency or null, why lost or null], in seconds."""
+    out = []
+    for r in rows:
+        why = lost_kind(r, status)
+        out.append([round(r["due"] - at, 3), None if why else round(r["done"] - r["due"], 4), why])
+    return out
+
+
+def with_journal(found: dict, lines: list[tuple[float, str]]) -> dict:
+    """The operation's figures with the unit's journal around it (bench/parse/events.py's lines) as evidence."""
+    found = {**found, "journal": journal_around(lines, found["evidence_from"], found["evidence_to"])}
+    found["verdict"], found["reason"] = verdict(found)
+    return found
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def _ms(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds * 1000:,.0f} ms"
+
+
+def evidence(found: dict) -> str:
+    """The journal's lines around the operation, in words: 'the journal: HUP handled, 2 workers booted, ...'."""
+    words = [f"{n} × {w}" if n > 1 else w for w, n in found["journal"].items()]
+    return f"the journal: {', '.join(words)}" if words else "nothing of gunicorn's in the journal around it"
+
+
+def verdict(found: dict) -> tuple[str, str]:
+    """`lost`, `delayed` or `safe`, and why, from the evidence."""
+    parts = []
+    if found["operation_rc"] not in (0, None):
+        parts.append(f"the operation itself failed (exit {found['operation_rc']}: {found['operation_output'][:200]})")
+    if found["lost"]:
+        kinds = "; ".join(f"{n} {ERROR_MEANS.get(k, k)}" for k, n in found["lost_by_kind"].items())
+        first, last = found["lost_first_after_s"], found["lost_last_after_s"]
+        span = f"due {first:+.2f} s" + (f" to {last:+.2f} s" if last != first else "") + " from the operation"
+        parts.append(f"lost {found['lost']} of {found['requests']} ({kinds}), {span}")
+    if found["delayed"]:
+        what = "its target" if found["bound_is"] == "target" else "twice the p99 before it"
+        parts.append(f"{found['delayed']} answered later than {what} ({_ms(found['bound_s'])})")
+    if found["whole_after_s"] is None:
+        parts.append("the service was not whole again (its workers, each with the app loaded) within the wait")
+    if found["old_code_after"]:
+        parts.append(
+            f"{found['old_code_after']} answered by the old release after it (the last "
+            f"{found['old_code_last_after_s']:+.2f} s): old workers finishing"
+        )
+    if found["new_code_before"]:
+        parts.append(f"{found['new_code_before']} answered by the new release before it: a fault of the harness")
+    parts.append(evidence(found))
+    kind = "lost" if found["lost"] else "delayed" if found["delayed"] else "safe"
+    if kind == "safe":
+        parts.insert(0, f"nothing lost of {found['requests']}, none later than {_ms(found['bound_s'])}")
+    return kind, "; ".join(parts)
+
+
+def operation_rows(results: list[dict]) -> list[dict]:
+    """Every run with an operation whose figures were read, with them (the run's order)."""
+    return [{**r, **r["rate"]["operation"]} for r in results
+            if r["scenario"] == "operation" and (r.get("rate") or {}).get("operation")]  # fmt: skip
