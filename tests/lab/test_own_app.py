@@ -17,7 +17,9 @@ import yaml
 from labtools import ansible, one_host, run_dir_of
 from support import BIN, ROOT, demo_app, lab_is_possible, playbook
 
+from bench.analyse import operations
 from bench.model import catalog
+from bench.parse import rate
 from bench.trends import history
 
 pytestmark = [
@@ -221,14 +223,25 @@ def test_the_notes_report_speaks_of_notes_alone(notes):
     ], "a sentence per swept scenario, in the app's order"  # fmt: skip
 
 
-def test_an_app_that_is_an_installed_package_loads_and_its_version_is_checked(lab):
-    """httpbin from the package index, its folder only requirements.txt: gunicorn loads httpbin:app from the
-    virtualenv; readiness holds httpbin's version there against the lock (nothing of it is in the app's folder)."""
+# Operations under load, short: 6 s of /get at 20 a second after a second of warm-up, the operation 2 s in
+SHORT_OPERATIONS = {"load_operations": {"time_s": 6, "warmup_s": 1, "at_s": 2, "window_s": 2}}
+OPERATIONS = ["-e", "operations=restart,kill_worker", "-e", json.dumps(SHORT_OPERATIONS)]
+
+
+@pytest.fixture(scope="module")
+def httpbin(lab):
+    """httpbin on sync, with a restart and a worker killed under load."""
     proc = playbook("bench.yml", "-e", "@examples/httpbin/httpbin.bench.yml", "-e", "worker=sync", *SHORT,
-                    timeout=900)  # fmt: skip
+                    *OPERATIONS, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-6000:]
     run_dir = run_dir_of(proc.stdout)
-    results, report = one_host(run_dir), (run_dir / "report.md").read_text()
+    return run_dir, one_host(run_dir), (run_dir / "report.md").read_text()
+
+
+def test_an_app_that_is_an_installed_package_loads_and_its_version_is_checked(httpbin):
+    """httpbin from the package index, its folder only requirements.txt: gunicorn loads httpbin:app from the
+    virtualenv; readiness holds httpbin's version there against the lock (nothing of it is in the app's folder)."""
+    _, results, report = httpbin
     assert results["complete"], results.get("failures")
     process = results["processes"]["sync"]
     assert process["app_sha256"] == {} and not process["entry"]["in_folder"]
@@ -242,3 +255,34 @@ def test_an_app_that_is_an_installed_package_loads_and_its_version_is_checked(la
         "delay_100ms", "get"
     ]  # fmt: skip
     assert "`/delay/0.1` at saturation (c ≥ capacity 1)" in report, "fidelity of its own IO sweep"
+
+
+def test_a_restart_and_a_worker_killed_under_load_say_what_they_lost_from_every_request(httpbin):
+    """A restart of sync under 20 requests a second loses some (nothing listens between the old master's exit and
+    the new one's bind) or delays them, and the report says which; a worker killed loses what it held at most. Every
+    figure is the per-request records' (raw/), with the operation's instant beside them."""
+    run_dir, results, report = httpbin
+    ops = {o["kind"]: o for o in operations.operation_rows(results["results"])}
+    assert set(ops) == {"restart", "kill_worker"} and all(o["valid"] for o in ops.values())
+    restart, kill = ops["restart"], ops["kill_worker"]
+    print(f"\nhttpbin sync: restart {restart['reason']}; kill_worker {kill['reason']}")
+    assert restart["lost"] + restart["delayed"] > 0 and restart["verdict"] in ("lost", "delayed"), restart["reason"]
+    assert restart["master_changed"] and restart["release_after"] != restart["release_before"]
+    assert restart["new_code_before"] == 0 and restart["whole_after_s"] is not None
+    assert "master started" in restart["journal"], restart["journal"]
+    assert kill["lost"] <= 1 and kill["whole_after_s"] is not None and not kill["master_changed"]
+    assert "worker killed by SIGKILL" in kill["journal"], kill["journal"]
+    for o in (restart, kill):  # the records say it: every request of the run, lost or not, with the instant
+        out = run_dir / "raw" / "app1" / o["load_host"] / f"{o['name']}.out"
+        header, rows, _ = rate.read(out.read_text())
+        done = json.loads((run_dir / "raw" / "app1" / f"{o['name']}.operation.json").read_text())
+        at = done["at"] - header["epoch"]
+        measured = [r for r in rows if r["due"] >= o["warmup_s"]]
+        assert o["requests"] == len(measured) == 20 * 6 and o["at_s"] == pytest.approx(at, abs=0.001)
+        assert o["lost"] == sum(1 for r in measured if r["status"] != 200)
+        assert {r["pid"] for r in measured if r["status"] == 200} >= set(done["workers_after"]), "the new worker served"
+        assert sorted(done["workers_before"]) != sorted(done["workers_after"])
+    assert "## Operating it under load: what each operation lost" in report
+    lead = [line for line in report.splitlines() if line.startswith("- **restart** under load (`/get` at 20/s)")]
+    assert lead and ("lost requests on sync" in lead[0] or "delayed requests on sync" in lead[0]), lead
+    assert (run_dir / "operation-restart-get.png").exists()

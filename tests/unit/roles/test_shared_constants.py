@@ -5,9 +5,11 @@ each other without any error."""
 from __future__ import annotations
 
 import ast
+import re
 
 from support import ROOT, load_module
 
+from bench.model import operations
 from bench.parse import siege, timing, wrk
 
 driver = load_module("roles/load/files/load_driver.py")
@@ -51,3 +53,13 @@ def test_the_worker_header_the_app_sends_is_the_one_the_load_generator_reads():
     head = f"HTTP/1.1 200 OK\r\n{server_timing.WORKER_HEADER}: 4242 7\r\n\r\n".encode()
     assert open_loop.worker_of(head) == (4242, "7")
     assert open_loop.worker_of(b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\n") == (None, None)
+
+
+def test_the_operations_the_app_host_does_are_the_ones_the_controller_plans():
+    gunicorn_operation = load_module("roles/gunicorn/files/gunicorn_operation.py")
+    assert tuple(operations.OPERATIONS) == gunicorn_operation.KINDS
+    config = (ROOT / "roles/gunicorn/templates/etc/gunicorn/instance.conf.py.j2").read_text()
+    assert gunicorn_operation.RELEASE_FILE.format(name="X") == "/etc/gunicorn/X.release"
+    assert "'/etc/gunicorn/' ~ item.name ~ '.release'" in config
+    record = re.search(r'path = f"(/run/gunicorn-\{\{ item.name \}\}/process-\{_os.getpid\(\)\}.json)"', config)
+    assert record and gunicorn_operation.PROCESS_RECORD == "/run/gunicorn-{name}/process-{pid}.json"
