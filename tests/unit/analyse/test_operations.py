@@ -1,0 +1,175 @@
+"""What an operation under load lost (bench/analyse/operations.py): hand-made runs whose answer is known, then a real
+run of the lab (tests/fixtures/operations: sync, gthread, gevent and asgi, each reloaded, restarted and with a worker
+killed under 5 requests a second of /ioTask?ms=100)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support import FIXTURES
+
+from bench.analyse import operations
+from bench.model import operations as operations_model
+from bench.parse import events, rate
+from bench.render import report
+
+EPOCH = 1_800_000_000.0
+RUN = {"status": 200, "warmup_s": 1, "target": None,
+       "operation": {"kind": "restart", "at_s": 4.0, "window_s": 2.0, "new_release": True}}  # fmt: skip
+
+
+def rows(rate=10, seconds=10, latency=0.1, *, lost=None, slow=None, release=lambda due: "1", status=200):
+    """Evenly spaced requests from 0 to `seconds`, each answered in `latency` by release(due); those due at the
+    instants of `lost` (a dict due -> error word or status) and `slow` (due -> latency) otherwise."""
+    out, lost, slow = [], lost or {}, slow or {}
+    for i in range(int(rate * seconds)):
+        due = round(i / rate, 6)
+        row = {"i": i, "due": due, "sent": due, "done": due + slow.get(due, latency), "status": status,
+               "error": None, "pid": 10, "release": release(due)}  # fmt: skip
+        if due in lost:
+            why = lost[due]
+            row.update(status=why if isinstance(why, int) else None, error=None if isinstance(why, int) else why)
+        out.append(row)
+    return out
+
+
+def done(at=5.0, **kw):
+    return {"at": EPOCH + at, "returned": EPOCH + at + 0.5, "whole": EPOCH + at + 0.8, "release_before": "1",
+            "release_after": "2", "master_before": 7, "master_after": 8, "rc": 0, **kw}  # fmt: skip
+
+
+def test_requests_refused_after_the_instant_are_lost_and_the_service_is_back_after_the_last():
+    refused = rows(lost={5.1: "refused", 5.2: "refused", 5.3: "refused"}, release=lambda d: "1" if d < 5.1 else "2")
+    got = operations.analyse({"epoch": EPOCH}, refused, done(), RUN)
+    assert got["at_s"] == 5.0 and got["requests"] == 90, "the warm-up's 10 left out"
+    assert (got["lost"], got["lost_by_kind"], got["delayed"]) == (3, {"refused": 3}, 0)
+    assert (got["lost_first_after_s"], got["lost_last_after_s"], got["back_after_s"]) == (0.1, 0.3, 0.3)
+    assert got["returned_after_s"] == 0.5 and got["whole_after_s"] == 0.8 and got["master_changed"]
+    assert got["before"] == {"requests": 20, "p99_s": pytest.approx(0.1), "max_s": pytest.approx(0.1)}
+    assert got["bound_s"] == pytest.approx(0.2) and got["bound_is"] == "before", "twice the p99 (beyond its + 50 ms)"
+    assert got["verdict"] == "lost"
+    assert got["reason"].startswith("lost 3 of 90 (3 connection refused: nothing listened on the port), due +0.10 s")
+    assert [t for t, lat, why in got["timeline"] if why] == [0.1, 0.2, 0.3] and len(got["timeline"]) == 90
+
+
+def test_an_answer_with_another_status_is_lost_and_a_late_one_delayed_against_the_target():
+    run = {**RUN, "target": {"percentile": 99, "latency_s": 0.25, "error_budget": 0.01}}
+    got = operations.analyse({"epoch": EPOCH}, rows(lost={5.0: 502}, slow={5.5: 0.4, 5.6: 0.3, 4.0: 0.9}), done(),
+                             run)  # fmt: skip
+    assert got["lost_by_kind"] == {"status 502": 1} and got["lost"] == 1
+    assert got["delayed"] == 2, "those due after the instant, past the target; the one before it is not the operation's"
+    assert (got["bound_s"], got["bound_is"], got["back_after_s"]) == (0.25, "target", 0.6)
+    assert got["after"]["max_s"] == pytest.approx(0.4) and got["verdict"] == "lost"
+    assert "2 answered later than its target (250 ms)" in got["reason"]
+
+
+def test_old_code_after_the_instant_is_counted_and_new_code_before_it_is_a_fault():
+    graceful = operations.analyse({"epoch": EPOCH}, rows(release=lambda d: "1" if d < 5.35 else "2"), done(), RUN)
+    assert (graceful["old_code_after"], graceful["old_code_last_after_s"]) == (4, 0.4)  # due 5.0-5.3, done +0.1 s
+    assert graceful["new_code_before"] == 0 and graceful["verdict"] == "safe"
+    assert graceful["reason"].startswith("nothing lost of 90, none later than 200 ms; 4 answered by the old release")
+    early = operations.analyse({"epoch": EPOCH}, rows(release=lambda d: "1" if d < 4.5 else "2"), done(), RUN)
+    assert early["new_code_before"] == 5 and "a fault of the harness" in early["reason"]
+    same = operations.analyse({"epoch": EPOCH}, rows(), done(release_after="1"), RUN)
+    assert same["old_code_after"] == 0, "a worker killed keeps the release: no old or new code to tell"
+
+
+def test_the_journal_around_the_instant_is_the_evidence():
+    got = operations.analyse({"epoch": EPOCH}, rows(lost={5.0: "closed"}), done(), RUN)
+    lines = [(EPOCH + 3.0, "[INFO] Booting worker with pid: 5"),  # before the evidence's stretch
+             (EPOCH + 5.0, "[ERROR] Worker (pid:11) was sent SIGKILL! Perhaps out of memory?"),
+             (EPOCH + 5.1, "[INFO] Booting worker with pid: 12"),
+             (EPOCH + 5.2, "Starting gunicorn benchmark instance demo-sync..."),  # systemd's line, not gunicorn's
+             (EPOCH + 5.3, "[INFO] Starting gunicorn 25.3.0")]  # fmt: skip
+    found = operations.with_journal(got, lines)
+    assert found["journal"] == {"worker killed by SIGKILL": 1, "worker booted": 1, "master started": 1}
+    assert found["reason"].endswith("the journal: worker killed by SIGKILL, worker booted, master started")
+    assert "connection closed with no answer: the process holding it went away" in found["reason"]
+    assert operations.with_journal(got, [])["reason"].endswith("nothing of gunicorn's in the journal around it")
+
+
+def test_an_operation_that_failed_or_never_left_the_service_whole_says_so():
+    got = operations.analyse({"epoch": EPOCH}, rows(), done(rc=1, output="Job failed", whole=None), RUN)
+    assert got["whole_after_s"] is None
+    assert "the operation itself failed (exit 1: Job failed)" in got["reason"]
+    assert "not whole again" in got["reason"]
+
+
+def test_a_fast_scenario_is_bound_at_least_50_ms_above_its_p99():
+    got = operations.analyse({"epoch": EPOCH}, rows(latency=0.002, slow={5.2: 0.04}), done(), RUN)
+    assert got["bound_s"] == pytest.approx(0.002 + operations.DELAY_FLOOR_S) and got["delayed"] == 0
+
+
+# ---- a real run of the lab: tests/fixtures/operations
+RUN_DIR = FIXTURES / "operations"
+REAL = json.loads((RUN_DIR / "results.json").read_text())
+TYPES = ("sync", "gthread", "gevent", "asgi")
+
+
+def real(variant: str, kind: str) -> tuple[dict, dict]:
+    """The run's row and its operation read again from the raw records (what collect does), with its journal."""
+    row = next(r for r in REAL["results"] if r["name"] == f"{variant}-op-{kind}-ioTask-ms-100")
+    header, rows, _ = rate.read((RUN_DIR / "raw" / f"{row['name']}.out").read_text())
+    done = json.loads((RUN_DIR / "raw" / f"{row['name']}.operation.json").read_text())
+    lines = events.lines((RUN_DIR / "raw" / f"{variant}.journal.json").read_text())
+    return row, operations.with_journal(operations.analyse(header, rows, done, row), lines)
+
+
+@pytest.mark.parametrize("variant", TYPES)
+def test_what_collect_kept_is_what_the_records_say(variant):
+    for kind in operations_model.OPERATIONS:
+        row, found = real(variant, kind)
+        assert found == row["rate"]["operation"], f"{variant} {kind}"
+
+
+@pytest.mark.parametrize("variant", TYPES)
+def test_a_restart_refuses_what_is_due_until_the_new_master_listens(variant):
+    _, found = real(variant, "restart")
+    assert found["verdict"] == "lost" and set(found["lost_by_kind"]) == {"refused"}, found["reason"]
+    assert 0 < found["lost_first_after_s"] <= found["lost_last_after_s"] < found["whole_after_s"]
+    assert found["master_changed"] and found["release_after"] == str(int(found["release_before"]) + 1)
+    assert {"master shut down", "master started", "worker booted"} <= set(found["journal"])
+    assert found["new_code_before"] == 0
+    answered = [t for t, lat, why in found["timeline"] if why is None]
+    assert len(answered) + found["lost"] == found["requests"] == 60
+
+
+def test_a_reload_loses_nothing_and_event_loops_serve_on_from_their_old_workers_meanwhile():
+    for variant in ("gevent", "asgi"):
+        _, found = real(variant, "reload")
+        assert found["verdict"] == "safe" and found["old_code_after"] >= 1, found["reason"]
+        assert found["old_code_last_after_s"] <= found["whole_after_s"] + 0.2, "old workers finish, then go"
+    for variant in ("sync", "gthread"):  # one worker: its requests wait for the new one
+        _, found = real(variant, "reload")
+        assert found["lost"] == 0 and found["verdict"] == "delayed" and found["back_after_s"] <= found["whole_after_s"]
+        assert "HUP handled" in found["journal"], found["journal"]
+
+
+@pytest.mark.parametrize("variant", TYPES)
+def test_a_worker_killed_loses_the_request_it_held_and_nothing_else(variant):
+    row, found = real(variant, "kill_worker")
+    assert (found["lost"], found["lost_by_kind"]) == (1, {"closed": 1}), found["reason"]
+    # the one in flight: due within its 100 ms before the instant
+    assert -0.12 < found["lost_first_after_s"] < 0 and "worker killed by SIGKILL" in found["journal"]
+    done = json.loads((RUN_DIR / "raw" / f"{row['name']}.operation.json").read_text())
+    header, rows, _ = rate.read((RUN_DIR / "raw" / f"{row['name']}.out").read_text())
+    assert done["killed"] in done["workers_before"] and done["killed"] not in done["workers_after"]
+    at = done["at"] - header["epoch"]
+    assert {r["pid"] for r in rows if r["due"] > at + found["whole_after_s"]} == set(done["workers_after"])
+    assert abs(done["at"] - done["planned_at"]) < 0.01, "it acted at the instant asked"
+
+
+def test_the_report_says_which_operations_are_safe_where_with_a_table_and_a_chart(tmp_path):
+    text = report.render(json.loads((RUN_DIR / "results.json").read_text()), tmp_path)
+    lead = [line for line in text.splitlines() if line.startswith("- **reload** under load")]
+    assert lead == ["- **reload** under load (`/ioTask?ms=100` at 5/s): safe on gevent and asgi (nothing lost, none "
+                    "delayed); delayed requests on sync (2 of 60 later than 214 ms, back 0.33 s after it) and gthread "
+                    "(1 of 60 later than 209 ms, back 0.10 s after it)"]  # fmt: skip
+    restart = "- **restart** under load (`/ioTask?ms=100` at 5/s): lost requests on sync (2 of 60: connection refused"
+    assert restart in text
+    assert "## Operating it under load: what each operation lost" in text
+    assert text.count("| restart | `/ioTask?ms=100` | 5.0/s |") == 4
+    for kind in operations_model.OPERATIONS:
+        assert (tmp_path / f"operation-{kind.replace('_', '-')}-ioTask-ms-100.png").exists()
+        assert f"](operation-{kind.replace('_', '-')}-ioTask-ms-100.png)" in text
