@@ -133,6 +133,8 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "new_code_before": len(new_before),
         "workers_before": done.get("workers_before") or [],
         "workers_after": done.get("workers_after") or [],
+        "workers_gone": sorted(set(done.get("workers_before") or []) - set(done.get("workers_after") or [])),
+        "slow": _slow(done.get("slow"), rel),
         "master_changed": bool(done.get("master_before")) and done.get("master_before") != done.get("master_after"),
         "operation_rc": done.get("rc"),
         "operation_output": done.get("output") or "",
@@ -145,6 +147,16 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
     }
     out["verdict"], out["reason"] = verdict(out)
     return out
+
+
+def _slow(slow: dict | None, rel) -> dict | None:
+    """A timeout's own request: how long it took, how it ended (its status, or the error that ended it), when."""
+    if not slow:
+        return None
+    took = slow["ended"] - slow["sent"] if slow.get("ended") and slow.get("sent") else None
+    return {"path": slow.get("path"), "gunicorn_timeout_s": slow.get("gunicorn_timeout_s"),
+            "took_s": None if took is None else round(took, 3), "status": slow.get("status"),
+            "error": slow.get("error"), "ended_after_s": rel(slow.get("ended"))}  # fmt: skip
 
 
 def timeline(rows: list[dict], at: float, status: int) -> list[list]:
@@ -180,6 +192,16 @@ def evidence(found: dict) -> str:
 def verdict(found: dict) -> tuple[str, str]:
     """`lost`, `delayed` or `safe`, and why, from the evidence."""
     parts = []
+    slow = found.get("slow")
+    if slow:
+        ended = f"answered {slow['status']}" if slow.get("status") else f"ended by {slow.get('error') or 'nothing'}"
+        timed_out = found["journal"].get("WORKER TIMEOUT")
+        parts.append(
+            f"the request slower than gunicorn's timeout ({slow['gunicorn_timeout_s']:g} s), `{slow['path']}`, "
+            f"{ended} after {slow['took_s']:.2f} s; "
+            + (f"the master aborted {'its worker' if timed_out == 1 else f'{timed_out} workers'} (WORKER TIMEOUT)"
+               if timed_out else "no worker was timed out")
+        )  # fmt: skip
     if found["operation_rc"] not in (0, None):
         parts.append(f"the operation itself failed (exit {found['operation_rc']}: {found['operation_output'][:200]})")
     if found["lost"]:

@@ -24,7 +24,8 @@ ENTRY_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\(\))?")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ARCHIVES = (".whl", ".tar.gz", ".zip")
-LOADS = ("probe", "sweep", "rate", "capacity", "operations")  # operations: loaded while one is done
+# operations: loaded while one is done; timeout: the request a `timeout` operation sends, slower than gunicorn's timeout
+LOADS = ("probe", "sweep", "rate", "capacity", "operations", "timeout")
 FIELDS = ("name", "description", "src", "entry", "interface", "requirements", "ready", "env", "matrix", "scenarios",
           "mixes")  # fmt: skip
 MIX_FIELDS = ("name", "of", "rate_per_s", "clients", "alone", "profiles", "target")
@@ -393,7 +394,13 @@ def _scenario(i: int, raw, names: set[str], profiles: tuple[str, ...]) -> Scenar
     load = sc.get("load", ["probe", "sweep"] if task else ["sweep"])  # rate runs only when asked for
     if not isinstance(load, list) or any(x not in LOADS for x in load):
         raise AppError(
-            f"{where}.load={load!r}: a list of probe, sweep, rate, capacity and/or operations ([]: only in a mix)"
+            f"{where}.load={load!r}: a list of probe, sweep, rate, capacity, operations and/or timeout ([]: only in a "
+            "mix)"
+        )
+    if "timeout" in load and (task is None or unit_s is None):
+        raise AppError(
+            f"{where}.load: the request a timeout operation sends needs its task (io or cpu: whether it holds its "
+            "worker's loop) and unit_s (how long it takes, longer than gunicorn's timeout)"
         )
     if "probe" in load and task is None:
         raise AppError(f"{where}.load: probes give a verdict and need a task (io or cpu)")

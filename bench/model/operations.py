@@ -18,6 +18,8 @@ OPERATIONS = {
     "and started again on the new release",
     "kill_worker": "one worker killed with SIGKILL (as the kernel's OOM killer or a crash would): the master starts "
     "another",
+    "timeout": "one request slower than gunicorn's timeout (the app's scenario loaded as `timeout`): where it holds "
+    "what signals the worker is alive, the master aborts the worker, and what it held with it",
 }
 # Operations that write a new release of the app first (the others keep the code it runs).
 NEW_RELEASE = ("reload", "restart")
@@ -93,9 +95,10 @@ def rate_of(ep: dict, utilization: float) -> float:
     return round(utilization / float(ep["unit_s"]), 6)
 
 
-def runs(eps: list[dict], kinds: list[str], o_set: dict) -> list[tuple[dict, str, float, int]]:
+def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict]) -> list[tuple[dict, str, float, int]]:
     """(scenario, operation, rate, its place) of a worker type's operation runs: per scenario loaded during operations
-    and per operation, one open-loop run (scenarios.py makes the rows); none without operations."""
+    and per operation, one open-loop run (scenarios.py makes the rows); none without operations. A timeout needs the
+    request it sends (slow: the app's scenarios loaded as `timeout`), answered within the run."""
     if not kinds:
         return []
     if not eps:
@@ -103,15 +106,51 @@ def runs(eps: list[dict], kinds: list[str], o_set: dict) -> list[tuple[dict, str
             f"operations={','.join(kinds)}: no scenario of the app is loaded during operations; add `operations` to "
             "one scenario's load (bench_app.scenarios.<n>.load)"
         )
+    if "timeout" in kinds:
+        if len(slow) != 1:
+            raise OperationError(
+                f"operations=timeout: the app needs one scenario loaded as `timeout` (the request slower than "
+                f"gunicorn's timeout), not {len(slow)} (bench_app.scenarios.<n>.load)"
+            )
+        if o_set["at_s"] + slow[0]["unit_s"] + 1 > o_set["time_s"]:
+            raise OperationError(
+                f"load_operations.time_s={o_set['time_s']:g}: a timeout at {o_set['at_s']:g} s sends "
+                f"{slow[0]['scenario_name']} ({slow[0]['unit_s']:g} s): the run must outlast it by a second"
+            )
     return [(ep, kind, rate_of(ep, o_set["utilization"]), n) for n, ep in enumerate(eps) for kind in kinds]
 
 
-def row_fields(kind: str, per_s: float, o_set: dict, grace_s: int) -> dict:
+def blocks_heartbeat(worker_type: str, task: str, cat) -> bool:
+    """Whether a request of this task holds what tells gunicorn's master that its worker is alive: a worker that
+    serves one request at a time (sync: its loop waits in the app), or one whose loop the request holds (an event
+    loop computing). A thread's wait (gthread) or a greenlet's (gevent) leaves the worker's loop free to signal."""
+    theory = cat.type(worker_type).theory
+    return theory["cpu" if task == "cpu" else "io"] == "workers"
+
+
+def fits(worker_type: str, kind: str, slow: list[dict], cat, *, asked: bool) -> bool:
+    """Whether an operation applies to a type: a timeout only where its request holds the worker's heartbeat (else
+    the master never times the worker out: an IO wait on gthread, gevent, eventlet, asgi..., as found on the lab,
+    docs/measurement.md). Asked for by name, one that cannot apply is refused; by `all`, it is left out there."""
+    if kind != "timeout" or blocks_heartbeat(worker_type, slow[0]["task"], cat):
+        return True
+    if asked:
+        raise OperationError(
+            f"operations=timeout with worker={worker_type}: {slow[0]['scenario_name']} ({slow[0]['task']}) never "
+            f"holds a {worker_type} worker's heartbeat, so gunicorn's timeout never aborts it; leave timeout out for "
+            f"{worker_type}, or load a cpu request as `timeout`"
+        )
+    return False
+
+
+def row_fields(kind: str, per_s: float, o_set: dict, grace_s: int, slow: list[dict]) -> dict:
     """What a run row of an operation says beside its scenario: evenly spaced requests (each second's alike: what a
-    loss is a share of), the operation and its instant, its time."""
+    loss is a share of), the operation and its instant (a timeout's: the request it sends), its time."""
     return {"scenario": "operation", "concurrency": 1000, "reps": None, "time_s": int(o_set["time_s"]),
             "warmup_s": int(o_set["warmup_s"]), "rate_per_s": per_s, "utilization": None, "arrivals": "even",
             "repeat": 1, "discard": False, "tool": "open_loop",
             "operation": {"kind": kind, "at_s": o_set["at_s"], "window_s": o_set["window_s"],
-                          "new_release": kind in NEW_RELEASE},
+                          "new_release": kind in NEW_RELEASE,
+                          "slow": {k: slow[0][k] for k in ("scenario_name", "label", "method", "path", "status", "task",
+                                                           "unit_s")} if kind == "timeout" else None},
             "timeout_s": int(o_set["warmup_s"] + o_set["time_s"]) + grace_s}  # fmt: skip

@@ -6,6 +6,7 @@ import math
 import re
 
 from bench.analyse import quantiles  # the samples a percentile needs: a search that cannot bound it is refused
+from bench.model import catalog
 from bench.model import operations as ops
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
@@ -180,12 +181,16 @@ def _mix_rows(common: dict, mixes: list[dict], r_set: dict, grace_s: int, first_
     return rows
 
 
-def _operation_rows(common: dict, o_runs: list, o_set: dict, grace_s: int, first_seed: int) -> list[dict]:
+def _operation_rows(common: dict, o_runs: list, o_set: dict, grace_s: int, first_seed: int, *,
+                    slow: list[dict], asked: bool) -> list[dict]:  # fmt: skip
     """A worker type's runs with an operation under load (bench/model/operations.py), after all its others: an
-    operation changes the instance (a reload, a restart, a worker killed)."""
-    return [{**common, **_request(ep), **ops.row_fields(kind, per_s, o_set, grace_s), "seed": first_seed + n,
+    operation changes the instance (a reload, a restart, a worker killed); those that apply to its type (asked:
+    named on the command line, when one that does not is refused)."""
+    cat = catalog.load() if slow else None
+    return [{**common, **_request(ep), **ops.row_fields(kind, per_s, o_set, grace_s, slow), "seed": first_seed + n,
              "name": f"{common['variant']}-op-{kind}-{slug(ep['label'])}"}
-            for ep, kind, per_s, n in o_runs]  # fmt: skip
+            for ep, kind, per_s, n in o_runs
+            if ops.fits(common["worker_type"], kind, slow, cat, asked=asked)]  # fmt: skip
 
 
 def _capacity_settings(capacity: dict) -> dict:
@@ -310,7 +315,8 @@ def build_matrix(
     m_set = (r_set or _rate_settings(rate)) if m_mixes else {}
     kinds = ops.chosen(operations, (operation_settings or {}).get("do"))  # the command line's, else the profile's
     o_set = ops.settings(operation_settings) if kinds else {}
-    o_runs = ops.runs(endpoints_for(scenarios, "operations", profile), kinds, o_set)
+    slow = endpoints_for(scenarios, "timeout", profile)  # the request a timeout operation sends
+    o_runs = ops.runs(endpoints_for(scenarios, "operations", profile), kinds, o_set, slow)
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]
@@ -352,7 +358,15 @@ def build_matrix(
         runs += _rate_rows(common, r_runs, r_set, sweep_grace_s)
         runs += _capacity_rows(common, c_eps, capacity, sweep_grace_s, len(r_runs) + 1)
         runs += _mix_rows(common, m_mixes, m_set, sweep_grace_s, len(r_runs) + len(c_eps) + 1)
-        runs += _operation_rows(common, o_runs, o_set, sweep_grace_s, len(r_runs) + len(c_eps) + len(m_mixes) + 1)
+        runs += _operation_rows(
+            common,
+            o_runs,
+            o_set,
+            sweep_grace_s,
+            len(r_runs) + len(c_eps) + len(m_mixes) + 1,
+            slow=slow,
+            asked=isinstance(operations, (str, list)) and operations != "all",
+        )
     total = len(runs)
     for i, run in enumerate(runs, start=1):
         run["index"] = i

@@ -225,12 +225,13 @@ def test_the_notes_report_speaks_of_notes_alone(notes):
 
 # Operations under load, short: 6 s of /get at 20 a second after a second of warm-up, the operation 2 s in
 SHORT_OPERATIONS = {"load_operations": {"time_s": 6, "warmup_s": 1, "at_s": 2, "window_s": 2}}
-OPERATIONS = ["-e", "operations=restart,kill_worker", "-e", json.dumps(SHORT_OPERATIONS)]
+OPERATIONS = ["-e", "operations=restart,kill_worker,timeout", "-e", json.dumps(SHORT_OPERATIONS),
+              "-e", "gunicorn_timeout=2"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def httpbin(lab):
-    """httpbin on sync, with a restart and a worker killed under load."""
+    """httpbin on sync, with a restart, a worker killed and a request past gunicorn's timeout (2 s) under load."""
     proc = playbook("bench.yml", "-e", "@examples/httpbin/httpbin.bench.yml", "-e", "worker=sync", *SHORT,
                     *OPERATIONS, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-6000:]
@@ -263,8 +264,8 @@ def test_a_restart_and_a_worker_killed_under_load_say_what_they_lost_from_every_
     figure is the per-request records' (raw/), with the operation's instant beside them."""
     run_dir, results, report = httpbin
     ops = {o["kind"]: o for o in operations.operation_rows(results["results"])}
-    assert set(ops) == {"restart", "kill_worker"} and all(o["valid"] for o in ops.values())
-    restart, kill = ops["restart"], ops["kill_worker"]
+    assert set(ops) == {"restart", "kill_worker", "timeout"} and all(o["valid"] for o in ops.values())
+    restart, kill, stuck = ops["restart"], ops["kill_worker"], ops["timeout"]
     print(f"\nhttpbin sync: restart {restart['reason']}; kill_worker {kill['reason']}")
     assert restart["lost"] + restart["delayed"] > 0 and restart["verdict"] in ("lost", "delayed"), restart["reason"]
     assert restart["master_changed"] and restart["release_after"] != restart["release_before"]
@@ -272,7 +273,12 @@ def test_a_restart_and_a_worker_killed_under_load_say_what_they_lost_from_every_
     assert "master started" in restart["journal"], restart["journal"]
     assert kill["lost"] <= 1 and kill["whole_after_s"] is not None and not kill["master_changed"]
     assert "worker killed by SIGKILL" in kill["journal"], kill["journal"]
-    for o in (restart, kill):  # the records say it: every request of the run, lost or not, with the instant
+    # /delay/3 holds sync's one worker past its timeout: the master aborts it, what waited behind it waits longer
+    print(f"timeout {stuck['reason']}")
+    assert stuck["journal"].get("WORKER TIMEOUT") == 1 and len(stuck["workers_gone"]) == 1, stuck["reason"]
+    assert 2 <= stuck["slow"]["took_s"] < 3, "aborted at gunicorn's timeout, before its 3 s"
+    assert stuck["delayed"] > 0 and "the master aborted its worker (WORKER TIMEOUT)" in stuck["reason"]
+    for o in (restart, kill, stuck):  # the records say it: every request of the run, lost or not, with the instant
         out = run_dir / "raw" / "app1" / o["load_host"] / f"{o['name']}.out"
         header, rows, _ = rate.read(out.read_text())
         done = json.loads((run_dir / "raw" / "app1" / f"{o['name']}.operation.json").read_text())

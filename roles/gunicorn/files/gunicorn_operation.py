@@ -2,7 +2,8 @@
 """Do one operation to a running gunicorn instance at a given instant, while the load hosts load it, and say what it
 did and when (stdlib only; run as root on the app host by the gunicorn role's operation.yml).
 
-  gunicorn_operation.py NAME KIND --at EPOCH --workers N [--settle-timeout S]
+  gunicorn_operation.py NAME KIND --at EPOCH --workers N [--settle-timeout S] [--url URL --slow-path PATH
+                        --slow-method M --gunicorn-timeout S]
 
 KIND is one of bench/model/operations.py's OPERATIONS:
   reload       a new release of the app written, then `systemctl reload gunicorn@NAME` (the unit's ExecReload: HUP to
@@ -10,6 +11,9 @@ KIND is one of bench/model/operations.py's OPERATIONS:
   restart      a new release written, then `systemctl restart gunicorn@NAME` (it returns once the new master has said
                READY=1: bound, before its workers have loaded the app)
   kill_worker  SIGKILL to the oldest worker (as the OOM killer or a crash would)
+  timeout      one request to URL + PATH (the app's scenario slower than gunicorn's timeout), sent from this host:
+               where it holds what tells the master its worker is alive, the master aborts that worker after
+               `timeout` seconds; its answer, or its error, and when, are recorded
 
 The release file (/etc/gunicorn/NAME.release, its first word a number) is what the harness's middleware reports in
 every answer for the app as it was loaded (bench_entry.py): written before the signal, it is what new code looks like.
@@ -30,9 +34,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
-KINDS = ("reload", "restart", "kill_worker")
+KINDS = ("reload", "restart", "kill_worker", "timeout")
 RELEASE_FILE = "/etc/gunicorn/{name}.release"
 PROCESS_RECORD = "/run/gunicorn-{name}/process-{pid}.json"
 
@@ -80,6 +87,20 @@ def whole(name: str, master: int, workers: int, gone: set[int]) -> tuple[bool, l
     return master > 0 and len(current) == workers and not gone & set(current) and len(ready) == workers, current
 
 
+def send(url: str, method: str, timeout_s: float, into: dict) -> None:
+    """One request, its answer's status or the error that ended it, and when it was sent and ended (epoch)."""
+    into["sent"] = round(time.time(), 6)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=timeout_s) as answer:
+            answer.read()
+            into["status"] = answer.status
+    except urllib.error.HTTPError as err:
+        into["status"] = err.code
+    except (OSError, ValueError) as err:
+        into["error"] = type(err).__name__ + ": " + str(err)[:200]
+    into["ended"] = round(time.time(), 6)
+
+
 def operate(args: argparse.Namespace) -> dict:
     unit = f"gunicorn@{args.name}.service"
     release_file = RELEASE_FILE.format(name=args.name)
@@ -96,6 +117,13 @@ def operate(args: argparse.Namespace) -> dict:
         done = subprocess.run(["systemctl", args.kind, unit], capture_output=True, text=True, check=False)
         out["rc"], out["output"] = done.returncode, (done.stdout + done.stderr).strip()[-600:]
         gone = set(before)
+    elif args.kind == "timeout":
+        slow = out["slow"] = {"path": args.slow_path, "gunicorn_timeout_s": args.gunicorn_timeout}
+        sender = threading.Thread(target=send, args=(args.url.rstrip("/") + args.slow_path, args.slow_method,
+                                                     args.settle_timeout, slow), daemon=True)  # fmt: skip
+        sender.start()
+        out["rc"], out["output"] = 0, ""
+        gone = set()
     else:
         victim = before[0] if before else None
         if victim:
@@ -104,12 +132,17 @@ def operate(args: argparse.Namespace) -> dict:
         gone = {victim} if victim else set()
     out["returned"] = round(time.time(), 6)
     deadline = time.monotonic() + args.settle_timeout
-    out["whole"], now = None, []
+    out["whole"], now, since, seen = None, [], None, None
     while time.monotonic() < deadline:
         master = main_pid(unit)
         ok, now = whole(args.name, master, args.workers, gone)
-        if ok:
-            out["whole"] = round(time.time(), 6)
+        if not ok or now != seen:  # whole since when, with these workers
+            since, seen = (time.time(), now) if ok else (None, None)
+        # a timeout's: once its request has ended, and a second more (the master's loop wakes once a second: the
+        # worker that served it may still be there, on its way out)
+        slow_over = "slow" not in out or ("ended" in out["slow"] and time.time() >= out["slow"]["ended"] + 1.0)
+        if ok and slow_over:
+            out["whole"] = round(since, 6)
             break
         time.sleep(0.02)
     out["master_after"], out["workers_after"] = master, now
@@ -123,7 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at", type=float, required=True, help="the epoch time to act at")
     parser.add_argument("--workers", type=int, required=True, help="the workers the instance runs")
     parser.add_argument("--settle-timeout", type=float, default=30.0, help="seconds to wait for it to be whole")
+    parser.add_argument("--url", help="where the app answers, http://ADDRESS:PORT (timeout)")
+    parser.add_argument("--slow-path", help="the request slower than gunicorn's timeout (timeout)")
+    parser.add_argument("--slow-method", default="GET")
+    parser.add_argument("--gunicorn-timeout", type=float, help="the instance's timeout, seconds (timeout: recorded)")
     args = parser.parse_args(argv)
+    if args.kind == "timeout" and not (args.url and args.slow_path):
+        parser.error("timeout needs --url and --slow-path")
     result = operate(args)
     print(json.dumps(result))
     return 0 if result["rc"] == 0 else 1

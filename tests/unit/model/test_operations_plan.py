@@ -25,16 +25,18 @@ def test_the_operations_asked_for_the_profiles_otherwise_all_or_none():
     assert operations.chosen("reload,restart", []) == ["reload", "restart"]
     assert operations.chosen(["kill_worker"], ["reload"]) == ["kill_worker"]
     assert operations.chosen(None, ["reload"]) == ["reload"]
-    assert operations.chosen("all", []) == list(operations.OPERATIONS) == ["reload", "restart", "kill_worker"]
+    every = ["reload", "restart", "kill_worker", "timeout"]
+    assert operations.chosen("all", []) == list(operations.OPERATIONS) == every
     assert operations.chosen("none", ["reload"]) == []
     assert operations.chosen(None, LOAD["load_profiles"]["quick"]["operations"]["do"]) == []
-    assert operations.chosen(None, LOAD["load_profiles"]["full"]["operations"]["do"]) == list(operations.OPERATIONS)
+    # the full profile's: all but a timeout, which needs gunicorn's timeout shorter than its 30 s default
+    assert operations.chosen(None, LOAD["load_profiles"]["full"]["operations"]["do"]) == list(operations.OPERATIONS)[:3]
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker \(or all"),
+        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker, timeout \(or"),
         ("reload,reload", r"operations='reload,reload': each operation once"),
         (["reload", 3], r"operations=\['reload', 3\]: a list of operations among reload, restart, kill_worker"),
         (",", r"operations=',': a list of operations"),
@@ -62,7 +64,7 @@ def test_each_type_gets_one_run_per_operation_after_all_its_others_at_the_same_r
     shape = {(r["rate_per_s"], r["arrivals"], r["time_s"], r["warmup_s"], r["seed"]) for r in ops}
     assert shape == {(5.0, "even", 12, 1, ops[0]["seed"])}
     reload = ops[0]
-    assert reload["operation"] == {"kind": "reload", "at_s": 5.0, "window_s": 3.0, "new_release": True}
+    assert reload["operation"] == {"kind": "reload", "at_s": 5.0, "window_s": 3.0, "new_release": True, "slow": None}
     assert ops[2]["operation"]["new_release"] is False  # a worker killed keeps the code
     assert reload["path"] == "/ioTask?ms=100" and reload["tool"] == "open_loop"
     assert reload["progress"].endswith("sync /ioTask?ms=100 5/s, reload at 5 s (operation)")
@@ -115,3 +117,50 @@ def test_an_apps_own_scenario_at_its_own_rate_and_none_without_one():
 def test_bad_operation_settings_are_refused_naming_the_variable(settings, message):
     with pytest.raises(operations.OperationError, match=message):
         matrix("reload", **settings)
+
+
+def test_a_timeout_sends_the_apps_slow_request_on_the_types_whose_heartbeat_it_holds():
+    """The demo's `stuck` (3 s of IO): sync's worker waits in it, so gunicorn's master times it out; gthread's and
+    gevent's loops go on signalling (measured on the lab, docs/measurement.md): asked for by name there, refused;
+    by `all`, left out there."""
+    instances = plan.plan_instances("sync,gthread,gevent,tornado", app=DEMO)
+    ops = [r for r in matrix("all", instances=instances) if r["scenario"] == "operation"]
+    timeouts = [r for r in ops if r["operation"]["kind"] == "timeout"]
+    assert [r["worker_type"] for r in timeouts] == ["sync", "tornado"]
+    assert timeouts[0]["operation"]["slow"] == {
+        "scenario_name": "stuck",
+        "label": "/ioTask?ms=3000",
+        "method": "GET",
+        "path": "/ioTask?ms=3000",
+        "status": 200,
+        "task": "io",
+        "unit_s": 3.0,
+    }
+    assert len(ops) == 4 * 3 + 2
+    with pytest.raises(operations.OperationError, match=r"operations=timeout with worker=gthread: stuck \(io\) never "
+                       r"holds a gthread worker's heartbeat, so gunicorn's timeout never aborts it"):  # fmt: skip
+        matrix("reload,timeout", instances=instances)
+    assert [r["worker_type"] for r in matrix("timeout", instances=INSTANCES[:1]) if r["scenario"] == "operation"] == [
+        "sync"
+    ]
+
+
+def test_a_computing_slow_request_holds_an_event_loops_heartbeat_too():
+    cpu = [{**sc, "task": "cpu"} if sc["name"] == "stuck" else sc for sc in DEMO.as_vars()["scenarios"]]
+    prof = LOAD["load_profiles"]["quick"]
+    runs = scenarios.build_matrix(plan.plan_instances("gevent,gthread", app=DEMO), prof["probes"], prof["sweep"],
+                                  scenarios=cpu, profile="quick", operations="all",
+                                  operation_settings=prof["operations"])  # fmt: skip
+    assert [r["worker_type"] for r in runs if (r.get("operation") or {}).get("kind") == "timeout"] == ["gevent"]
+
+
+def test_a_timeout_needs_one_slow_request_that_ends_within_the_run():
+    no_slow = [sc for sc in DEMO.as_vars()["scenarios"] if sc["name"] != "stuck"]
+    prof = LOAD["load_profiles"]["quick"]
+    with pytest.raises(operations.OperationError, match=r"operations=timeout: the app needs one scenario loaded as "
+                       r"`timeout` \(the request slower than gunicorn's timeout\), not 0"):  # fmt: skip
+        scenarios.build_matrix(INSTANCES, prof["probes"], prof["sweep"], scenarios=no_slow, profile="quick",
+                               operations="timeout", operation_settings=prof["operations"])  # fmt: skip
+    with pytest.raises(operations.OperationError, match=r"load_operations.time_s=8: a timeout at 5 s sends stuck "
+                       r"\(3 s\): the run must outlast it by a second"):  # fmt: skip
+        matrix("timeout", time_s=8)
