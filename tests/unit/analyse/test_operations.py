@@ -173,3 +173,25 @@ def test_the_report_says_which_operations_are_safe_where_with_a_table_and_a_char
     for kind in KINDS:
         assert (tmp_path / f"operation-{kind.replace('_', '-')}-ioTask-ms-100.png").exists()
         assert f"](operation-{kind.replace('_', '-')}-ioTask-ms-100.png)" in text
+
+
+# ---- a request past gunicorn's timeout: tests/fixtures/operations-timeout (sync, tornado; timeout 2 s)
+TIMEOUT_DIR = FIXTURES / "operations-timeout"
+
+
+@pytest.mark.parametrize(("variant", "ended"), [("sync", {"status": 500}), ("tornado", {"status": None})])
+def test_a_request_past_the_timeout_has_a_worker_that_waits_in_it_aborted_and_the_others_wait(variant, ended):
+    results = json.loads((TIMEOUT_DIR / "results.json").read_text())
+    row = next(r for r in results["results"] if r["name"] == f"{variant}-op-timeout-ioTask-ms-100")
+    header, rows, _ = rate.read((TIMEOUT_DIR / "raw" / f"{row['name']}.out").read_text())
+    done = json.loads((TIMEOUT_DIR / "raw" / f"{row['name']}.operation.json").read_text())
+    lines = events.lines((TIMEOUT_DIR / "raw" / f"{variant}.journal.json").read_text())
+    found = operations.with_journal(operations.analyse(header, rows, done, row), lines)
+    assert found == row["rate"]["operation"]
+    slow = found["slow"]
+    # aborted at gunicorn's timeout (2 s; the master looks once a second), before its 3 s were up
+    assert slow["gunicorn_timeout_s"] == 2 and 2 <= slow["took_s"] < 3 and slow["status"] == ended["status"]
+    assert found["journal"]["WORKER TIMEOUT"] == 1 and found["workers_gone"] == done["workers_before"]
+    assert "the master aborted its worker (WORKER TIMEOUT)" in found["reason"]
+    # one worker: what the load sent meanwhile waited for the new one, seconds
+    assert found["delayed"] > 20 and found["after"]["max_s"] > 2 and found["back_after_s"] > 4
