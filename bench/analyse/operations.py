@@ -39,7 +39,7 @@ ERROR_MEANS = {
     "refused": "connection refused: nothing listened on the port",
     "reset": "connection reset: the process holding it went away",
     "closed": "connection closed with no answer: the process holding it went away",
-    "timeout": "no answer in time",
+    "timeout": "no answer in time",  # within the load generator's wait: `answer_timeout_s` says how long
 }
 
 
@@ -118,6 +118,7 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "answered_ok": len(measured) - len(lost),
         "lost": len(lost),
         "lost_by_kind": dict(sorted(by_kind.items())),
+        "answer_timeout_s": header.get("timeout_s"),  # how long the load generator waited for an answer
         "lost_first_after_s": round(min(r["due"] for r, _ in lost) - at, 3) if lost else None,
         "lost_last_after_s": round(max(r["due"] for r, _ in lost) - at, 3) if lost else None,
         "delayed": len(delayed),
@@ -183,6 +184,12 @@ def _ms(seconds: float | None) -> str:
     return "?" if seconds is None else f"{seconds * 1000:,.0f} ms"
 
 
+def _means(kind: str, answer_timeout_s: float | None) -> str:
+    if kind == "timeout" and answer_timeout_s:
+        return f"no answer within {answer_timeout_s:g} s (the load generator's wait)"
+    return ERROR_MEANS.get(kind, kind)
+
+
 def evidence(found: dict) -> str:
     """The journal's lines around the operation, in words: 'the journal: HUP handled, 2 workers booted, ...'."""
     words = [f"{n} × {w}" if n > 1 else w for w, n in found["journal"].items()]
@@ -205,7 +212,7 @@ def verdict(found: dict) -> tuple[str, str]:
     if found["operation_rc"] not in (0, None):
         parts.append(f"the operation itself failed (exit {found['operation_rc']}: {found['operation_output'][:200]})")
     if found["lost"]:
-        kinds = "; ".join(f"{n} {ERROR_MEANS.get(k, k)}" for k, n in found["lost_by_kind"].items())
+        kinds = "; ".join(f"{n} {_means(k, found.get('answer_timeout_s'))}" for k, n in found["lost_by_kind"].items())
         first, last = found["lost_first_after_s"], found["lost_last_after_s"]
         span = f"due {first:+.2f} s" + (f" to {last:+.2f} s" if last != first else "") + " from the operation"
         parts.append(f"lost {found['lost']} of {found['requests']} ({kinds}), {span}")

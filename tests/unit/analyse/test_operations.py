@@ -195,3 +195,8 @@ def test_a_request_past_the_timeout_has_a_worker_that_waits_in_it_aborted_and_th
     assert "the master aborted its worker (WORKER TIMEOUT)" in found["reason"]
     # one worker: what the load sent meanwhile waited for the new one, seconds
     assert found["delayed"] > 20 and found["after"]["max_s"] > 2 and found["back_after_s"] > 4
+
+
+def test_a_request_the_load_generator_gave_up_on_says_how_long_it_waited():
+    got = operations.analyse({"epoch": EPOCH, "timeout_s": 3.0}, rows(lost={5.2: "timeout"}), done(), RUN)
+    assert "1 no answer within 3 s (the load generator's wait)" in got["reason"] and got["answer_timeout_s"] == 3.0
