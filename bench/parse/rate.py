@@ -78,6 +78,7 @@ def merge(outputs: Iterable[tuple[dict, list[dict], dict | None]]) -> tuple[dict
         **({"clients": sum(h.get("clients") or 0 for h, _, _ in outputs)} if outputs[0][0].get("clients") else {}),
         "duration_s": first["duration_s"],
         "arrivals": first["arrivals"],
+        "timeout_s": first.get("timeout_s"),  # how long each host waited for an answer (the same on every host)
         "epoch": zero,
         "hosts": len(outputs),
         "requests_planned": sum(s["requests"] for _, _, s in outputs if s) if all(s for _, _, s in outputs) else None,
