@@ -108,6 +108,7 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
     changed = old != new
     old_after = [r for r in measured if changed and r["due"] >= at and ok(r) and str(r.get("release")) == old]
     new_before = [r for r in measured if changed and r["due"] < at and ok(r) and str(r.get("release")) == new]
+    new_after = [r for r in measured if changed and r["due"] >= at and ok(r) and str(r.get("release")) == new]
     rel = lambda t: None if t is None else round(float(t) - epoch - at, 3)  # noqa: E731  (seconds after the operation)
     out = {
         "kind": op["kind"],
@@ -132,6 +133,8 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "old_code_after": len(old_after),
         "old_code_last_after_s": round(max(r["done"] for r in old_after) - at, 3) if old_after else None,
         "new_code_before": len(new_before),
+        "new_code_after": len(new_after),
+        "preload_app": done.get("preload_app"),
         "workers_before": done.get("workers_before") or [],
         "workers_after": done.get("workers_after") or [],
         "workers_gone": sorted(set(done.get("workers_before") or []) - set(done.get("workers_after") or [])),
@@ -221,7 +224,11 @@ def verdict(found: dict) -> tuple[str, str]:
         parts.append(f"{found['delayed']} answered later than {what} ({_ms(found['bound_s'])})")
     if found["whole_after_s"] is None:
         parts.append("the service was not whole again (its workers, each with the app loaded) within the wait")
-    if found["old_code_after"]:
+    if found["release_after"] != found["release_before"] and not found.get("new_code_after") and found["requests"]:
+        why = (": preload_app, the new workers forked from the master, which had loaded the app before it"
+               if found.get("preload_app") and found["kind"] == "reload" else "")  # fmt: skip
+        parts.append(f"no answer came from the new release after it, all {found['old_code_after']} from the old{why}")
+    elif found["old_code_after"]:
         parts.append(
             f"{found['old_code_after']} answered by the old release after it (the last "
             f"{found['old_code_last_after_s']:+.2f} s): old workers finishing"

@@ -107,7 +107,8 @@ def operate(args: argparse.Namespace) -> dict:
     master = main_pid(unit)
     before = children(master) if master else []
     release = read_release(release_file)
-    out = {"kind": args.kind, "instance": args.name, "planned_at": args.at, "master_before": master,
+    out = {"kind": args.kind, "instance": args.name, "planned_at": args.at, "preload_app": args.preload_app,
+           "master_before": master,
            "workers_before": before, "release_before": release, "release_after": release}  # fmt: skip
     time.sleep(max(0.0, args.at - time.time()))
     out["at"] = round(time.time(), 6)
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-path", help="the request slower than gunicorn's timeout (timeout)")
     parser.add_argument("--slow-method", default="GET")
     parser.add_argument("--gunicorn-timeout", type=float, help="the instance's timeout, seconds (timeout: recorded)")
+    parser.add_argument("--preload-app", action="store_true", help="the instance preloads its app (recorded)")
     args = parser.parse_args(argv)
     if args.kind == "timeout" and not (args.url and args.slow_path):
         parser.error("timeout needs --url and --slow-path")

@@ -200,3 +200,34 @@ def test_a_request_past_the_timeout_has_a_worker_that_waits_in_it_aborted_and_th
 def test_a_request_the_load_generator_gave_up_on_says_how_long_it_waited():
     got = operations.analyse({"epoch": EPOCH, "timeout_s": 3.0}, rows(lost={5.2: "timeout"}), done(), RUN)
     assert "1 no answer within 3 s (the load generator's wait)" in got["reason"] and got["answer_timeout_s"] == 3.0
+
+
+def test_a_reload_whose_new_workers_answer_with_the_old_release_says_preload_app_kept_it():
+    kept = operations.analyse({"epoch": EPOCH}, rows(), done(preload_app=True), {**RUN, "operation": {
+        **RUN["operation"], "kind": "reload"}})  # fmt: skip
+    assert kept["new_code_after"] == 0 and kept["preload_app"] is True and kept["verdict"] == "safe"
+    assert (
+        "no answer came from the new release after it, all 50 from the old: preload_app, the new workers forked"
+        in (kept["reason"])
+    )
+    fresh = operations.analyse({"epoch": EPOCH}, rows(release=lambda d: "1" if d < 5.5 else "2"), done(), RUN)
+    assert fresh["new_code_after"] == 45 and "no answer came from the new release" not in fresh["reason"]
+
+
+@pytest.mark.parametrize("variant", ["sync", "gevent"])
+def test_with_preload_app_a_reload_keeps_the_code_the_master_loaded_and_delays_nothing(variant):
+    """tests/fixtures/operations-preload: the new workers fork from a master that has the app loaded, so they serve
+    at once (sync's reload delayed nothing, where without preload_app its one worker booting delayed two) and serve
+    the release the master loaded: none of the new one."""
+    found_dir = FIXTURES / "operations-preload"
+    results = json.loads((found_dir / "results.json").read_text())
+    row = next(r for r in results["results"] if r["name"] == f"{variant}-op-reload-ioTask-ms-100")
+    header, rows_, _ = rate.read((found_dir / "raw" / f"{row['name']}.out").read_text())
+    done_ = json.loads((found_dir / "raw" / f"{row['name']}.operation.json").read_text())
+    journal = events.lines((found_dir / "raw" / f"{variant}.journal.json").read_text())
+    found = operations.with_journal(operations.analyse(header, rows_, done_, row), journal)
+    assert found == row["rate"]["operation"] and found["preload_app"] is True
+    assert (found["verdict"], found["new_code_after"], found["lost"], found["delayed"]) == ("safe", 0, 0, 0)
+    assert found["old_code_after"] == sum(1 for r in rows_ if r["due"] >= found["at_s"] and r["status"] == 200)
+    assert set(found["workers_after"]).isdisjoint(found["workers_before"]), "new workers, old code"
+    assert "no answer came from the new release after it" in found["reason"] and "HUP handled" in found["journal"]
