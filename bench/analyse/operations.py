@@ -22,6 +22,8 @@ from bench.analyse import quantiles
 
 # The bound when the scenario has no target: twice the p99 before the operation, and at least this much above it.
 DELAY_FLOOR_S = 0.05
+# A recycle's requests: those due within this long after a worker said it would restart (its successor boots).
+RECYCLE_NEAR_S = 1.0
 # gunicorn's lines (25.x-27.x) that say what the service did around an operation, and how the report words each.
 JOURNAL = (
     (re.compile(r"Handling signal: hup", re.I), "HUP handled"),
@@ -30,6 +32,7 @@ JOURNAL = (
     (re.compile(r"Worker exiting"), "worker exited"),
     (re.compile(r"Worker \(pid:\d+\) was sent SIGKILL"), "worker killed by SIGKILL"),
     (re.compile(r"WORKER TIMEOUT"), "WORKER TIMEOUT"),
+    (re.compile(r"Autorestarting worker"), "worker recycled"),
     (re.compile(r"Shutting down: Master"), "master shut down"),
     (re.compile(r"Starting gunicorn \d"), "master started"),
     (re.compile(r"Listening at"), "listening"),
@@ -146,6 +149,11 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "timeline": timeline(measured, at, status),
         # the stretch of wall time whose journal lines are the operation's evidence: a second before it, to two after
         # the service was whole again
+        "at_epoch": round(epoch + at, 6),
+        # a recycle's evidence is the whole measured run: its workers restart when they reach max_requests
+        "run_from_epoch": round(epoch + warmup_s, 6),
+        "run_to_epoch": round(epoch + warmup_s + float(run.get("time_s") or 0), 6),
+        "max_requests": done.get("max_requests"),
         "evidence_from": round(epoch + at - 1, 6),
         "evidence_to": round(float(done.get("whole") or done.get("returned") or epoch + at) + 2, 6),
     }
@@ -173,8 +181,37 @@ def timeline(rows: list[dict], at: float, status: int) -> list[list]:
 
 
 def with_journal(found: dict, lines: list[tuple[float, str]]) -> dict:
-    """The operation's figures with the unit's journal around it (bench/parse/events.py's lines) as evidence."""
+    """The operation's figures with the unit's journal around it (bench/parse/events.py's lines) as evidence; a
+    recycle's, with the restarts the journal saw over the whole run (recycled)."""
+    if found["kind"] == "recycle":
+        return recycled(found, lines)
     found = {**found, "journal": journal_around(lines, found["evidence_from"], found["evidence_to"])}
+    found["verdict"], found["reason"] = verdict(found)
+    return found
+
+
+def recycled(found: dict, lines: list[tuple[float, str]]) -> dict:
+    """A run of workers recycled by max_requests: when each said it would restart (the journal), the requests due
+    within RECYCLE_NEAR_S after each against the others (their p99 and max), those of them later than the bound (the
+    target, else twice the others' p99 and at least 50 ms more) delayed; lost, all the run's."""
+    run_from = found["run_from_epoch"]
+    instants = sorted(when - found["at_epoch"] for when, message in lines
+                      if run_from <= when <= found["run_to_epoch"] and "Autorestarting worker" in message)  # fmt: skip
+    near = [x for x in found["timeline"] if any(r <= x[0] < r + RECYCLE_NEAR_S for r in instants)]
+    rest = [x for x in found["timeline"] if x not in near]
+    near_lat, rest_lat = [x[1] for x in near if x[1] is not None], [x[1] for x in rest if x[1] is not None]
+    p99_rest = _p(rest_lat, 99)
+    bound = found["bound_s"] if found["bound_is"] == "target" else (
+        max(2 * p99_rest, p99_rest + DELAY_FLOOR_S) if p99_rest is not None else None)  # fmt: skip
+    late = [x for x in near if x[1] is not None and bound is not None and x[1] > bound]
+    found = {**found, "journal": journal_around(lines, run_from, found["run_to_epoch"]),
+             "delayed": len(late), "bound_s": None if bound is None else round(bound, 6),
+             "bound_is": found["bound_is"] if found["bound_is"] == "target" else "rest",
+             "back_after_s": None, "before": {"requests": len(rest), "p99_s": _round(p99_rest),
+                                              "max_s": _round(max(rest_lat, default=None))},
+             "after": {"requests": len(near), "p99_s": _round(_p(near_lat, 99)),
+                       "max_s": _round(max(near_lat, default=None))},
+             "recycles_at_s": [round(r, 3) for r in instants]}  # fmt: skip
     found["verdict"], found["reason"] = verdict(found)
     return found
 
@@ -202,6 +239,13 @@ def evidence(found: dict) -> str:
 def verdict(found: dict) -> tuple[str, str]:
     """`lost`, `delayed` or `safe`, and why, from the evidence."""
     parts = []
+    if found["kind"] == "recycle":
+        limit = found.get("max_requests") or [None, None]
+        parts.append(
+            f"{len(found.get('recycles_at_s') or [])} workers recycled in the run (max_requests {limit[0]} + up to "
+            f"{limit[1]}); the {found['after']['requests']} requests due within {RECYCLE_NEAR_S:g} s after each: p99 "
+            f"{_ms(found['after']['p99_s'])} against {_ms(found['before']['p99_s'])} for the others"
+        )
     slow = found.get("slow")
     if slow:
         ended = f"answered {slow['status']}" if slow.get("status") else f"ended by {slow.get('error') or 'nothing'}"
@@ -220,7 +264,8 @@ def verdict(found: dict) -> tuple[str, str]:
         span = f"due {first:+.2f} s" + (f" to {last:+.2f} s" if last != first else "") + " from the operation"
         parts.append(f"lost {found['lost']} of {found['requests']} ({kinds}), {span}")
     if found["delayed"]:
-        what = "its target" if found["bound_is"] == "target" else "twice the p99 before it"
+        what = {"target": "its target", "rest": "twice the others' p99"}.get(found["bound_is"] or "", "")
+        what = what or "twice the p99 before it"
         parts.append(f"{found['delayed']} answered later than {what} ({_ms(found['bound_s'])})")
     if found["whole_after_s"] is None:
         parts.append("the service was not whole again (its workers, each with the app loaded) within the wait")

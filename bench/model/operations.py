@@ -20,6 +20,8 @@ OPERATIONS = {
     "another",
     "timeout": "one request slower than gunicorn's timeout (the app's scenario loaded as `timeout`): where it holds "
     "what signals the worker is alive, the master aborts the worker, and what it held with it",
+    "recycle": "workers restarted by gunicorn's max_requests (and its jitter) during the run: nothing is done at an "
+    "instant; each restart is found in the journal, and the requests after it set against the others",
 }
 # Operations that write a new release of the app first (the others keep the code it runs).
 NEW_RELEASE = ("reload", "restart")
@@ -95,10 +97,13 @@ def rate_of(ep: dict, utilization: float) -> float:
     return round(utilization / float(ep["unit_s"]), 6)
 
 
-def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict]) -> list[tuple[dict, str, float, int]]:
+def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict], limits: dict | None = None,
+         *, asked: bool = True) -> list[tuple[dict, str, float, int]]:  # fmt: skip
     """(scenario, operation, rate, its place) of a worker type's operation runs: per scenario loaded during operations
     and per operation, one open-loop run (scenarios.py makes the rows); none without operations. A timeout needs the
-    request it sends (slow: the app's scenarios loaded as `timeout`), answered within the run."""
+    request it sends (slow: the app's scenarios loaded as `timeout`), answered within the run and slower than
+    gunicorn's timeout; a recycle, a max_requests the run reaches (limits: the gunicorn role's gunicorn_limits).
+    Asked for by name, one that cannot work is refused; by `all` or the profile, it is left out."""
     if not kinds:
         return []
     if not eps:
@@ -117,7 +122,29 @@ def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict]) -> li
                 f"load_operations.time_s={o_set['time_s']:g}: a timeout at {o_set['at_s']:g} s sends "
                 f"{slow[0]['scenario_name']} ({slow[0]['unit_s']:g} s): the run must outlast it by a second"
             )
+    kinds = [k for k in kinds if _possible(k, eps, o_set, slow, limits or {}, asked=asked)]
     return [(ep, kind, rate_of(ep, o_set["utilization"]), n) for n, ep in enumerate(eps) for kind in kinds]
+
+
+def _possible(kind: str, eps: list[dict], o_set: dict, slow: list[dict], limits: dict, *, asked: bool) -> bool:
+    """Whether the instances' gunicorn settings let an operation show anything (unknown settings: yes); not, and
+    asked for by name: refused."""
+    why = None
+    timeout_s, max_requests = limits.get("timeout_s"), limits.get("max_requests")
+    if kind == "timeout" and timeout_s is not None and slow and int(timeout_s) >= slow[0]["unit_s"]:
+        why = (f"operations=timeout: gunicorn_timeout={int(timeout_s)} is not shorter than "
+               f"{slow[0]['scenario_name']} ({slow[0]['unit_s']:g} s): the master would never time a worker out; "
+               "-e gunicorn_timeout=2, say")  # fmt: skip
+    if kind == "recycle" and max_requests is not None:
+        sent = min(rate_of(ep, o_set["utilization"]) for ep in eps) * o_set["time_s"]
+        if int(max_requests) <= 0:
+            why = "operations=recycle: gunicorn_max_requests=0 recycles no worker; -e gunicorn_max_requests=20, say"
+        elif int(max_requests) + int(limits.get("max_requests_jitter") or 0) > sent:
+            why = (f"operations=recycle: gunicorn_max_requests={int(max_requests)} (+ jitter) is more than the run "
+                   f"sends ({sent:g} requests): no worker would be recycled in it")  # fmt: skip
+    if why and asked:
+        raise OperationError(why)
+    return why is None
 
 
 def blocks_heartbeat(worker_type: str, task: str, cat) -> bool:

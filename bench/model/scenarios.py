@@ -284,6 +284,7 @@ def build_matrix(
     mixes: list[dict] | None = None,
     operations: list[str] | None = None,
     operation_settings: dict | None = None,
+    gunicorn_limits: dict | None = None,
 ) -> list[dict]:
     """Every siege run of the benchmark, numbered across the whole matrix ("[7/30]"): the app's scenarios (probes and
     sweeps, those of this profile) under the profile's concurrencies and times. Probes always use siege (they need
@@ -316,7 +317,10 @@ def build_matrix(
     kinds = ops.chosen(operations, (operation_settings or {}).get("do"))  # the command line's, else the profile's
     o_set = ops.settings(operation_settings) if kinds else {}
     slow = endpoints_for(scenarios, "timeout", profile)  # the request a timeout operation sends
-    o_runs = ops.runs(endpoints_for(scenarios, "operations", profile), kinds, o_set, slow)
+    # named on the command line: an operation that cannot work is refused (by `all` or the profile: left out)
+    asked = isinstance(operations, (str, list)) and operations not in ("all", "")
+    o_runs = ops.runs(endpoints_for(scenarios, "operations", profile), kinds, o_set, slow, gunicorn_limits,
+                      asked=asked)  # fmt: skip
     connections = connection_by_worker_type or {}
     for inst in instances:
         worker_type = inst["worker_type"]

@@ -11,6 +11,8 @@ KIND is one of bench/model/operations.py's OPERATIONS:
   restart      a new release written, then `systemctl restart gunicorn@NAME` (it returns once the new master has said
                READY=1: bound, before its workers have loaded the app)
   kill_worker  SIGKILL to the oldest worker (as the OOM killer or a crash would)
+  recycle      nothing at the instant: gunicorn's max_requests restarts workers through the run; the settings and
+               the workers before and after are recorded
   timeout      one request to URL + PATH (the app's scenario slower than gunicorn's timeout), sent from this host:
                where it holds what tells the master its worker is alive, the master aborts that worker after
                `timeout` seconds; its answer, or its error, and when, are recorded
@@ -39,7 +41,7 @@ import time
 import urllib.error
 import urllib.request
 
-KINDS = ("reload", "restart", "kill_worker", "timeout")
+KINDS = ("reload", "restart", "kill_worker", "timeout", "recycle")
 RELEASE_FILE = "/etc/gunicorn/{name}.release"
 PROCESS_RECORD = "/run/gunicorn-{name}/process-{pid}.json"
 
@@ -118,6 +120,9 @@ def operate(args: argparse.Namespace) -> dict:
         done = subprocess.run(["systemctl", args.kind, unit], capture_output=True, text=True, check=False)
         out["rc"], out["output"] = done.returncode, (done.stdout + done.stderr).strip()[-600:]
         gone = set(before)
+    elif args.kind == "recycle":  # its workers recycle on their own; the run's end is its "whole again"
+        out["rc"], out["output"], out["max_requests"] = 0, "", [args.max_requests, args.max_requests_jitter]
+        gone = set()
     elif args.kind == "timeout":
         slow = out["slow"] = {"path": args.slow_path, "gunicorn_timeout_s": args.gunicorn_timeout}
         sender = threading.Thread(target=send, args=(args.url.rstrip("/") + args.slow_path, args.slow_method,
@@ -162,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-method", default="GET")
     parser.add_argument("--gunicorn-timeout", type=float, help="the instance's timeout, seconds (timeout: recorded)")
     parser.add_argument("--preload-app", action="store_true", help="the instance preloads its app (recorded)")
+    parser.add_argument("--max-requests", type=int, default=0, help="the instance's max_requests (recorded)")
+    parser.add_argument("--max-requests-jitter", type=int, default=0, help="and its jitter (recorded)")
     args = parser.parse_args(argv)
     if args.kind == "timeout" and not (args.url and args.slow_path):
         parser.error("timeout needs --url and --slow-path")

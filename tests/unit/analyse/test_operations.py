@@ -231,3 +231,23 @@ def test_with_preload_app_a_reload_keeps_the_code_the_master_loaded_and_delays_n
     assert found["old_code_after"] == sum(1 for r in rows_ if r["due"] >= found["at_s"] and r["status"] == 200)
     assert set(found["workers_after"]).isdisjoint(found["workers_before"]), "new workers, old code"
     assert "no answer came from the new release after it" in found["reason"] and "HUP handled" in found["journal"]
+
+
+def test_workers_recycled_by_max_requests_set_the_requests_after_each_against_the_others():
+    """Two restarts the journal saw (at 5.0 s and 8.0 s of the schedule): the requests due in the second after each
+    are `after`; of them, those past twice the others' p99 (and 50 ms more) delayed; nothing at an instant."""
+    run = {**RUN, "time_s": 9, "operation": {**RUN["operation"], "kind": "recycle"}}
+    got = operations.analyse({"epoch": EPOCH}, rows(slow={5.1: 0.5, 8.0: 0.35}), done(max_requests=[20, 5]), run)
+    lines = [(EPOCH + 0.5, "[INFO] Autorestarting worker after current request."),  # the warm-up: not the run's
+             (EPOCH + 5.0, "[INFO] Autorestarting worker after current request."),
+             (EPOCH + 5.2, "[INFO] Booting worker with pid: 12"),
+             (EPOCH + 8.0, "[INFO] Autorestarting worker after current request.")]  # fmt: skip
+    found = operations.with_journal(got, lines)
+    assert found["recycles_at_s"] == [0.0, 3.0], "from the operation's instant (5 s)"
+    assert found["after"]["requests"] == 20 and found["before"]["requests"] == 70
+    assert (found["delayed"], found["bound_s"], found["bound_is"]) == (2, pytest.approx(0.2), "rest")
+    assert found["after"]["max_s"] == pytest.approx(0.5) and found["verdict"] == "delayed"
+    assert found["journal"] == {"worker recycled": 2, "worker booted": 1}
+    assert found["reason"].startswith("2 workers recycled in the run (max_requests 20 + up to 5); the 20 requests due "
+                                      "within 1 s after each: p99 500 ms against 100 ms for the others")  # fmt: skip
+    assert "2 answered later than twice the others' p99 (200 ms)" in found["reason"]

@@ -14,18 +14,19 @@ DEMO = app.load_file(app.DEMO_FILE, base=ROOT)
 INSTANCES = plan.plan_instances("sync,gevent", app=DEMO)
 
 
-def matrix(kinds, profile="quick", the_app=DEMO, instances=INSTANCES, **settings):
+def matrix(kinds, profile="quick", the_app=DEMO, instances=INSTANCES, limits=None, **settings):
     prof = LOAD["load_profiles"][profile]
     return scenarios.build_matrix(instances, prof["probes"], prof["sweep"], scenarios=the_app.as_vars()["scenarios"],
                                   profile=profile, rate=prof.get("rate"), operations=kinds,
-                                  operation_settings={**prof["operations"], **settings})  # fmt: skip
+                                  operation_settings={**prof["operations"], **settings},
+                                  gunicorn_limits=limits)  # fmt: skip
 
 
 def test_the_operations_asked_for_the_profiles_otherwise_all_or_none():
     assert operations.chosen("reload,restart", []) == ["reload", "restart"]
     assert operations.chosen(["kill_worker"], ["reload"]) == ["kill_worker"]
     assert operations.chosen(None, ["reload"]) == ["reload"]
-    every = ["reload", "restart", "kill_worker", "timeout"]
+    every = ["reload", "restart", "kill_worker", "timeout", "recycle"]
     assert operations.chosen("all", []) == list(operations.OPERATIONS) == every
     assert operations.chosen("none", ["reload"]) == []
     assert operations.chosen(None, LOAD["load_profiles"]["quick"]["operations"]["do"]) == []
@@ -36,7 +37,7 @@ def test_the_operations_asked_for_the_profiles_otherwise_all_or_none():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker, timeout \(or"),
+        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker, timeout"),
         ("reload,reload", r"operations='reload,reload': each operation once"),
         (["reload", 3], r"operations=\['reload', 3\]: a list of operations among reload, restart, kill_worker"),
         (",", r"operations=',': a list of operations"),
@@ -124,7 +125,8 @@ def test_a_timeout_sends_the_apps_slow_request_on_the_types_whose_heartbeat_it_h
     gevent's loops go on signalling (measured on the lab, docs/measurement.md): asked for by name there, refused;
     by `all`, left out there."""
     instances = plan.plan_instances("sync,gthread,gevent,tornado", app=DEMO)
-    ops = [r for r in matrix("all", instances=instances) if r["scenario"] == "operation"]
+    ops = [r for r in matrix("all", instances=instances, limits={"timeout_s": 2, "max_requests": 0})
+           if r["scenario"] == "operation"]  # fmt: skip
     timeouts = [r for r in ops if r["operation"]["kind"] == "timeout"]
     assert [r["worker_type"] for r in timeouts] == ["sync", "tornado"]
     assert timeouts[0]["operation"]["slow"] == {
@@ -136,7 +138,7 @@ def test_a_timeout_sends_the_apps_slow_request_on_the_types_whose_heartbeat_it_h
         "task": "io",
         "unit_s": 3.0,
     }
-    assert len(ops) == 4 * 3 + 2
+    assert len(ops) == 4 * 3 + 2, "no recycle: max_requests is 0"
     with pytest.raises(operations.OperationError, match=r"operations=timeout with worker=gthread: stuck \(io\) never "
                        r"holds a gthread worker's heartbeat, so gunicorn's timeout never aborts it"):  # fmt: skip
         matrix("reload,timeout", instances=instances)
@@ -164,3 +166,37 @@ def test_a_timeout_needs_one_slow_request_that_ends_within_the_run():
     with pytest.raises(operations.OperationError, match=r"load_operations.time_s=8: a timeout at 5 s sends stuck "
                        r"\(3 s\): the run must outlast it by a second"):  # fmt: skip
         matrix("timeout", time_s=8)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "limits", "message"),
+    [
+        (
+            "timeout",
+            {"timeout_s": 30, "max_requests": 0},
+            r"operations=timeout: gunicorn_timeout=30 is not shorter than stuck \(3 s\): the master would never time a "
+            r"worker out; -e gunicorn_timeout=2, say",
+        ),
+        (
+            "reload,recycle",
+            {"timeout_s": 30, "max_requests": 0},
+            r"operations=recycle: gunicorn_max_requests=0 recycles no worker; -e gunicorn_max_requests=20, say",
+        ),
+        (
+            "recycle",
+            {"timeout_s": 30, "max_requests": 50, "max_requests_jitter": 20},
+            r"operations=recycle: gunicorn_max_requests=50 \(\+ jitter\) is more than the run sends \(60 requests\)",
+        ),
+    ],
+)
+def test_an_operation_the_instances_settings_make_pointless_is_refused_by_name(kinds, limits, message):
+    with pytest.raises(operations.OperationError, match=message):
+        matrix(kinds, limits=limits)
+
+
+def test_by_all_what_the_settings_make_pointless_is_left_out_and_the_rest_run():
+    ops = [r for r in matrix("all", limits={"timeout_s": 30, "max_requests": 0}) if r["scenario"] == "operation"]
+    assert {r["operation"]["kind"] for r in ops} == {"reload", "restart", "kill_worker"}
+    ops = [r for r in matrix("all", limits={"timeout_s": 2, "max_requests": 20, "max_requests_jitter": 5})
+           if r["scenario"] == "operation"]  # fmt: skip
+    assert [r["operation"]["kind"] for r in ops if r["worker_type"] == "sync"] == list(operations.OPERATIONS)
