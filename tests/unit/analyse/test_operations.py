@@ -107,13 +107,21 @@ TYPES = ("sync", "gthread", "gevent", "asgi")
 KINDS = ("reload", "restart", "kill_worker")  # the run's (a timeout: tests/fixtures/operations-timeout)
 
 
-def real(variant: str, kind: str) -> tuple[dict, dict]:
+def real(variant: str, kind: str, run_dir=RUN_DIR) -> tuple[dict, dict]:
     """The run's row and its operation read again from the raw records (what collect does), with its journal."""
-    row = next(r for r in REAL["results"] if r["name"] == f"{variant}-op-{kind}-ioTask-ms-100")
-    header, rows, _ = rate.read((RUN_DIR / "raw" / f"{row['name']}.out").read_text())
-    done = json.loads((RUN_DIR / "raw" / f"{row['name']}.operation.json").read_text())
-    lines = events.lines((RUN_DIR / "raw" / f"{variant}.journal.json").read_text())
-    return row, operations.with_journal(operations.analyse(header, rows, done, row), lines)
+    found = read_again(run_dir, f"{variant}-op-{kind}-ioTask-ms-100", variant)
+    return found["row"], found["found"]
+
+
+def read_again(run_dir, name: str, variant: str) -> dict:
+    """A fixture run's row, its records (header, rows), the operation's record, and its figures read again."""
+    results = json.loads((run_dir / "results.json").read_text())
+    row = next(r for r in results["results"] if r["name"] == name)
+    header, rows_, _ = rate.read((run_dir / "raw" / f"{name}.out").read_text())
+    done_ = json.loads((run_dir / "raw" / f"{name}.operation.json").read_text())
+    journal = events.lines((run_dir / "raw" / f"{variant}.journal.json").read_text())
+    found = operations.with_journal(operations.analyse(header, rows_, done_, row), journal)
+    return {"row": row, "header": header, "rows": rows_, "done": done_, "found": found}
 
 
 @pytest.mark.parametrize("variant", TYPES)
@@ -148,12 +156,11 @@ def test_a_reload_loses_nothing_and_event_loops_serve_on_from_their_old_workers_
 
 @pytest.mark.parametrize("variant", TYPES)
 def test_a_worker_killed_loses_the_request_it_held_and_nothing_else(variant):
-    row, found = real(variant, "kill_worker")
+    got = read_again(RUN_DIR, f"{variant}-op-kill_worker-ioTask-ms-100", variant)
+    found, done, header, rows = got["found"], got["done"], got["header"], got["rows"]
     assert (found["lost"], found["lost_by_kind"]) == (1, {"closed": 1}), found["reason"]
     # the one in flight: due within its 100 ms before the instant
     assert -0.12 < found["lost_first_after_s"] < 0 and "worker killed by SIGKILL" in found["journal"]
-    done = json.loads((RUN_DIR / "raw" / f"{row['name']}.operation.json").read_text())
-    header, rows, _ = rate.read((RUN_DIR / "raw" / f"{row['name']}.out").read_text())
     assert done["killed"] in done["workers_before"] and done["killed"] not in done["workers_after"]
     at = done["at"] - header["epoch"]
     assert {r["pid"] for r in rows if r["due"] > at + found["whole_after_s"]} == set(done["workers_after"])
@@ -181,17 +188,13 @@ TIMEOUT_DIR = FIXTURES / "operations-timeout"
 
 @pytest.mark.parametrize(("variant", "ended"), [("sync", {"status": 500}), ("tornado", {"status": None})])
 def test_a_request_past_the_timeout_has_a_worker_that_waits_in_it_aborted_and_the_others_wait(variant, ended):
-    results = json.loads((TIMEOUT_DIR / "results.json").read_text())
-    row = next(r for r in results["results"] if r["name"] == f"{variant}-op-timeout-ioTask-ms-100")
-    header, rows, _ = rate.read((TIMEOUT_DIR / "raw" / f"{row['name']}.out").read_text())
-    done = json.loads((TIMEOUT_DIR / "raw" / f"{row['name']}.operation.json").read_text())
-    lines = events.lines((TIMEOUT_DIR / "raw" / f"{variant}.journal.json").read_text())
-    found = operations.with_journal(operations.analyse(header, rows, done, row), lines)
-    assert found == row["rate"]["operation"]
+    got = read_again(TIMEOUT_DIR, f"{variant}-op-timeout-ioTask-ms-100", variant)
+    found, done_ = got["found"], got["done"]
+    assert found == got["row"]["rate"]["operation"]
     slow = found["slow"]
     # aborted at gunicorn's timeout (2 s; the master looks once a second), before its 3 s were up
     assert slow["gunicorn_timeout_s"] == 2 and 2 <= slow["took_s"] < 3 and slow["status"] == ended["status"]
-    assert found["journal"]["WORKER TIMEOUT"] == 1 and found["workers_gone"] == done["workers_before"]
+    assert found["journal"]["WORKER TIMEOUT"] == 1 and found["workers_gone"] == done_["workers_before"]
     assert "the master aborted its worker (WORKER TIMEOUT)" in found["reason"]
     # one worker: what the load sent meanwhile waited for the new one, seconds
     assert found["delayed"] > 20 and found["after"]["max_s"] > 2 and found["back_after_s"] > 4
@@ -219,14 +222,9 @@ def test_with_preload_app_a_reload_keeps_the_code_the_master_loaded_and_delays_n
     """tests/fixtures/operations-preload: the new workers fork from a master that has the app loaded, so they serve
     at once (sync's reload delayed nothing, where without preload_app its one worker booting delayed two) and serve
     the release the master loaded: none of the new one."""
-    found_dir = FIXTURES / "operations-preload"
-    results = json.loads((found_dir / "results.json").read_text())
-    row = next(r for r in results["results"] if r["name"] == f"{variant}-op-reload-ioTask-ms-100")
-    header, rows_, _ = rate.read((found_dir / "raw" / f"{row['name']}.out").read_text())
-    done_ = json.loads((found_dir / "raw" / f"{row['name']}.operation.json").read_text())
-    journal = events.lines((found_dir / "raw" / f"{variant}.journal.json").read_text())
-    found = operations.with_journal(operations.analyse(header, rows_, done_, row), journal)
-    assert found == row["rate"]["operation"] and found["preload_app"] is True
+    got = read_again(FIXTURES / "operations-preload", f"{variant}-op-reload-ioTask-ms-100", variant)
+    found, rows_ = got["found"], got["rows"]
+    assert found == got["row"]["rate"]["operation"] and found["preload_app"] is True
     assert (found["verdict"], found["new_code_after"], found["lost"], found["delayed"]) == ("safe", 0, 0, 0)
     assert found["old_code_after"] == sum(1 for r in rows_ if r["due"] >= found["at_s"] and r["status"] == 200)
     assert set(found["workers_after"]).isdisjoint(found["workers_before"]), "new workers, old code"
