@@ -122,6 +122,9 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "answered_ok": len(measured) - len(lost),
         "lost": len(lost),
         "lost_by_kind": dict(sorted(by_kind.items())),
+        "keep_alive": bool(run.get("keep_alive")),
+        # lost on a connection an earlier answer had left open (--keep-alive): closed by the server as it came
+        "lost_on_kept": sum(1 for r, _ in lost if r.get("reused") == 1),
         "answer_timeout_s": header.get("timeout_s"),  # how long the load generator waited for an answer
         "lost_first_after_s": round(min(r["due"] for r, _ in lost) - at, 3) if lost else None,
         "lost_last_after_s": round(max(r["due"] for r, _ in lost) - at, 3) if lost else None,
@@ -262,7 +265,9 @@ def verdict(found: dict) -> tuple[str, str]:
         kinds = "; ".join(f"{n} {_means(k, found.get('answer_timeout_s'))}" for k, n in found["lost_by_kind"].items())
         first, last = found["lost_first_after_s"], found["lost_last_after_s"]
         span = f"due {first:+.2f} s" + (f" to {last:+.2f} s" if last != first else "") + " from the operation"
-        parts.append(f"lost {found['lost']} of {found['requests']} ({kinds}), {span}")
+        kept = (f"; {found['lost_on_kept']} of them sent on a connection kept alive from an earlier answer, which the "
+                "server closed" if found.get("lost_on_kept") else "")  # fmt: skip
+        parts.append(f"lost {found['lost']} of {found['requests']} ({kinds}{kept}), {span}")
     if found["delayed"]:
         what = {"target": "its target", "rest": "twice the others' p99"}.get(found["bound_is"] or "", "")
         what = what or "twice the p99 before it"
@@ -288,6 +293,8 @@ def verdict(found: dict) -> tuple[str, str]:
 
 
 def operation_rows(results: list[dict]) -> list[dict]:
-    """Every run with an operation whose figures were read, with them (the run's order)."""
-    return [{**r, **r["rate"]["operation"]} for r in results
-            if r["scenario"] == "operation" and (r.get("rate") or {}).get("operation")]  # fmt: skip
+    """Every run with an operation whose figures were read, with them (the run's order); `what`: the operation as
+    the report names it (with keep-alive when the load kept its connections)."""
+    return [{**r, **r["rate"]["operation"],
+             "what": r["rate"]["operation"]["kind"] + (" (keep-alive)" if r.get("keep_alive") else "")}
+            for r in results if r["scenario"] == "operation" and (r.get("rate") or {}).get("operation")]  # fmt: skip

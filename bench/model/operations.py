@@ -77,6 +77,7 @@ def settings(raw: dict | None) -> dict:
         "at_s": _number("at_s", raw.get("at_s", 8), 0, above=True),
         "utilization": _number("utilization", raw.get("utilization", 0.5), 0, above=True),
         "window_s": _number("window_s", raw.get("window_s", 5), 0, above=True),
+        "connections": _connections(raw.get("connections", ["close"])),
     }
     if out["at_s"] >= out["time_s"] - 1:
         raise OperationError(
@@ -84,6 +85,22 @@ def settings(raw: dict | None) -> dict:
             f"a second before its end (time_s={out['time_s']:g}), so that what follows it is measured"
         )
     return out
+
+
+CONNECTIONS = ("close", "keep-alive")  # how the load's requests go: each on its own connection, or kept alive
+
+
+def _connections(value) -> list[str]:
+    """How the load connects during operations: close, keep-alive, or both (a run each)."""
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, list)
+        or not items
+        or any(v not in CONNECTIONS for v in items)
+        or len(set(items)) < len(items)
+    ):
+        raise OperationError(f"load_operations.connections={value!r}: close, keep-alive, or a list of both")
+    return items
 
 
 def rate_of(ep: dict, utilization: float) -> float:
@@ -124,6 +141,10 @@ def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict], limit
             )
     kinds = [k for k in kinds if _possible(k, eps, o_set, slow, limits or {}, asked=asked)]
     return [(ep, kind, rate_of(ep, o_set["utilization"]), n) for n, ep in enumerate(eps) for kind in kinds]
+
+
+def connections_of(o_set: dict) -> list[str]:
+    return o_set.get("connections") or ["close"]
 
 
 def _possible(kind: str, eps: list[dict], o_set: dict, slow: list[dict], limits: dict, *, asked: bool) -> bool:
@@ -170,12 +191,14 @@ def fits(worker_type: str, kind: str, slow: list[dict], cat, *, asked: bool) -> 
     return False
 
 
-def row_fields(kind: str, per_s: float, o_set: dict, grace_s: int, slow: list[dict]) -> dict:
+def row_fields(
+    kind: str, per_s: float, o_set: dict, grace_s: int, slow: list[dict], *, connection: str = "close"
+) -> dict:
     """What a run row of an operation says beside its scenario: evenly spaced requests (each second's alike: what a
     loss is a share of), the operation and its instant (a timeout's: the request it sends), its time."""
     return {"scenario": "operation", "concurrency": 1000, "reps": None, "time_s": int(o_set["time_s"]),
             "warmup_s": int(o_set["warmup_s"]), "rate_per_s": per_s, "utilization": None, "arrivals": "even",
-            "repeat": 1, "discard": False, "tool": "open_loop",
+            "repeat": 1, "discard": False, "tool": "open_loop", "keep_alive": connection == "keep-alive",
             "operation": {"kind": kind, "at_s": o_set["at_s"], "window_s": o_set["window_s"],
                           "new_release": kind in NEW_RELEASE,
                           "slow": {k: slow[0][k] for k in ("scenario_name", "label", "method", "path", "status", "task",

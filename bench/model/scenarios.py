@@ -187,9 +187,11 @@ def _operation_rows(common: dict, o_runs: list, o_set: dict, grace_s: int, first
     operation changes the instance (a reload, a restart, a worker killed); those that apply to its type (asked:
     named on the command line, when one that does not is refused)."""
     cat = catalog.load() if slow else None
-    return [{**common, **_request(ep), **ops.row_fields(kind, per_s, o_set, grace_s, slow), "seed": first_seed + n,
-             "name": f"{common['variant']}-op-{kind}-{slug(ep['label'])}"}
-            for ep, kind, per_s, n in o_runs
+    return [{**common, **_request(ep), **ops.row_fields(kind, per_s, o_set, grace_s, slow, connection=connection),
+             "seed": first_seed + n,
+             "name": f"{common['variant']}-op-{kind}-{slug(ep['label'])}" + ("-keepalive" if connection != "close"
+                                                                            else "")}
+            for ep, kind, per_s, n in o_runs for connection in ops.connections_of(o_set)
             if ops.fits(common["worker_type"], kind, slow, cat, asked=asked)]  # fmt: skip
 
 
@@ -254,7 +256,8 @@ def _how_loaded(run: dict) -> str:
     if run["scenario"] == "capacity":
         return f"from {run['start_per_s']:g}/s"
     if run["scenario"] == "operation":
-        return f"{run['rate_per_s']:g}/s, {run['operation']['kind']} at {run['operation']['at_s']:g} s"
+        kept = ", keep-alive" if run.get("keep_alive") else ""
+        return f"{run['rate_per_s']:g}/s{kept}, {run['operation']['kind']} at {run['operation']['at_s']:g} s"
     return f"c={run['concurrency']}"
 
 

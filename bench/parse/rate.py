@@ -28,8 +28,23 @@ BATCHES = 10
 # Student's t at 97.5 % for BATCHES - 1 degrees of freedom: the 95 % interval of a mean of BATCHES batch means.
 T_975_9 = 2.262
 # cls: a mix's class (its place); client: in a closed loop, the client that sent it; pid and release: the worker that
-# answered and the app's release it had loaded (the harness's X-Bench-Worker header)
-ROW_FIELDS = ("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls", "client", "pid", "release")
+# answered and the app's release it had loaded (the harness's X-Bench-Worker header); reused: 1 when its connection
+# was kept alive from an earlier request, 0 when new (open_loop.py --keep-alive; else null)
+ROW_FIELDS = (
+    "i",
+    "due",
+    "sent",
+    "done",
+    "status",
+    "bytes",
+    "error",
+    "app_s",
+    "cls",
+    "client",
+    "pid",
+    "release",
+    "reused",
+)
 
 
 class RateOutputError(ValueError):

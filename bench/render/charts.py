@@ -296,7 +296,7 @@ def operation_chart(rows: list[dict], kind: str, label: str, order: list[str], p
     """Every request of each instance's run with one operation under load (bench/analyse/operations.py's rows), on
     one row each: its latency against when it was due, from the operation's instant (the line at 0); the stretch
     until the service was whole again shaded; a request lost marked with a red cross at the top, its kind beside."""
-    rows = [r for r in rows if r["kind"] == kind and r["label"] == label and r.get("timeline")]
+    rows = [r for r in rows if r["what"] == kind and r["label"] == label and r.get("timeline")]
     rows.sort(key=lambda r: order.index(variant_of(r)) if variant_of(r) in order else 0)
     if not rows:
         return None

@@ -54,7 +54,7 @@ def shared_cores(hosts: dict) -> bool:
 def operation_charts(operated: list[dict], order: list[str], run_dir: Path, prefix: str) -> dict[str, str]:
     """A timeline chart per operation under load and scenario, by the key the report looks it up with."""
     found = {}
-    for kind, label in dict.fromkeys((r["kind"], r["label"]) for r in operated):
+    for kind, label in dict.fromkeys((r["what"], r["label"]) for r in operated):
         name = prefix + charts.chart_name("operation", f"{kind}-{label}")
         if charts.operation_chart(operated, kind, label, order, run_dir / name):
             found[f"operation-{kind}-{label}"] = name
@@ -159,7 +159,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "rates": rates,
         "mixes": mixes,
         "operated": operated,
-        "operation_kinds": list(dict.fromkeys((r["kind"], r["label"]) for r in operated)),
+        "operation_kinds": list(dict.fromkeys((r["what"], r["label"]) for r in operated)),
         "mix_floor_s": mix.MIX_FLOOR_S,
         "mix_share": mix.MIX_SHARE,
         "held_s": mix.HELD_S,

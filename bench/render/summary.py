@@ -398,8 +398,8 @@ def operation_sentences(rows: list[dict], order: list[str]) -> list[str]:
     """Per operation under load (bench/analyse/operations.py's operation_rows) and scenario: on which instances it
     was safe, on which it delayed requests and on which it lost some, with how many and why in brief."""
     out = []
-    for kind, label in dict.fromkeys((r["kind"], r["label"]) for r in rows):
-        mine = sorted((r for r in rows if (r["kind"], r["label"]) == (kind, label) and r["valid"]),
+    for kind, label in dict.fromkeys((r["what"], r["label"]) for r in rows):
+        mine = sorted((r for r in rows if (r["what"], r["label"]) == (kind, label) and r["valid"]),
                       key=lambda r: order.index(variant_of(r)) if variant_of(r) in order else 0)  # fmt: skip
         if not mine:
             continue

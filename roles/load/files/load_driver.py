@@ -105,6 +105,7 @@ def open_loop_command(plan: dict, run: dict, url: str) -> list[str]:
         *(["--body", run["body"]] if run.get("body") is not None else []),
         *[arg for header in headers for arg in ("--header", header)],
         *mix,
+        *(["--keep-alive"] if run.get("keep_alive") else []),  # an operation's run over kept-alive connections
     ]  # fmt: skip
 
 

@@ -5,13 +5,17 @@ request that fell due during it (no coordinated omission).
 
 Usage:
   open_loop.py URL (--rate R | --clients N) --duration S [--arrivals even|poisson] [--seed N] [--phase S] [--timeout S]
-               [--max-open N] [--method M] [--body TEXT] [--header 'Name: value' ...] [--mix FILE] [--out FILE]
+               [--max-open N] [--method M] [--body TEXT] [--header 'Name: value' ...] [--mix FILE] [--keep-alive]
+               [--out FILE]
 The schedule: R requests a second for S seconds, evenly spaced (i / R) or Poisson arrivals (exponential gaps of mean
 1 / R, from --seed: the same seed gives the same schedule), each --phase seconds later (several load hosts sharing an
 evenly spaced rate: host i of n sends R / n a second, i / R later than the first). Each request opens its own
 connection (HTTP/1.1, Connection: close), so that a slow answer never delays the next request; at most --max-open
 are open at once, and a request due while that many are open waits for one to close (its lag shows it, and the
-summary counts it).
+summary counts it). With --keep-alive (open loop only) a request goes on a connection an earlier one left open and
+idle (HTTP/1.1 keep-alive, its answer read to its Content-Length or its last chunk), else on a new one; a connection
+the server says it closes is not used again. Each row then ends with whether its connection was reused (1) or new
+(0): a reused one the server closed meanwhile is the keep-alive race a proxy in front of gunicorn meets.
 With --clients N instead of --rate, the load is a closed loop: N clients, each sending its next request as soon as its
 last was answered, for --duration seconds (a request's due time is then when it was sent; the header's rate is null and
 its arrivals "closed"; each row ends with its class, or null without a mix, and the client that sent it).
@@ -20,16 +24,15 @@ sends several requests on the one schedule: each due request is of a class drawn
 seed gives the same classes), and with "only" the requests of the other classes are left out (that class alone, on the
 very arrivals it had in the mix); each row then ends with its class's place in the list, and the header names them.
 Writes to --out (stdout by default) one JSON line first, {"open_loop": 1, "url", "rate", "duration_s", "arrivals",
-"seed", "timeout_s", "max_open", "epoch"} (epoch: the wall-clock time of the schedule's zero), then one line per
-request, [i, due, sent, done, status, bytes, error, app_s, cls, client, pid, release] (seconds from the schedule's
-zero, on one monotonic clock; status null and error a word when no answer came: timeout, refused, reset, closed, or
-the exception's name; app_s the time the app spent on it by its own clock, from the answer's Server-Timing header
-`app;dur=` in ms, or null; cls and client a mix's class and a closed loop's client, else null; pid and release the
-worker that answered and the app's release it had loaded, from the harness's X-Bench-Worker header, else null), then a
-summary
-{"summary": {"requests", "answered", "errors", "waited_for_open", "lag_p50_s", "lag_p99_s", "lag_max_s"}} where lag is
-sent - due: the generator's own delay, never the server's. Standard library only: load hosts have python3 and nothing
-else.
+"seed", "timeout_s", "max_open", "keep_alive", "epoch"} (epoch: the wall-clock time of the schedule's zero), then one
+line per request, [i, due, sent, done, status, bytes, error, app_s, cls, client, pid, release, reused] (seconds from
+the schedule's zero, on one monotonic clock; status null and error a word when no answer came: timeout, refused,
+reset, closed, or the exception's name; app_s the time the app spent on it by its own clock, from the answer's
+Server-Timing header `app;dur=` in ms, or null; cls and client a mix's class and a closed loop's client, else null;
+pid and release the worker that answered and the app's release it had loaded, from the harness's X-Bench-Worker
+header, else null; reused with --keep-alive, else null), then a summary {"summary": {"requests", "answered", "errors",
+"waited_for_open", "lag_p50_s", "lag_p99_s", "lag_max_s"}} where lag is sent - due: the generator's own delay, never
+the server's. Standard library only: load hosts have python3 and nothing else.
 """
 
 from __future__ import annotations
@@ -72,9 +75,10 @@ def classes_of(count: int, weights: list[float], seed: int) -> list[int]:
     return rng.choices(range(len(weights)), weights=weights, k=count)
 
 
-def request_bytes(url: urllib.parse.SplitResult, method: str, body: str | None, headers: list[str]) -> bytes:
+def request_bytes(url: urllib.parse.SplitResult, method: str, body: str | None, headers: list[str],
+                  connection: str = "close") -> bytes:  # fmt: skip
     path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {url.netloc}", "Connection: close",
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {url.netloc}", f"Connection: {connection}",
              "User-Agent: gunicorn-bench open_loop"]  # fmt: skip
     lines += headers
     data = body.encode() if body is not None else b""
@@ -125,6 +129,67 @@ async def exchange(host: str, port: int, payload: bytes) -> tuple[int, int, floa
         writer.close()
 
 
+class Kept:
+    """Connections left open and idle by earlier answers (--keep-alive), to one host."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port, self.idle = host, port, []
+
+    async def exchange(self, payload: bytes) -> tuple[int, int, float | None, tuple, bool]:
+        """One request on an idle connection if there is one, else a new one: exchange()'s answer, and whether the
+        connection was reused. The answer is read to its length; the connection is kept unless either side closes
+        it."""
+        reused = bool(self.idle)
+        reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
+        try:
+            writer.write(payload)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status, fields = int(head.split(b" ", 2)[1]), header_fields(head)
+            if fields.get(b"transfer-encoding", b"").lower() == b"chunked":
+                size = await read_chunked(reader)
+            elif b"content-length" in fields:
+                size = len(await reader.readexactly(int(fields[b"content-length"])))
+            else:  # no length: the body ends where the connection does
+                size, fields[b"connection"] = len(await reader.read()), b"close"
+        except BaseException:
+            writer.close()
+            raise
+        if fields.get(b"connection", b"").lower() == b"close":
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status, len(head) + size, app_seconds(head), worker_of(head), reused
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+def header_fields(head: bytes) -> dict[bytes, bytes]:
+    """An answer's header fields by lower-case name (the last of a repeated one)."""
+    out = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, sep, value = line.partition(b":")
+        if sep:
+            out[name.strip().lower()] = value.strip()
+    return out
+
+
+async def read_chunked(reader: asyncio.StreamReader) -> int:
+    """A chunked body read to its last chunk and trailer; its size."""
+    size = 0
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        length = int(line.split(b";", 1)[0].strip() or b"0", 16)
+        if length == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # the trailer's fields, if any
+                pass
+            return size
+        size += len(await reader.readexactly(length))
+        await reader.readexactly(2)
+
+
 def error_word(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timeout"
@@ -146,7 +211,8 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, payload: bytes | list[bytes], emit,
-              header: dict | None = None, classes: list[int] | None = None) -> dict:  # fmt: skip
+              header: dict | None = None, classes: list[int] | None = None,
+              keep_alive: bool = False) -> dict:  # fmt: skip
     """Send a request at each due time (seconds from zero); emit the header (with the schedule's epoch), then a row per
     request as it ends; the summary. With classes (a mix), request i is payload[classes[i]] and its row ends with its
     class."""
@@ -157,6 +223,7 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
     emit({**(header or {}), "epoch": round(time.time() + (zero - loop.time()), 6)})
     slots = asyncio.Semaphore(max_open)
     lags, waited, answered, errors, pending = [], 0, 0, 0, set()
+    kept = Kept(host, port) if keep_alive else None
 
     async def one(i: int, due: float) -> None:
         nonlocal answered, errors
@@ -164,8 +231,13 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
             sent = loop.time() - zero
             lags.append(sent - due)
             data = payload if classes is None else payload[classes[i]]
+            reused = None
             try:
-                status, size, app_s, worker = await asyncio.wait_for(exchange(host, port, data), timeout_s)
+                if kept is not None:
+                    reused = bool(kept.idle)  # as it was asked: the exchange takes one, or opens one
+                    status, size, app_s, worker, reused = await asyncio.wait_for(kept.exchange(data), timeout_s)
+                else:
+                    status, size, app_s, worker = await asyncio.wait_for(exchange(host, port, data), timeout_s)
                 row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), status, size, None, app_s]
                 answered += 1
             except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
@@ -173,7 +245,8 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
                 row = [i, round(due, 6), round(sent, 6), round(loop.time() - zero, 6), None, 0, error_word(exc), None]
                 worker = (None, None)
                 errors += 1
-            emit([*row, None if classes is None else classes[i], None, *worker])
+            emit([*row, None if classes is None else classes[i], None, *worker,
+                  None if reused is None else int(reused)])  # fmt: skip
         finally:
             slots.release()
 
@@ -191,6 +264,8 @@ async def run(url: str, dues: list[float], *, timeout_s: float, max_open: int, p
         task.add_done_callback(pending.discard)
     if pending:
         await asyncio.gather(*pending)
+    if kept is not None:
+        kept.close()
     return {
         "requests": len(dues),
         "answered": answered,
@@ -252,10 +327,13 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--body")
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--mix", help="a JSON file of the mix's classes (its requests and weights), and `only`")
+    parser.add_argument("--keep-alive", action="store_true", help="reuse idle connections (open loop only)")
     parser.add_argument("--out", help="file of the records (stdout by default)")
     args = parser.parse_args(argv)
     if (args.rate is None) == (args.clients is None):
         parser.error("one of --rate (open loop) and --clients (closed loop)")
+    if args.keep_alive and args.clients is not None:
+        parser.error("--keep-alive is for an open loop (--rate)")
     if (args.clients is not None and args.clients < 1) or (args.rate is not None and args.rate <= 0):
         parser.error("--rate must be positive, --clients at least 1")
     if args.duration <= 0 or args.timeout <= 0 or args.max_open < 1 or args.phase < 0:
@@ -277,10 +355,12 @@ def arguments(argv: list[str]) -> argparse.Namespace:
 def payloads(args: argparse.Namespace) -> bytes | list[bytes]:
     """The request to send, or a mix's: each class its own on the same host, with the command line's headers (the
     probe marker) and its own."""
+    connection = "keep-alive" if args.keep_alive else "close"
     if not args.mix_spec:
-        return request_bytes(urllib.parse.urlsplit(args.url), args.method, args.body, args.header)
+        return request_bytes(urllib.parse.urlsplit(args.url), args.method, args.body, args.header, connection)
     return [request_bytes(urllib.parse.urlsplit(urllib.parse.urljoin(args.url, c["path"])), c.get("method") or "GET",
-                          c.get("body"), args.header + [f"{k}: {v}" for k, v in (c.get("headers") or {}).items()])
+                          c.get("body"), args.header + [f"{k}: {v}" for k, v in (c.get("headers") or {}).items()],
+                          connection)
             for c in args.mix_spec["classes"]]  # fmt: skip
 
 
@@ -308,6 +388,7 @@ def main(argv: list[str]) -> int:
         "timeout_s": args.timeout,
         "max_open": args.max_open,
         **({"classes": [c["name"] for c in mix["classes"]], "only": mix.get("only")} if mix else {}),
+        "keep_alive": args.keep_alive,
     }
 
     def emit(line) -> None:
@@ -320,7 +401,7 @@ def main(argv: list[str]) -> int:
                           header=header, weights=weights, seed=args.seed)  # fmt: skip
         else:
             load = run(args.url, dues, timeout_s=args.timeout, max_open=args.max_open, payload=payload, emit=emit,
-                       header=header, classes=classes)  # fmt: skip
+                       header=header, classes=classes, keep_alive=args.keep_alive)  # fmt: skip
         emit({"summary": asyncio.run(load)})
     finally:
         if out is not sys.stdout:

@@ -249,3 +249,14 @@ def test_workers_recycled_by_max_requests_set_the_requests_after_each_against_th
     assert found["reason"].startswith("2 workers recycled in the run (max_requests 20 + up to 5); the 20 requests due "
                                       "within 1 s after each: p99 500 ms against 100 ms for the others")  # fmt: skip
     assert "2 answered later than twice the others' p99 (200 ms)" in found["reason"]
+
+
+def test_a_loss_on_a_kept_alive_connection_is_named_so():
+    kept = rows(lost={5.0: "closed", 5.1: "refused"})
+    for r in kept:
+        r["reused"] = 1 if r["due"] == 5.0 else 0
+    got = operations.analyse({"epoch": EPOCH}, kept, done(), {**RUN, "keep_alive": True})
+    assert (got["keep_alive"], got["lost"], got["lost_on_kept"]) == (True, 2, 1)
+    assert "1 of them sent on a connection kept alive from an earlier answer, which the server closed" in got["reason"]
+    row = {"scenario": "operation", "keep_alive": True, "rate": {"operation": got}}
+    assert operations.operation_rows([row])[0]["what"] == "restart (keep-alive)"

@@ -294,3 +294,70 @@ def test_bad_arguments_are_refused_with_the_option_named(capsys):
         with pytest.raises(SystemExit):
             open_loop.main(["http://127.0.0.1:9/", *both, "--duration", "1"])
         assert "one of --rate (open loop) and --clients (closed loop)" in capsys.readouterr().err
+
+
+class KeptServer:
+    """An HTTP/1.1 server on loopback that keeps connections open: each answer after delay_s, with a Content-Length,
+    or chunked (every other one); the drop_at-th request read on a connection that had answered before is dropped
+    with its connection, unanswered, as a worker on its way out closes what it kept alive."""
+
+    def __init__(self, delay_s: float = 0.005, drop_at: int | None = None):
+        self.delay_s, self.drop_at, self.seen, self.connections = delay_s, drop_at, 0, 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        ready.wait(5)
+
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, reader, writer) -> None:
+        self.connections += 1
+        answered = 0
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                self.seen += 1
+                if self.seen == self.drop_at and answered:
+                    writer.close()
+                    return
+                await asyncio.sleep(self.delay_s)
+                head = b"HTTP/1.1 200 OK\r\nX-Bench-Worker: 77 3\r\n"
+                if self.seen % 2:
+                    writer.write(head + b"Content-Length: 2\r\n\r\nok")
+                else:
+                    writer.write(head + b"Transfer-Encoding: chunked\r\n\r\n1\r\no\r\n1;x=y\r\nk\r\n0\r\n\r\n")
+                await writer.drain()
+                answered += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_keep_alive_reuses_idle_connections_and_a_dropped_one_is_a_loss_on_a_reused_connection(tmp_path):
+    server = KeptServer(drop_at=12)
+    try:
+        header, rows, summary = load(f"http://127.0.0.1:{server.port}/", 40, 1.0, tmp_path, "--keep-alive")
+    finally:
+        server.close()
+    assert header["keep_alive"] is True and len(rows) == summary["requests"] == 40
+    fields = [dict(zip(("i", "due", "sent", "done", "status", "bytes", "error", "app_s", "cls", "client", "pid",
+                        "release", "reused"), r, strict=True)) for r in rows]  # fmt: skip
+    lost = [f for f in fields if f["error"]]
+    assert len(lost) == 1 and lost[0]["reused"] == 1 and lost[0]["error"] in ("closed", "reset"), lost
+    answered = [f for f in fields if f["status"] == 200]
+    assert all(f["bytes"] > 0 and (f["pid"], f["release"]) == (77, "3") for f in answered), "chunked and sized alike"
+    assert sum(f["reused"] for f in answered) >= 30 and server.connections <= 5, "one or two connections, reused"
+
+
+def test_keep_alive_is_refused_for_a_closed_loop(capsys):
+    with pytest.raises(SystemExit):
+        open_loop.main(["http://127.0.0.1:1/", "--clients", "2", "--duration", "1", "--keep-alive"])
+    assert "--keep-alive is for an open loop (--rate)" in capsys.readouterr().err
