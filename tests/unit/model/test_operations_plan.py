@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from support import ROOT
+from support import ROOT, load_module
 
 from bench.model import app, estimate, operations, plan, scenarios
 
@@ -200,3 +200,21 @@ def test_by_all_what_the_settings_make_pointless_is_left_out_and_the_rest_run():
     ops = [r for r in matrix("all", limits={"timeout_s": 2, "max_requests": 20, "max_requests_jitter": 5})
            if r["scenario"] == "operation"]  # fmt: skip
     assert [r["operation"]["kind"] for r in ops if r["worker_type"] == "sync"] == list(operations.OPERATIONS)
+
+
+def test_with_both_connections_each_operation_runs_closed_and_kept_alive():
+    ops = [r for r in matrix("reload", connections=["close", "keep-alive"]) if r["scenario"] == "operation"]
+    assert [(r["worker_type"], r["name"].split("-op-")[1], r["keep_alive"]) for r in ops] == [
+        ("sync", "reload-ioTask-ms-100", False), ("sync", "reload-ioTask-ms-100-keepalive", True),
+        ("gevent", "reload-ioTask-ms-100", False), ("gevent", "reload-ioTask-ms-100-keepalive", True),
+    ]  # fmt: skip
+    assert ops[1]["progress"].endswith("sync /ioTask?ms=100 5/s, keep-alive, reload at 5 s (operation)")
+    with pytest.raises(operations.OperationError, match=r"load_operations.connections=\['close', 'pipelined'\]"):
+        matrix("reload", connections=["close", "pipelined"])
+
+
+def test_the_driver_asks_open_loop_for_kept_alive_connections_only_for_such_a_run(tmp_path):
+    driver = load_module("roles/load/files/load_driver.py")
+    ops = [r for r in matrix("reload", connections=["close", "keep-alive"]) if r["scenario"] == "operation"]
+    plan_ = {"out_dir": str(tmp_path), "base_url": "http://10.0.0.2:8000"}
+    assert "--keep-alive" in driver.command(plan_, ops[1]) and "--keep-alive" not in driver.command(plan_, ops[0])
