@@ -295,6 +295,9 @@ def verdict(found: dict) -> tuple[str, str]:
 def operation_rows(results: list[dict]) -> list[dict]:
     """Every run with an operation whose figures were read, with them (the run's order); `what`: the operation as
     the report names it (with keep-alive when the load kept its connections)."""
-    return [{**r, **r["rate"]["operation"],
-             "what": r["rate"]["operation"]["kind"] + (" (keep-alive)" if r.get("keep_alive") else "")}
-            for r in results if r["scenario"] == "operation" and (r.get("rate") or {}).get("operation")]  # fmt: skip
+    out = []
+    for r in results:
+        found = (r.get("rate") or {}).get("operation") if r["scenario"] == "operation" else None
+        if found:
+            out.append({**r, **found, "what": found["kind"] + (" (keep-alive)" if found.get("keep_alive") else "")})
+    return out

@@ -88,7 +88,7 @@ RECORD_DEFAULTS = {"scenario_name": None, "tool": "siege", "settle_s": None, "pe
                    "mix": None, "clients": None,
                    # a run with an operation under load: which, and when (bench/model/operations.py); what it lost is
                    # its rate's `operation` (bench/analyse/operations.py)
-                   "operation": None}  # fmt: skip
+                   "operation": None, "keep_alive": None}  # fmt: skip
 # Top-level fields of the model, in the order the file holds them.
 ORDER = ("schema", "run_id", "started", "finished", "git_commit", "profile", "ansible_core", "worker_types", "app",
          "verify_only", "catalog_source", "catalog", "instances", "hosts", "app_hosts", "time_in_load_s", "settle_s",

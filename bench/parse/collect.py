@@ -34,7 +34,18 @@ NO_OUTPUT = "no output: the run did not happen (the load phase stopped early)"
 FIELDS = ("name", "index", "instance", "connection", "scenario", "scenario_name", "label", "method", "path",
           "status", "task", "unit_s", "concurrency", "reps", "repeat", "time_s", "tool")  # fmt: skip
 # ... and of a run at a rate (None for the others): what it offered; of a capacity search, its latency target
-RATE_FIELDS = ("rate_per_s", "utilization", "arrivals", "warmup_s", "seed", "target", "mix", "clients", "operation")
+RATE_FIELDS = (
+    "rate_per_s",
+    "utilization",
+    "arrivals",
+    "warmup_s",
+    "seed",
+    "target",
+    "mix",
+    "clients",
+    "operation",
+    "keep_alive",
+)
 
 PER_HOST = (
     "host",

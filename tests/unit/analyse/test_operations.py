@@ -258,5 +258,24 @@ def test_a_loss_on_a_kept_alive_connection_is_named_so():
     got = operations.analyse({"epoch": EPOCH}, kept, done(), {**RUN, "keep_alive": True})
     assert (got["keep_alive"], got["lost"], got["lost_on_kept"]) == (True, 2, 1)
     assert "1 of them sent on a connection kept alive from an earlier answer, which the server closed" in got["reason"]
-    row = {"scenario": "operation", "keep_alive": True, "rate": {"operation": got}}
+    row = {"scenario": "operation", "rate": {"operation": got}}
     assert operations.operation_rows([row])[0]["what"] == "restart (keep-alive)"
+
+
+# ---- the same over kept-alive connections: tests/fixtures/operations-keepalive
+KEPT_DIR = FIXTURES / "operations-keepalive"
+
+
+def test_over_kept_alive_connections_a_reload_loses_nothing_and_sync_keeps_none_alive():
+    """gunicorn's threads and event loops keep connections alive (nearly every request went on a reused one) and a
+    reload loses none of them: a worker on its way out answers `Connection: close`; sync answers every request with
+    it, so nothing is reused there. A worker killed loses the request in flight, on its kept connection."""
+    for variant in TYPES:
+        got = read_again(KEPT_DIR, f"{variant}-op-reload-ioTask-ms-100-keepalive", variant)
+        found, rows_ = got["found"], got["rows"]
+        assert found == got["row"]["rate"]["operation"] and found["keep_alive"] and got["header"]["keep_alive"]
+        reused = sum(1 for r in rows_ if r["reused"] == 1)
+        assert reused == 0 if variant == "sync" else reused >= 0.9 * len(rows_), (variant, reused)
+        assert found["lost"] == 0, found["reason"]
+        kill = read_again(KEPT_DIR, f"{variant}-op-kill_worker-ioTask-ms-100-keepalive", variant)["found"]
+        assert kill["lost"] == 1 and kill["lost_on_kept"] == (0 if variant == "sync" else 1), kill["reason"]
