@@ -10,6 +10,8 @@ import pytest
 from support import FIXTURES
 
 from bench.analyse import operations
+from bench.model import catalog
+from bench.model import operations as operations_model
 from bench.parse import events, rate
 from bench.render import report
 
@@ -279,3 +281,17 @@ def test_over_kept_alive_connections_a_reload_loses_nothing_and_sync_keeps_none_
         assert found["lost"] == 0, found["reason"]
         kill = read_again(KEPT_DIR, f"{variant}-op-kill_worker-ioTask-ms-100-keepalive", variant)["found"]
         assert kill["lost"] == 1 and kill["lost_on_kept"] == (0 if variant == "sync" else 1), kill["reason"]
+
+
+def test_an_io_wait_past_the_timeout_aborts_sync_alone_of_four_types():
+    """The evidence behind refusing a timeout by an IO wait on gthread, gevent and asgi (the operation records of a
+    lab run, tests/fixtures/operations-timeout/io-wait-on-four-types.json): only sync's master timed its worker out."""
+    kept = json.loads((TIMEOUT_DIR / "io-wait-on-four-types.json").read_text())["operations"]
+    found = {o["worker_type"]: o["operation"] for o in kept}
+    assert found["sync"]["journal"].get("WORKER TIMEOUT") == 1 and found["sync"]["slow"]["status"] == 500
+    for worker_type in ("gthread", "gevent", "asgi"):
+        o = found[worker_type]
+        assert "WORKER TIMEOUT" not in o["journal"] and o["slow"]["status"] == 200, worker_type
+        assert o["slow"]["took_s"] >= 3.0 and o["slow"]["gunicorn_timeout_s"] == 2
+        assert not operations_model.blocks_heartbeat(worker_type, "io", catalog.load())
+    assert operations_model.blocks_heartbeat("sync", "io", catalog.load())
