@@ -210,7 +210,9 @@ def recycled(found: dict, lines: list[tuple[float, str]]) -> dict:
     found = {**found, "journal": journal_around(lines, run_from, found["run_to_epoch"]),
              "delayed": len(late), "bound_s": None if bound is None else round(bound, 6),
              "bound_is": found["bound_is"] if found["bound_is"] == "target" else "rest",
-             "back_after_s": None, "before": {"requests": len(rest), "p99_s": _round(p99_rest),
+             # no instant: nothing to be back from
+             "back_after_s": None, "whole_after_s": None, "returned_after_s": None,
+             "before": {"requests": len(rest), "p99_s": _round(p99_rest),
                                               "max_s": _round(max(rest_lat, default=None))},
              "after": {"requests": len(near), "p99_s": _round(_p(near_lat, 99)),
                        "max_s": _round(max(near_lat, default=None))},
@@ -272,7 +274,7 @@ def verdict(found: dict) -> tuple[str, str]:
         what = {"target": "its target", "rest": "twice the others' p99"}.get(found["bound_is"] or "", "")
         what = what or "twice the p99 before it"
         parts.append(f"{found['delayed']} answered later than {what} ({_ms(found['bound_s'])})")
-    if found["whole_after_s"] is None:
+    if found["whole_after_s"] is None and found["kind"] != "recycle":
         parts.append("the service was not whole again (its workers, each with the app loaded) within the wait")
     if found["release_after"] != found["release_before"] and not found.get("new_code_after") and found["requests"]:
         why = (": preload_app, the new workers forked from the master, which had loaded the app before it"

@@ -409,8 +409,10 @@ def operation_sentences(rows: list[dict], order: list[str]) -> list[str]:
             parts.append(f"safe on {_names(safe)} (nothing lost, none delayed)")
         delayed = [r for r in mine if r["verdict"] == "delayed"]
         if delayed:
-            each = [f"{variant_of(r)} ({r['delayed']} of {r['requests']} later than {r['bound_s'] * 1000:,.0f} ms, "
-                    f"back {r['back_after_s']:.2f} s after it)" for r in delayed]  # fmt: skip
+            each = [f"{variant_of(r)} ({r['delayed']} of {r['requests']} later than {r['bound_s'] * 1000:,.0f} ms"
+                    + (f", back {r['back_after_s']:.2f} s after it" if r["back_after_s"] is not None else "")
+                    + (f", after {len(r['recycles_at_s'])} restarts" if r.get("recycles_at_s") else "") + ")"
+                    for r in delayed]  # fmt: skip
             parts.append(f"delayed requests on {_names(each)}")
         lost = [r for r in mine if r["verdict"] == "lost"]
         if lost:

@@ -295,3 +295,22 @@ def test_an_io_wait_past_the_timeout_aborts_sync_alone_of_four_types():
         assert o["slow"]["took_s"] >= 3.0 and o["slow"]["gunicorn_timeout_s"] == 2
         assert not operations_model.blocks_heartbeat(worker_type, "io", catalog.load())
     assert operations_model.blocks_heartbeat("sync", "io", catalog.load())
+
+
+def test_a_recycled_gevent_worker_holds_the_requests_after_it_longer_than_a_sync_one():
+    """tests/fixtures/operations-recycle (max_requests 20 + up to 5, one worker): each restart the journal saw, and
+    the requests due in the second after it: sync's new worker answers them within its bound, gevent's (its loop
+    made and patched anew) holds them for up to a second."""
+    got = {
+        v: read_again(FIXTURES / "operations-recycle", f"{v}-op-recycle-ioTask-ms-100", v) for v in ("sync", "gevent")
+    }
+    for variant, one in got.items():
+        found = one["found"]
+        assert found == one["row"]["rate"]["operation"] and found["max_requests"] == [20, 5]
+        assert found["journal"]["worker recycled"] >= 2 and found["lost"] == 0, found["reason"]
+        in_run = [r for r in found["recycles_at_s"] if r >= -found["at_s"] + one["row"]["warmup_s"]]
+        assert len(in_run) == len(found["recycles_at_s"]), "only the run's own restarts"
+        pids = {r["pid"] for r in one["rows"] if r["pid"]}
+        assert len(pids) >= len(found["recycles_at_s"]), (variant, pids)  # a new worker after each
+    assert got["sync"]["found"]["verdict"] == "safe" and got["gevent"]["found"]["verdict"] == "delayed"
+    assert got["gevent"]["found"]["after"]["max_s"] > 2 * got["sync"]["found"]["after"]["max_s"]
