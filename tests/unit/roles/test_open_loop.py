@@ -296,24 +296,14 @@ def test_bad_arguments_are_refused_with_the_option_named(capsys):
         assert "one of --rate (open loop) and --clients (closed loop)" in capsys.readouterr().err
 
 
-class KeptServer:
+class KeptServer(Server):
     """An HTTP/1.1 server on loopback that keeps connections open: each answer after delay_s, with a Content-Length,
     or chunked (every other one); the drop_at-th request read on a connection that had answered before is dropped
     with its connection, unanswered, as a worker on its way out closes what it kept alive."""
 
     def __init__(self, delay_s: float = 0.005, drop_at: int | None = None):
-        self.delay_s, self.drop_at, self.seen, self.connections = delay_s, drop_at, 0, 0
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
-        ready.wait(5)
-
-    def _serve(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.port = self.server.sockets[0].getsockname()[1]
-        ready.set()
-        self.loop.run_forever()
+        self.drop_at, self.connections = drop_at, 0
+        super().__init__(delay_s=delay_s)
 
     async def _handle(self, reader, writer) -> None:
         self.connections += 1
@@ -335,10 +325,6 @@ class KeptServer:
                 answered += 1
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.server.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def test_keep_alive_reuses_idle_connections_and_a_dropped_one_is_a_loss_on_a_reused_connection(tmp_path):
