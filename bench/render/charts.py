@@ -312,7 +312,12 @@ def operation_chart(rows: list[dict], kind: str, label: str, order: list[str], p
             if lost:
                 ax.plot([t for t, _ in lost], [top] * len(lost), marker="x", color="red", linestyle="none",
                         label=f"lost ({', '.join(sorted({w for _, w in lost}))})")  # fmt: skip
-            ax.axvline(0, color="black", linewidth=1)
+            if r.get("recycles_at_s") is not None:  # a recycle has no instant: each restart the journal saw instead
+                for n, at in enumerate(r["recycles_at_s"]):
+                    mark = None if n else "a worker restarted"
+                    ax.axvline(at, color="black", linestyle="--", linewidth=1, label=mark)
+            else:
+                ax.axvline(0, color="black", linewidth=1)
             if r.get("whole_after_s"):
                 ax.axvspan(0, r["whole_after_s"], color="orange", alpha=0.2, label="until whole again")
             if r.get("bound_s"):
@@ -322,6 +327,7 @@ def operation_chart(rows: list[dict], kind: str, label: str, order: list[str], p
             counts = f"lost {r['lost']} of {r['requests']}, {r['delayed']} delayed"
             ax.set_title(f"{variant_of(r)}: {r['verdict']}; {counts}", fontsize=9)
             ax.legend(fontsize=7, loc="upper left")
-        axes[-1, 0].set_xlabel(f"when each request was due, seconds from the {kind} (latency from then)")
+        zero = "the run's start + at_s" if rows[0].get("recycles_at_s") is not None else f"the {kind}"
+        axes[-1, 0].set_xlabel(f"when each request was due, seconds from {zero} (latency from then)")
         fig.suptitle(f"{kind} under load: {label}")
         return save(fig, path)

@@ -314,3 +314,12 @@ def test_a_recycled_gevent_worker_holds_the_requests_after_it_longer_than_a_sync
         assert len(pids) >= len(found["recycles_at_s"]), (variant, pids)  # a new worker after each
     assert got["sync"]["found"]["verdict"] == "safe" and got["gevent"]["found"]["verdict"] == "delayed"
     assert got["gevent"]["found"]["after"]["max_s"] > 2 * got["sync"]["found"]["after"]["max_s"]
+
+
+def test_a_recycles_report_says_its_restarts_and_draws_them(tmp_path):
+    text = report.render(json.loads((FIXTURES / "operations-recycle" / "results.json").read_text()), tmp_path)
+    assert ("- **recycle** under load (`/ioTask?ms=100` at 5/s): safe on sync (nothing lost, none delayed); delayed "
+            "requests on gevent (3 of 60 later than 585 ms, after 2 restarts)") in text  # fmt: skip
+    row = "| gevent | recycle | `/ioTask?ms=100` | 5.0/s | 0 of 60 | 3 | 292 ms → 1,089 ms | 1,089 ms | – | – |"
+    assert row in text
+    assert (tmp_path / "operation-recycle-ioTask-ms-100.png").stat().st_size > 10_000
