@@ -32,7 +32,7 @@ JOURNAL = (
     (re.compile(r"Worker exiting"), "worker exited"),
     (re.compile(r"Worker \(pid:\d+\) was sent SIGKILL"), "worker killed by SIGKILL"),
     (re.compile(r"WORKER TIMEOUT"), "WORKER TIMEOUT"),
-    (re.compile(r"Autorestarting worker"), "worker recycled"),
+    (RECYCLING := re.compile(r"Autorestarting worker"), "worker recycled"),
     (re.compile(r"Shutting down: Master"), "master shut down"),
     (re.compile(r"Starting gunicorn \d"), "master started"),
     (re.compile(r"Listening at"), "listening"),
@@ -89,21 +89,20 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
     window_s = float(op.get("window_s") or 5)
     at = (float(done["at"]) - epoch) if done.get("at") else warmup_s + float(op["at_s"])
     measured = [r for r in rows if r["due"] >= warmup_s]
-    lost = [(r, lost_kind(r, status)) for r in measured if lost_kind(r, status)]
+    why = {id(r): lost_kind(r, status) for r in measured}  # each request judged once (rows from several hosts repeat i)
+    lost = [(r, why[id(r)]) for r in measured if why[id(r)]]
     by_kind: dict[str, int] = {}
     for _, kind in lost:
         by_kind[kind] = by_kind.get(kind, 0) + 1
-    ok = lambda r: lost_kind(r, status) is None  # noqa: E731
+    ok = lambda r: why[id(r)] is None  # noqa: E731
     before = _latencies(_window(measured, at - window_s, at), ok)
     after = _latencies(_window(measured, at, at + window_s), ok)
     target = run.get("target") or {}
     p99_before = _p(before, 99)
     if target.get("latency_s"):
         bound, bound_is = float(target["latency_s"]), "target"
-    elif p99_before is not None:
-        bound, bound_is = max(2 * p99_before, p99_before + DELAY_FLOOR_S), "before"
     else:
-        bound, bound_is = None, None
+        bound, bound_is = _bound(p99_before), "before" if p99_before is not None else None
     delayed = [r for r in measured if r["due"] >= at and ok(r) and bound is not None and r["done"] - r["due"] > bound]
     bad = [r for r, _ in lost if r["due"] >= at - window_s] + delayed
     last_bad = max((r["due"] for r in bad), default=None)
@@ -149,7 +148,10 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "operation_rc": done.get("rc"),
         "operation_output": done.get("output") or "",
         "journal": {},
-        "timeline": timeline(measured, at, status),
+        "timeline": [
+            [round(r["due"] - at, 3), None if why[id(r)] else round(r["done"] - r["due"], 4), why[id(r)]]
+            for r in measured
+        ],  # every request measured, from the instant: [due, latency or null, why lost]
         # the stretch of wall time whose journal lines are the operation's evidence: a second before it, to two after
         # the service was whole again
         "at_epoch": round(epoch + at, 6),
@@ -164,6 +166,12 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
     return out
 
 
+def _bound(p99_s: float | None) -> float | None:
+    """The bound of a request's latency when the scenario has no target: twice the p99 it is set against, and at
+    least DELAY_FLOOR_S more than it."""
+    return None if p99_s is None else max(2 * p99_s, p99_s + DELAY_FLOOR_S)
+
+
 def _slow(slow: dict | None, rel) -> dict | None:
     """A timeout's own request: how long it took, how it ended (its status, or the error that ended it), when."""
     if not slow:
@@ -172,15 +180,6 @@ def _slow(slow: dict | None, rel) -> dict | None:
     return {"path": slow.get("path"), "gunicorn_timeout_s": slow.get("gunicorn_timeout_s"),
             "took_s": None if took is None else round(took, 3), "status": slow.get("status"),
             "error": slow.get("error"), "ended_after_s": rel(slow.get("ended"))}  # fmt: skip
-
-
-def timeline(rows: list[dict], at: float, status: int) -> list[list]:
-    """Every request measured, from the operation's instant: [due, latency or null, why lost or null], in seconds."""
-    out = []
-    for r in rows:
-        why = lost_kind(r, status)
-        out.append([round(r["due"] - at, 3), None if why else round(r["done"] - r["due"], 4), why])
-    return out
 
 
 def with_journal(found: dict, lines: list[tuple[float, str]]) -> dict:
@@ -199,13 +198,13 @@ def recycled(found: dict, lines: list[tuple[float, str]]) -> dict:
     target, else twice the others' p99 and at least 50 ms more) delayed; lost, all the run's."""
     run_from = found["run_from_epoch"]
     instants = sorted(when - found["at_epoch"] for when, message in lines
-                      if run_from <= when <= found["run_to_epoch"] and "Autorestarting worker" in message)  # fmt: skip
-    near = [x for x in found["timeline"] if any(r <= x[0] < r + RECYCLE_NEAR_S for r in instants)]
-    rest = [x for x in found["timeline"] if x not in near]
+                      if run_from <= when <= found["run_to_epoch"] and RECYCLING.search(message))  # fmt: skip
+    is_near = [any(r <= x[0] < r + RECYCLE_NEAR_S for r in instants) for x in found["timeline"]]
+    near = [x for x, n in zip(found["timeline"], is_near, strict=True) if n]
+    rest = [x for x, n in zip(found["timeline"], is_near, strict=True) if not n]
     near_lat, rest_lat = [x[1] for x in near if x[1] is not None], [x[1] for x in rest if x[1] is not None]
     p99_rest = _p(rest_lat, 99)
-    bound = found["bound_s"] if found["bound_is"] == "target" else (
-        max(2 * p99_rest, p99_rest + DELAY_FLOOR_S) if p99_rest is not None else None)  # fmt: skip
+    bound = found["bound_s"] if found["bound_is"] == "target" else _bound(p99_rest)
     late = [x for x in near if x[1] is not None and bound is not None and x[1] > bound]
     found = {**found, "journal": journal_around(lines, run_from, found["run_to_epoch"]),
              "delayed": len(late), "bound_s": None if bound is None else round(bound, 6),

@@ -143,10 +143,6 @@ def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict], limit
     return [(ep, kind, rate_of(ep, o_set["utilization"]), n) for n, ep in enumerate(eps) for kind in kinds]
 
 
-def connections_of(o_set: dict) -> list[str]:
-    return o_set.get("connections") or ["close"]
-
-
 def _possible(kind: str, eps: list[dict], o_set: dict, slow: list[dict], limits: dict, *, asked: bool) -> bool:
     """Whether the instances' gunicorn settings let an operation show anything (unknown settings: yes); not, and
     asked for by name: refused."""

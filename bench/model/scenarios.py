@@ -191,7 +191,7 @@ def _operation_rows(common: dict, o_runs: list, o_set: dict, grace_s: int, first
              "seed": first_seed + n,
              "name": f"{common['variant']}-op-{kind}-{slug(ep['label'])}" + ("-keepalive" if connection != "close"
                                                                             else "")}
-            for ep, kind, per_s, n in o_runs for connection in ops.connections_of(o_set)
+            for ep, kind, per_s, n in o_runs for connection in o_set["connections"]
             if ops.fits(common["worker_type"], kind, slow, cat, asked=asked)]  # fmt: skip
 
 
