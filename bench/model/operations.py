@@ -128,17 +128,6 @@ def runs(eps: list[dict], kinds: list[str], o_set: dict, slow: list[dict], limit
             f"operations={','.join(kinds)}: no scenario of the app is loaded during operations; add `operations` to "
             "one scenario's load (bench_app.scenarios.<n>.load)"
         )
-    if "timeout" in kinds:
-        if len(slow) != 1:
-            raise OperationError(
-                f"operations=timeout: the app needs one scenario loaded as `timeout` (the request slower than "
-                f"gunicorn's timeout), not {len(slow)} (bench_app.scenarios.<n>.load)"
-            )
-        if o_set["at_s"] + slow[0]["unit_s"] + 1 > o_set["time_s"]:
-            raise OperationError(
-                f"load_operations.time_s={o_set['time_s']:g}: a timeout at {o_set['at_s']:g} s sends "
-                f"{slow[0]['scenario_name']} ({slow[0]['unit_s']:g} s): the run must outlast it by a second"
-            )
     kinds = [k for k in kinds if _possible(k, eps, o_set, slow, limits or {}, asked=asked)]
     return [(ep, kind, rate_of(ep, o_set["utilization"]), n) for n, ep in enumerate(eps) for kind in kinds]
 
@@ -148,7 +137,14 @@ def _possible(kind: str, eps: list[dict], o_set: dict, slow: list[dict], limits:
     asked for by name: refused."""
     why = None
     timeout_s, max_requests = limits.get("timeout_s"), limits.get("max_requests")
-    if kind == "timeout" and timeout_s is not None and slow and int(timeout_s) >= slow[0]["unit_s"]:
+    if kind == "timeout" and len(slow) != 1:
+        why = (f"operations=timeout: the app needs one scenario loaded as `timeout` (the request slower than "
+               f"gunicorn's timeout), not {len(slow)} (bench_app.scenarios.<n>.load)")  # fmt: skip
+    elif kind == "timeout" and o_set["at_s"] + slow[0]["unit_s"] + 1 > o_set["time_s"]:
+        why = (f"load_operations.time_s={o_set['time_s']:g}: a timeout at {o_set['at_s']:g} s sends "
+               f"{slow[0]['scenario_name']} ({slow[0]['unit_s']:g} s): the run must outlast it by a "
+               "second")  # fmt: skip
+    elif kind == "timeout" and timeout_s is not None and int(timeout_s) >= slow[0]["unit_s"]:
         why = (f"operations=timeout: gunicorn_timeout={int(timeout_s)} is not shorter than "
                f"{slow[0]['scenario_name']} ({slow[0]['unit_s']:g} s): the master would never time a worker out; "
                "-e gunicorn_timeout=2, say")  # fmt: skip

@@ -218,3 +218,15 @@ def test_the_driver_asks_open_loop_for_kept_alive_connections_only_for_such_a_ru
     ops = [r for r in matrix("reload", connections=["close", "keep-alive"]) if r["scenario"] == "operation"]
     plan_ = {"out_dir": str(tmp_path), "base_url": "http://10.0.0.2:8000"}
     assert "--keep-alive" in driver.command(plan_, ops[1]) and "--keep-alive" not in driver.command(plan_, ops[0])
+
+
+def test_by_all_an_app_without_a_slow_request_runs_every_operation_but_the_timeout():
+    notes = app.load_file(ROOT / "examples/notes/notes.bench.yml", base=ROOT)
+    raw = notes.as_vars()["scenarios"]
+    own = [{**raw[0], "load": [*raw[0]["load"], "operations"], "rate_per_s": [10.0]}, *raw[1:]]
+    prof = LOAD["load_profiles"]["quick"]
+    runs = scenarios.build_matrix(plan.plan_instances("sync", app=notes), prof["probes"], prof["sweep"], scenarios=own,
+                                  profile="quick", operations="all", operation_settings=prof["operations"])  # fmt: skip
+    assert [r["operation"]["kind"] for r in runs if r["scenario"] == "operation"] == [
+        "reload", "restart", "kill_worker", "recycle"
+    ]  # fmt: skip
