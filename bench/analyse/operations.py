@@ -34,6 +34,8 @@ JOURNAL = (
     (re.compile(r"WORKER TIMEOUT"), "WORKER TIMEOUT"),
     (RECYCLING := re.compile(r"Autorestarting worker"), "worker recycled"),
     (re.compile(r"Shutting down: Master"), "master shut down"),
+    (re.compile(r"Main process exited, code=(?!exited, status=0/)"), "master failed"),  # systemd's words
+    (re.compile(r"Scheduled restart job"), "restarted by systemd"),
     (re.compile(r"Starting gunicorn \d"), "master started"),
     (re.compile(r"Listening at"), "listening"),
 )
@@ -76,6 +78,15 @@ def journal_around(lines: list[tuple[float, str]], start: float, end: float) -> 
                 if pattern.search(message):
                     counts[word] = counts.get(word, 0) + 1
     return counts
+
+
+# gunicorn's last word when its master exits on an error (its config read again on a reload, say), on stderr
+MASTER_ERROR = re.compile(r"^Error: ")
+
+
+def first_error(lines: list[tuple[float, str]], start: float, end: float) -> str | None:
+    """The first error gunicorn's master gave as it exited between start and end, as it said it."""
+    return next((m.strip()[:200] for when, m in lines if start <= when <= end and MASTER_ERROR.search(m)), None)
 
 
 def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
@@ -144,10 +155,12 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "workers_after": done.get("workers_after") or [],
         "workers_gone": sorted(set(done.get("workers_before") or []) - set(done.get("workers_after") or [])),
         "slow": _slow(done.get("slow"), rel),
+        "deploy": _deploy(done.get("deploy"), rel),
         "master_changed": bool(done.get("master_before")) and done.get("master_before") != done.get("master_after"),
         "operation_rc": done.get("rc"),
         "operation_output": done.get("output") or "",
         "journal": {},
+        "journal_error": None,
         "timeline": [
             [round(r["due"] - at, 3), None if why[id(r)] else round(r["done"] - r["due"], 4), why[id(r)]]
             for r in measured
@@ -159,6 +172,7 @@ def analyse(header: dict, rows: list[dict], done: dict, run: dict) -> dict:
         "run_from_epoch": round(epoch + warmup_s, 6),
         "run_to_epoch": round(epoch + warmup_s + float(run.get("time_s") or 0), 6),
         "max_requests": done.get("max_requests"),
+        "window_s": window_s,
         "evidence_from": round(epoch + at - 1, 6),
         "evidence_to": round(float(done.get("whole") or done.get("returned") or epoch + at) + 2, 6),
     }
@@ -182,12 +196,28 @@ def _slow(slow: dict | None, rel) -> dict | None:
             "error": slow.get("error"), "ended_after_s": rel(slow.get("ended"))}  # fmt: skip
 
 
+def _deploy(deploy: dict | None, rel) -> dict | None:
+    """A deploy's own tasks: when they began and ended (seconds from the instant it restarted or reloaded the
+    instance), what the readiness check did (restart or reload), whether the code or a virtualenv changed, and
+    why it failed if it did."""
+    if not deploy:
+        return None
+    return {"began_after_s": rel(deploy.get("began")), "ended_after_s": rel(deploy.get("ended")),
+            "action": deploy.get("action"), "ok": bool(deploy.get("ok")), "error": deploy.get("error") or None,
+            "code_changed": deploy.get("code_changed"), "venvs_changed": deploy.get("venvs_changed"),
+            "ready_s": deploy.get("ready_s")}  # fmt: skip
+
+
 def with_journal(found: dict, lines: list[tuple[float, str]]) -> dict:
     """The operation's figures with the unit's journal around it (bench/parse/events.py's lines) as evidence; a
     recycle's, with the restarts the journal saw over the whole run (recycled)."""
     if found["kind"] == "recycle":
         return recycled(found, lines)
-    found = {**found, "journal": journal_around(lines, found["evidence_from"], found["evidence_to"])}
+    found = {
+        **found,
+        "journal": journal_around(lines, found["evidence_from"], found["evidence_to"]),
+        "journal_error": first_error(lines, found["evidence_from"], found["evidence_to"]),
+    }
     found["verdict"], found["reason"] = verdict(found)
     return found
 
@@ -240,6 +270,28 @@ def evidence(found: dict) -> str:
     return f"the journal: {', '.join(words)}" if words else "nothing of gunicorn's in the journal around it"
 
 
+def _deploy_words(found: dict) -> list[str]:
+    """A deploy's part of the reason: when its tasks ran and what they did to the instance; too little of the run
+    after it to judge, when it came late."""
+    deploy = found.get("deploy")
+    if not deploy or not deploy.get("action"):
+        return []
+    began, ended = deploy["began_after_s"], deploy["ended_after_s"]
+    parts = [
+        f"deploy.yml's tasks ran from {began:+.2f} s to {ended:+.2f} s"
+        + (" (the code changed" + (" and a virtualenv was rebuilt" if deploy.get("venvs_changed") else "") + ")"
+           if deploy.get("code_changed") else "")
+        + f" and {deploy['action']}ed the instance at 0 s"
+    ]  # fmt: skip
+    left = found["run_to_epoch"] - found["at_epoch"]
+    if left < found["window_s"]:
+        parts.append(
+            f"it did so {max(left, 0):.1f} s before the run's end: too little of the run after it to judge "
+            f"(give the deploy more time: load_operations.deploy_s)"
+        )
+    return parts
+
+
 def verdict(found: dict) -> tuple[str, str]:
     """`lost`, `delayed` or `safe`, and why, from the evidence."""
     parts = []
@@ -250,6 +302,7 @@ def verdict(found: dict) -> tuple[str, str]:
             f"{limit[1]}); the {found['after']['requests']} requests due within {RECYCLE_NEAR_S:g} s after each: p99 "
             f"{_ms(found['after']['p99_s'])} against {_ms(found['before']['p99_s'])} for the others"
         )
+    parts += _deploy_words(found)
     slow = found.get("slow")
     if slow:
         ended = f"answered {slow['status']}" if slow.get("status") else f"ended by {slow.get('error') or 'nothing'}"
@@ -286,6 +339,9 @@ def verdict(found: dict) -> tuple[str, str]:
         )
     if found["new_code_before"]:
         parts.append(f"{found['new_code_before']} answered by the new release before it: a fault of the harness")
+    if found.get("journal_error"):
+        again = " and systemd started it again" if found["journal"].get("restarted by systemd") else ""
+        parts.append(f'the master exited on "{found["journal_error"]}"{again}')
     parts.append(evidence(found))
     kind = "lost" if found["lost"] else "delayed" if found["delayed"] else "safe"
     if kind == "safe":
@@ -295,10 +351,13 @@ def verdict(found: dict) -> tuple[str, str]:
 
 def operation_rows(results: list[dict]) -> list[dict]:
     """Every run with an operation whose figures were read, with them (the run's order); `what`: the operation as
-    the report names it (with keep-alive when the load kept its connections)."""
+    the report names it (a deploy's with what it did to the instance; with keep-alive when the load kept its
+    connections)."""
     out = []
     for r in results:
         found = (r.get("rate") or {}).get("operation") if r["scenario"] == "operation" else None
         if found:
-            out.append({**r, **found, "what": found["kind"] + (" (keep-alive)" if found.get("keep_alive") else "")})
+            how = [(found.get("deploy") or {}).get("action") or "", "keep-alive" if found.get("keep_alive") else ""]
+            how = ", ".join(h for h in how if h)
+            out.append({**r, **found, "what": found["kind"] + (f" ({how})" if how else "")})
     return out

@@ -22,9 +22,12 @@ OPERATIONS = {
     "what signals the worker is alive, the master aborts the worker, and what it held with it",
     "recycle": "workers restarted by gunicorn's max_requests (and its jitter) during the run: nothing is done at an "
     "instant; each restart is found in the journal, and the requests after it set against the others",
+    "deploy": "deploy.yml's own tasks (the bench_app and gunicorn roles) with a new version of the app: its code "
+    "swapped in, then the instance restarted, or reloaded with gunicorn_code_change=reload; the instant is when it "
+    "restarted or reloaded it",
 }
 # Operations that write a new release of the app first (the others keep the code it runs).
-NEW_RELEASE = ("reload", "restart")
+NEW_RELEASE = ("reload", "restart", "deploy")
 # Seconds an operation run spends besides its warm-up and time (measured on the lab: the start agreed with the load
 # hosts, the operation's own task, the wait for the load hosts: 2.7-3.1 s a run of four types, 2026-12-04)
 OPERATION_END_S = 3.0
@@ -68,8 +71,9 @@ def _number(name: str, value, low: float, *, whole: bool = False, above: bool = 
 def settings(raw: dict | None) -> dict:
     """The profile's operations settings, checked: time_s (the run after its warm-up), at_s (the operation's instant,
     seconds into time_s: inside it, with time after it to see the service back), warmup_s, utilization (of one slot:
-    the rate, as for rate runs, when the scenario gives no rate_per_s) and window_s (the stretch after the instant
-    whose latency is set against the stretch before it)."""
+    the rate, as for rate runs, when the scenario gives no rate_per_s), window_s (the stretch after the instant
+    whose latency is set against the stretch before it) and deploy_s (what a deploy's run adds to time_s: its tasks
+    take that long before the instance restarts)."""
     raw = raw or {}
     out = {
         "time_s": _number("time_s", raw.get("time_s", 20), 1, whole=True),
@@ -78,6 +82,9 @@ def settings(raw: dict | None) -> dict:
         "utilization": _number("utilization", raw.get("utilization", 0.5), 0, above=True),
         "window_s": _number("window_s", raw.get("window_s", 5), 0, above=True),
         "connections": _connections(raw.get("connections", ["close"])),
+        # a deploy's run is longer by this much: deploy.yml's tasks run from at_s (they took 14.4 s to the restart
+        # on the lab, 15.5 s in all, 2026-12-04; more where SSH's round trip is longer)
+        "deploy_s": _number("deploy_s", raw.get("deploy_s", 25), 1, whole=True),
     }
     if out["at_s"] >= out["time_s"] - 1:
         raise OperationError(
@@ -187,12 +194,15 @@ def row_fields(
     kind: str, per_s: float, o_set: dict, grace_s: int, slow: list[dict], *, connection: str = "close"
 ) -> dict:
     """What a run row of an operation says beside its scenario: evenly spaced requests (each second's alike: what a
-    loss is a share of), the operation and its instant (a timeout's: the request it sends), its time."""
-    return {"scenario": "operation", "concurrency": 1000, "reps": None, "time_s": int(o_set["time_s"]),
+    loss is a share of), the operation and its instant (a timeout's: the request it sends; a deploy's: the time its
+    tasks are given), its time."""
+    time_s = int(o_set["time_s"] + (o_set["deploy_s"] if kind == "deploy" else 0))
+    return {"scenario": "operation", "concurrency": 1000, "reps": None, "time_s": time_s,
             "warmup_s": int(o_set["warmup_s"]), "rate_per_s": per_s, "utilization": None, "arrivals": "even",
             "repeat": 1, "discard": False, "tool": "open_loop", "keep_alive": connection == "keep-alive",
             "operation": {"kind": kind, "at_s": o_set["at_s"], "window_s": o_set["window_s"],
                           "new_release": kind in NEW_RELEASE,
+                          "deploy_s": int(o_set["deploy_s"]) if kind == "deploy" else None,
                           "slow": {k: slow[0][k] for k in ("scenario_name", "label", "method", "path", "status", "task",
                                                            "unit_s")} if kind == "timeout" else None},
-            "timeout_s": int(o_set["warmup_s"] + o_set["time_s"]) + grace_s}  # fmt: skip
+            "timeout_s": int(o_set["warmup_s"]) + time_s + grace_s}  # fmt: skip

@@ -295,7 +295,8 @@ def capacity_chart(rows: list[dict], label: str, order: list[str], path: Path) -
 def operation_chart(rows: list[dict], kind: str, label: str, order: list[str], path: Path) -> Path | None:
     """Every request of each instance's run with one operation under load (bench/analyse/operations.py's rows), on
     one row each: its latency against when it was due, from the operation's instant (the line at 0); the stretch
-    until the service was whole again shaded; a request lost marked with a red cross at the top, its kind beside."""
+    until the service was whole again shaded (a deploy's: its tasks' whole time too); a request lost marked with a
+    red cross at the top, its kind beside."""
     rows = [r for r in rows if r["what"] == kind and r["label"] == label and r.get("timeline")]
     rows.sort(key=lambda r: order.index(variant_of(r)) if variant_of(r) in order else 0)
     if not rows:
@@ -320,6 +321,10 @@ def operation_chart(rows: list[dict], kind: str, label: str, order: list[str], p
                 ax.axvline(0, color="black", linewidth=1)
             if r.get("whole_after_s"):
                 ax.axvspan(0, r["whole_after_s"], color="orange", alpha=0.2, label="until whole again")
+            deploy = r.get("deploy") or {}
+            if deploy.get("began_after_s") is not None and deploy.get("ended_after_s") is not None:
+                ax.axvspan(deploy["began_after_s"], deploy["ended_after_s"], color="tab:blue", alpha=0.08,
+                           label="deploy.yml's tasks")  # fmt: skip
             if r.get("bound_s"):
                 ax.axhline(r["bound_s"] * 1000, color="grey", linestyle=":", linewidth=1, label="bound")
             ax.set_ylim(0, top * 1.1)

@@ -226,15 +226,17 @@ def test_the_notes_report_speaks_of_notes_alone(notes):
     ], "a sentence per swept scenario, in the app's order"  # fmt: skip
 
 
-# Operations under load, short: 6 s of /get at 20 a second after a second of warm-up, the operation 2 s in
-SHORT_OPERATIONS = {"load_operations": {"time_s": 6, "warmup_s": 1, "at_s": 2, "window_s": 2}}
-OPERATIONS = ["-e", "operations=restart,kill_worker,timeout", "-e", json.dumps(SHORT_OPERATIONS),
-              "-e", "gunicorn_timeout=2"]  # fmt: skip
+# Operations under load, short: 6 s of /get at 20 a second after a second of warm-up, the operation 2 s in (a
+# deploy's run 20 s longer: its tasks take about 15 s on the lab before they reload the instance)
+SHORT_OPERATIONS = {"load_operations": {"time_s": 6, "warmup_s": 1, "at_s": 2, "window_s": 2, "deploy_s": 20}}
+OPERATIONS = ["-e", "operations=restart,kill_worker,timeout,deploy", "-e", json.dumps(SHORT_OPERATIONS),
+              "-e", "gunicorn_timeout=2", "-e", "gunicorn_code_change=reload"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def httpbin(lab):
-    """httpbin on sync, with a restart, a worker killed and a request past gunicorn's timeout (2 s) under load."""
+    """httpbin on sync, with a restart, a worker killed, a request past gunicorn's timeout (2 s) and a deploy of a
+    new version that reloads the instance, under load."""
     proc = playbook("bench.yml", "-e", "@examples/httpbin/httpbin.bench.yml", "-e", "worker=sync", *SHORT,
                     *OPERATIONS, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-6000:]
@@ -267,7 +269,7 @@ def test_a_restart_and_a_worker_killed_under_load_say_what_they_lost_from_every_
     figure is the per-request records' (raw/), with the operation's instant beside them."""
     run_dir, results, report = httpbin
     ops = {o["kind"]: o for o in operations.operation_rows(results["results"])}
-    assert set(ops) == {"restart", "kill_worker", "timeout"} and all(o["valid"] for o in ops.values())
+    assert set(ops) == {"restart", "kill_worker", "timeout", "deploy"} and all(o["valid"] for o in ops.values())
     restart, kill, stuck = ops["restart"], ops["kill_worker"], ops["timeout"]
     print(f"\nhttpbin sync: restart {restart['reason']}; kill_worker {kill['reason']}")
     assert restart["lost"] + restart["delayed"] > 0 and restart["verdict"] in ("lost", "delayed"), restart["reason"]
@@ -295,3 +297,24 @@ def test_a_restart_and_a_worker_killed_under_load_say_what_they_lost_from_every_
     lead = [line for line in report.splitlines() if line.startswith("- **restart** under load (`/get` at 20/s)")]
     assert lead and ("lost requests on sync" in lead[0] or "delayed requests on sync" in lead[0]), lead
     assert (run_dir / "operation-restart-get.png").exists()
+
+
+def test_a_deploy_of_a_new_version_under_load_reloads_it_with_gunicorn_code_change_reload(httpbin):
+    """deploy.yml's own roles, from the controller, with the app (an installed package: no code of its own in its
+    folder) marked as a new version: the code step changes, the virtualenvs do not, so with gunicorn_code_change=reload
+    the readiness check reloads the running instance (HUP) instead of restarting it: the same master, new workers on
+    the new release, nothing refused."""
+    run_dir, results, _ = httpbin
+    deploy = next(o for o in operations.operation_rows(results["results"]) if o["kind"] == "deploy")
+    print(f"\nhttpbin sync: deploy {deploy['reason']}")
+    assert deploy["what"] == "deploy (reload)" and deploy["deploy"]["ok"], deploy["reason"]
+    assert deploy["deploy"]["code_changed"] and not deploy["deploy"]["venvs_changed"]
+    assert deploy["deploy"]["began_after_s"] < 0 < deploy["deploy"]["ended_after_s"], "the instant is the reload's"
+    assert not deploy["master_changed"] and deploy["workers_gone"] == deploy["workers_before"]
+    assert deploy["lost_by_kind"].get("refused", 0) == 0, "a reload keeps the socket: nothing is refused"
+    assert deploy["new_code_after"] > 0 and deploy["new_code_before"] == 0 and deploy["whole_after_s"] is not None
+    assert "HUP handled" in deploy["journal"], deploy["journal"]
+    done = json.loads((run_dir / "raw" / "app1" / f"{deploy['name']}.operation.json").read_text())
+    assert done["deploy"]["turn"]["action"] == "reload" and done["at"] == done["deploy"]["turn"]["started"]
+    assert "deploy.yml's tasks ran from" in deploy["reason"] and "reloaded the instance at 0 s" in deploy["reason"]
+    assert (run_dir / "operation-deploy-reload-get.png").exists()

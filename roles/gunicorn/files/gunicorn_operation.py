@@ -13,6 +13,10 @@ KIND is one of bench/model/operations.py's OPERATIONS:
   kill_worker  SIGKILL to the oldest worker (as the OOM killer or a crash would)
   recycle      nothing at the instant: gunicorn's max_requests restarts workers through the run; the settings and
                the workers before and after are recorded
+  deploy       a new release written, and nothing else: the deploy is the controller's (deploy.yml's own roles, run
+               from playbooks/tasks/operation_run.yml while this watches), which swaps the app's code in and restarts
+               or reloads the instance; this waits, up to the settle timeout, until none of the workers from before is
+               left and the service is whole again
   timeout      one request to URL + PATH (the app's scenario slower than gunicorn's timeout), sent from this host:
                where it holds what tells the master its worker is alive, the master aborts that worker after
                `timeout` seconds; its answer, or its error, and when, are recorded
@@ -41,7 +45,7 @@ import time
 import urllib.error
 import urllib.request
 
-KINDS = ("reload", "restart", "kill_worker", "timeout", "recycle")
+KINDS = ("reload", "restart", "kill_worker", "timeout", "recycle", "deploy")
 RELEASE_FILE = "/etc/gunicorn/{name}.release"
 PROCESS_RECORD = "/run/gunicorn-{name}/process-{pid}.json"
 
@@ -119,6 +123,11 @@ def operate(args: argparse.Namespace) -> dict:
         write_release(release_file, out["release_after"])
         done = subprocess.run(["systemctl", args.kind, unit], capture_output=True, text=True, check=False)
         out["rc"], out["output"] = done.returncode, (done.stdout + done.stderr).strip()[-600:]
+        gone = set(before)
+    elif args.kind == "deploy":  # the controller deploys; the workers from before must all go
+        out["release_after"] = str(int(release) + 1 if release.isdigit() else 1)
+        write_release(release_file, out["release_after"])
+        out["rc"], out["output"] = 0, ""
         gone = set(before)
     elif args.kind == "recycle":  # its workers recycle on their own; the run's end is its "whole again"
         out["rc"], out["output"], out["max_requests"] = 0, "", [args.max_requests, args.max_requests_jitter]

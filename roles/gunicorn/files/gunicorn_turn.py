@@ -2,13 +2,14 @@
 """Start one gunicorn instance and check that it runs what was deployed, in one call on the app host (stdlib only).
 
 What the gunicorn role's readiness check does, in one process instead of a task per step (each Ansible task is an SSH
-round trip): optionally stop every other running instance; start (or restart) gunicorn@NAME; wait until the app
-answers its ready path with its ready status (systemd's READY=1 comes when gunicorn has bound, before its workers
-have loaded the app); read the record its worker wrote once it had loaded the app (the config's post_worker_init:
-/run/gunicorn-NAME/process-<pid>.json); hold it against the plan, the config file on the host and the app's code;
-optionally start a sampler unit beside it, or stop it again. Prints one JSON object on stdout (`ok`, `changed`: whether
-it started, restarted or stopped a unit, `process`, `mismatches`, `seconds`, and the unit's journal since the start
-when something failed) and exits 1 when not ok.
+round trip): optionally stop every other running instance; start, restart or reload gunicorn@NAME (a reload: HUP to a
+running master, which starts new workers that load the app again and stops the old ones gracefully; started when it
+was not running); wait until the app answers its ready path with its ready status (systemd's READY=1 comes when
+gunicorn has bound, before its workers have loaded the app); read the record its worker wrote once it had loaded the
+app (the config's post_worker_init: /run/gunicorn-NAME/process-<pid>.json); hold it against the plan, the config file
+on the host and the app's code; optionally start a sampler unit beside it, or stop it again. Prints one JSON object
+on stdout (`ok`, `changed`: whether it started, restarted or stopped a unit, `process`, `mismatches`, `seconds`, and
+the unit's journal since the start when something failed) and exits 1 when not ok.
 
 The app's code is checked where it lives. When the app's folder (the config's chdir) holds the entry's top module,
 the process must have loaded it from there, and every module of the folder it loaded must have the sha256 of the
@@ -177,6 +178,8 @@ def journal(name: str, since: float, lines: int) -> list[str]:
     return out.splitlines()[-lines:]
 
 
+# What each --state asks of systemd: start (a running process is kept), restart, reload (a running one; else start).
+STATES = {"started": "start", "restarted": "restart", "reloaded": "reload"}
 EXIT_CGROUP = 219  # systemd's exit status when it could not put the new process in the unit's cgroup
 
 
@@ -220,10 +223,11 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
         if stopped.returncode != 0:
             raise TurnFailed(f"could not stop {', '.join(others)}: {stopped.stderr.strip()}")
         result["changed"] = True
-    action = "restart" if args.state == "restarted" else "start"
     was_running = systemctl("is-active", "--quiet", unit).returncode == 0
-    result["changed"] = result["changed"] or action == "restart" or not was_running
-    done = start(action, unit, result)
+    action = STATES[args.state] if was_running or args.state != "reloaded" else "start"
+    result["action"] = action
+    result["changed"] = result["changed"] or action != "start" or not was_running
+    done = start(action, unit, result) if action != "reload" else systemctl("reload", unit)
     if done.returncode != 0:
         raise TurnFailed(f"systemctl {action} {unit} failed: {done.stderr.strip()}")
     if why := wait_ready(args.ready_url, args.ready_status, args.ready_timeout, unit):
@@ -231,8 +235,8 @@ def turn(args: argparse.Namespace, plan: dict, result: dict) -> None:
     result["seconds"] = {"ready": round(time.monotonic() - t0, 3)}
     process = None
     while process is None and time.monotonic() - t0 < args.ready_timeout:
-        # written by post_worker_init, before the worker serves; a restarted instance's, after the restart
-        process = newest_record(name, result["started"] if action == "restart" else 0)
+        # written by post_worker_init, before the worker serves; a restarted or reloaded instance's, after it
+        process = newest_record(name, result["started"] if action != "start" else 0)
         if process is None:
             time.sleep(0.05)
     if process is None:
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-url", required=True)
     parser.add_argument("--ready-status", type=int, default=200)
     parser.add_argument("--ready-timeout", type=float, default=30)
-    parser.add_argument("--state", choices=("started", "restarted"), default="restarted")
+    parser.add_argument("--state", choices=tuple(STATES), default="restarted")
     parser.add_argument("--stop-others", action="store_true", help="stop every other running gunicorn@ instance")
     parser.add_argument("--stop-after", action="store_true", help="stop it again once checked")
     parser.add_argument("--sampler", help="start this sampler script beside it (a transient unit)")

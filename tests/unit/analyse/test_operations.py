@@ -330,3 +330,75 @@ def test_a_recycles_report_says_its_restarts_and_draws_them(tmp_path):
     row = "| gevent | recycle | `/ioTask?ms=100` | 5.0/s | 0 of 60 | 3 | 292 ms → 1,089 ms | 1,089 ms | – | – |"
     assert row in text
     assert (tmp_path / "operation-recycle-ioTask-ms-100.png").stat().st_size > 10_000
+
+
+# ---- a deploy under load: deploy.yml's own roles with a new version of the app (tests/fixtures/operations-deploy*)
+def deploys(fixture: str) -> dict:
+    return {v: read_again(FIXTURES / fixture, f"{v}-op-deploy-ioTask-ms-100", v) for v in TYPES}
+
+
+def test_a_deploy_that_restarts_the_instance_loses_what_a_restart_loses():
+    """tests/fixtures/operations-deploy: the tasks copy and swap the code in for 12-17 s without touching the running
+    instance, then restart it: every type refuses the requests due while no master listens, as `restart` does."""
+    for variant, one in deploys("operations-deploy").items():
+        found, done_ = one["found"], one["done"]
+        assert found == one["row"]["rate"]["operation"], variant
+        deploy = found["deploy"]
+        assert (deploy["action"], deploy["ok"], deploy["code_changed"], deploy["venvs_changed"]) == (
+            "restart", True, True, False
+        ), variant  # fmt: skip
+        # the instant is the restart's, when the readiness check began; the tasks ran from well before it
+        assert done_["at"] == done_["deploy"]["turn"]["started"] and deploy["began_after_s"] < -10, variant
+        assert 0 < deploy["ended_after_s"] < 3 and found["whole_after_s"] is not None, variant
+        assert found["lost"] == found["lost_by_kind"]["refused"] >= 2 and found["master_changed"], found["reason"]
+        assert 0 < found["lost_first_after_s"] < 1.5, "lost around the restart, not while the code was swapped in"
+        assert found["new_code_before"] == 0 and found["new_code_after"] > 0
+        assert found["reason"].startswith(f"deploy.yml's tasks ran from {deploy['began_after_s']:+.2f} s to ")
+        assert "(the code changed) and restarted the instance at 0 s" in found["reason"]
+        assert {"master shut down", "master started"} <= set(found["journal"]), found["journal"]
+
+
+def test_a_reload_after_the_code_folder_was_deleted_kills_the_master_and_loses_more_than_a_restart():
+    """tests/fixtures/operations-deploy-deleted-cwd: the deploy replaced the app's folder (rm -rf src; mv src.new src)
+    and reloaded: the master, standing in the deleted folder, read its config again on the HUP and exited on
+    gunicorn's "Error: [Errno 2] No such file or directory"; systemd started it again a second later. Every type lost
+    more than the same deploy with a restart. The evidence names it, from the journal; bench_app now keeps the old
+    folder (src.old) until the next change."""
+    restarted = deploys("operations-deploy")
+    for variant, one in deploys("operations-deploy-deleted-cwd").items():
+        found = one["found"]
+        assert found == one["row"]["rate"]["operation"] and found["deploy"]["action"] == "reload", variant
+        assert found["master_changed"], "a reload keeps its master, unless it died"
+        assert found["journal_error"] == "Error: [Errno 2] No such file or directory", found["reason"]
+        assert {"HUP handled", "master failed", "restarted by systemd"} <= set(found["journal"]), found["journal"]
+        assert ('the master exited on "Error: [Errno 2] No such file or directory" and systemd started it again'
+                in found["reason"])  # fmt: skip
+        assert found["lost"] > restarted[variant]["found"]["lost"], (variant, found["lost"])
+        assert found["lost_by_kind"]["refused"] >= 5, found["reason"]
+
+
+def test_a_deploy_that_reloads_keeps_the_master_and_its_socket_and_loses_nothing():
+    """tests/fixtures/operations-deploy-reload (gunicorn_code_change=reload, the replaced code kept as src.old): the
+    same master throughout, new workers on the new release, nothing refused on any type, where the same deploy with a
+    restart refused 2-4 a type."""
+    restarted = deploys("operations-deploy")
+    for variant, one in deploys("operations-deploy-reload").items():
+        found = one["found"]
+        assert found == one["row"]["rate"]["operation"] and found["deploy"]["action"] == "reload", variant
+        assert not found["master_changed"] and found["journal_error"] is None, found["reason"]
+        assert found["lost"] == 0 < restarted[variant]["found"]["lost"], found["reason"]
+        assert found["verdict"] in ("safe", "delayed") and found["delayed"] <= 1, found["reason"]
+        assert found["new_code_after"] > 0 and found["new_code_before"] == 0
+        assert set(found["workers_gone"]) == set(found["workers_before"]), "every worker replaced by the HUP"
+        assert "HUP handled" in found["journal"] and "master started" not in found["journal"], found["journal"]
+        assert "(the code changed) and reloaded the instance at 0 s" in found["reason"]
+
+
+def test_a_deploys_report_names_what_it_did_to_the_instance_and_shades_its_tasks(tmp_path):
+    text = report.render(json.loads((FIXTURES / "operations-deploy-reload" / "results.json").read_text()), tmp_path)
+    assert (
+        "- **deploy (reload)** under load (`/ioTask?ms=100` at 5/s): safe on sync, gevent and asgi (nothing lost, "
+        "none delayed); delayed requests on gthread (1 of 185 later than 221 ms, back 0.17 s after it)"
+    ) in text
+    assert "| asgi | deploy (reload) | `/ioTask?ms=100` | 5.0/s | 0 of 185 | 0 |" in text
+    assert (tmp_path / "operation-deploy-reload-ioTask-ms-100.png").stat().st_size > 10_000

@@ -26,7 +26,7 @@ def test_the_operations_asked_for_the_profiles_otherwise_all_or_none():
     assert operations.chosen("reload,restart", []) == ["reload", "restart"]
     assert operations.chosen(["kill_worker"], ["reload"]) == ["kill_worker"]
     assert operations.chosen(None, ["reload"]) == ["reload"]
-    every = ["reload", "restart", "kill_worker", "timeout", "recycle"]
+    every = ["reload", "restart", "kill_worker", "timeout", "recycle", "deploy"]
     assert operations.chosen("all", []) == list(operations.OPERATIONS) == every
     assert operations.chosen("none", ["reload"]) == []
     assert operations.chosen(None, LOAD["load_profiles"]["quick"]["operations"]["do"]) == []
@@ -37,7 +37,7 @@ def test_the_operations_asked_for_the_profiles_otherwise_all_or_none():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("reload,deploy", r"operations: 'deploy' is not an operation; use reload, restart, kill_worker, timeout"),
+        ("reload,hup", r"operations: 'hup' is not an operation; use reload, restart, kill_worker, timeout"),
         ("reload,reload", r"operations='reload,reload': each operation once"),
         (["reload", 3], r"operations=\['reload', 3\]: a list of operations among reload, restart, kill_worker"),
         (",", r"operations=',': a list of operations"),
@@ -65,11 +65,32 @@ def test_each_type_gets_one_run_per_operation_after_all_its_others_at_the_same_r
     shape = {(r["rate_per_s"], r["arrivals"], r["time_s"], r["warmup_s"], r["seed"]) for r in ops}
     assert shape == {(5.0, "even", 12, 1, ops[0]["seed"])}
     reload = ops[0]
-    assert reload["operation"] == {"kind": "reload", "at_s": 5.0, "window_s": 3.0, "new_release": True, "slow": None}
+    assert reload["operation"] == {
+        "kind": "reload",
+        "at_s": 5.0,
+        "window_s": 3.0,
+        "new_release": True,
+        "slow": None,
+        "deploy_s": None,
+    }
     assert ops[2]["operation"]["new_release"] is False  # a worker killed keeps the code
     assert reload["path"] == "/ioTask?ms=100" and reload["tool"] == "open_loop"
     assert reload["progress"].endswith("sync /ioTask?ms=100 5/s, reload at 5 s (operation)")
     assert not [r for r in matrix(None) if r["scenario"] == "operation"]  # quick does none unless asked
+
+
+def test_a_deploy_run_gives_deploy_yml_its_time_after_the_instant():
+    runs = [r for r in matrix("deploy,reload", deploy_s=25) if r["worker_type"] == "sync"]
+    deploy, reload = runs[-2:]
+    assert deploy["name"] == "sync-op-deploy-ioTask-ms-100"
+    # the tasks begin at at_s and run for up to deploy_s: the run goes on that much longer than the others
+    assert (deploy["time_s"], reload["time_s"]) == (12 + 25, 12)
+    assert deploy["timeout_s"] == 1 + 12 + 25 + 30
+    assert deploy["operation"] == {"kind": "deploy", "at_s": 5.0, "window_s": 3.0, "new_release": True,
+                                   "slow": None, "deploy_s": 25}  # fmt: skip
+    assert estimate.run_seconds(deploy)[0] == 1 + 12 + 25 + operations.OPERATION_END_S
+    with pytest.raises(operations.OperationError, match=r"load_operations.deploy_s=0: a whole number >= 1"):
+        matrix("deploy", deploy_s=0)
 
 
 def test_an_operation_run_is_estimated_with_its_warmup_time_and_what_it_spends_around_them():
@@ -138,7 +159,7 @@ def test_a_timeout_sends_the_apps_slow_request_on_the_types_whose_heartbeat_it_h
         "task": "io",
         "unit_s": 3.0,
     }
-    assert len(ops) == 4 * 3 + 2, "no recycle: max_requests is 0"
+    assert len(ops) == 4 * 4 + 2, "reload, restart, kill_worker, deploy; no recycle: max_requests is 0"
     with pytest.raises(operations.OperationError, match=r"operations=timeout with worker=gthread: stuck \(io\) never "
                        r"holds a gthread worker's heartbeat, so gunicorn's timeout never aborts it"):  # fmt: skip
         matrix("reload,timeout", instances=instances)
@@ -196,7 +217,7 @@ def test_an_operation_the_instances_settings_make_pointless_is_refused_by_name(k
 
 def test_by_all_what_the_settings_make_pointless_is_left_out_and_the_rest_run():
     ops = [r for r in matrix("all", limits={"timeout_s": 30, "max_requests": 0}) if r["scenario"] == "operation"]
-    assert {r["operation"]["kind"] for r in ops} == {"reload", "restart", "kill_worker"}
+    assert {r["operation"]["kind"] for r in ops} == {"reload", "restart", "kill_worker", "deploy"}
     ops = [r for r in matrix("all", limits={"timeout_s": 2, "max_requests": 20, "max_requests_jitter": 5})
            if r["scenario"] == "operation"]  # fmt: skip
     assert [r["operation"]["kind"] for r in ops if r["worker_type"] == "sync"] == list(operations.OPERATIONS)
@@ -228,5 +249,5 @@ def test_by_all_an_app_without_a_slow_request_runs_every_operation_but_the_timeo
     runs = scenarios.build_matrix(plan.plan_instances("sync", app=notes), prof["probes"], prof["sweep"], scenarios=own,
                                   profile="quick", operations="all", operation_settings=prof["operations"])  # fmt: skip
     assert [r["operation"]["kind"] for r in runs if r["scenario"] == "operation"] == [
-        "reload", "restart", "kill_worker", "recycle"
+        "reload", "restart", "kill_worker", "recycle", "deploy"
     ]  # fmt: skip
