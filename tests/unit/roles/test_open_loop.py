@@ -149,10 +149,10 @@ def test_requests_due_during_a_stall_are_sent_anyway_and_carry_it(tmp_path):
     holds what was left of the stall when it fell due."""
     server = Server(stall_at=40, stall_s=1.0)
     try:
-        _, rows, summary = load(server.url(), 100, 2.0, tmp_path)
+        _, rows, summary = load(server.url(), 100, 3.0, tmp_path)
     finally:
         server.close()
-    assert summary["answered"] == 200 and summary["errors"] == 0
+    assert summary["answered"] == 300 and summary["errors"] == 0
     stalled_at = next(r for r in rows if r[0] == 39)[2]  # the 40th, sent when it was due
     during = [r for r in rows if stalled_at + 0.1 < r[1] < stalled_at + 0.7]
     assert len(during) >= 55, "the requests due during the stall were sent"
@@ -164,7 +164,10 @@ def test_requests_due_during_a_stall_are_sent_anyway_and_carry_it(tmp_path):
         assert sent < stalled_at + 1.0, f"request {i} was held back {sent - due:.3f} s, until the stall ended"
         assert done - due >= stalled_at + 1.0 - due - 0.05, f"request {i}: {done - due:.3f} s, the stall not in it"
         assert status == 200
-    after = [r[3] - r[1] for r in rows if r[1] > stalled_at + 1.3]
+    # once the server has worked off the second's backlog (0.025 s after the stall ended, run alone; 0.64 s once in
+    # make test, its lab tests beside it: the server shares this process), each is served at once again: those of
+    # the run's last 0.5 s
+    after = [r[3] - r[1] for r in rows if r[1] > 2.5]
     assert after and max(after) < 0.2, "served at once again after the stall"
 
 
