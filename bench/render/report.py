@@ -177,6 +177,7 @@ def context(results: dict, run_dir: Path, make_charts: bool = True, section: boo
         "section": section,
         "h": "#" if section else "",
         "machine": fleet.machine(results),
+        "gunicorn_settings": history.settings_words(results),
     }
 
 
@@ -206,6 +207,7 @@ def fleet_context(results: dict, views: list[dict], run_dir: Path, make_charts: 
         "other_s": max(wall - results["time_in_load_s"] - (results.get("settle_s") or 0), 0),
         "shared_cores": shared_cores(results["hosts"]),
         "rounds": 1 + max(h["round"] for h in results["app_hosts"].values()),
+        "gunicorn_settings": history.settings_words(results),
     }
 
 

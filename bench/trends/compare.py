@@ -23,6 +23,7 @@ def compare(a: dict, b: dict) -> str:
         f"| app | {history.app_name(a)} | {history.app_name(b)} |",
         f"| profile | {a['profile']} | {b['profile']} |",
         f"| app host | {fleet.machine(a)} | {fleet.machine(b)} |",
+        f"| gunicorn settings | {history.settings_words(a) or '–'} | {history.settings_words(b) or '–'} |",
     ]
     types = {results_model.variant_of(i): i["worker_type"] for x in (b, a) for i in x["instances"].values()}
     for variant in dict.fromkeys(results_model.variants(a) + results_model.variants(b)):
@@ -30,7 +31,8 @@ def compare(a: dict, b: dict) -> str:
         lines.append(f"| {variant} versions | {format_versions(types[variant], va, a)} | "
                      f"{format_versions(types[variant], vb, b)} |")  # fmt: skip
     if not history.comparable(a, b):
-        lines += ["", "**Not comparable**: the app, the profile or the machine differs; numbers are shown as is."]
+        why = "the app, the profile, the machine or gunicorn's settings differ"
+        lines += ["", f"**Not comparable**: {why}; numbers are shown as is."]
     lines += ["", "| worker config | point | metric | A | B | change |", "|---|---|---|---:|---:|---:|"]
     for key in sorted(set(ma) | set(mb)):
         va, vb = ma.get(key), mb.get(key)

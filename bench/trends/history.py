@@ -212,12 +212,24 @@ def app_packages(results: dict) -> list[str]:
     return list(dict.fromkeys(name for names in packages.values() for name in names))
 
 
+def settings_words(results: dict) -> str:
+    """gunicorn's settings of every instance of a run, as recorded ("" for a run from before they were)."""
+    return ", ".join(f"{k} {v}" for k, v in (results.get("gunicorn_settings") or {}).items())
+
+
+def same_settings(a: dict, b: dict) -> bool:
+    """The same gunicorn settings of every instance (timeout, graceful_timeout, keepalive, preload_app, max_requests
+    and its jitter), where both runs recorded them: a run with max_requests=20 recycles its workers through every
+    measurement, and is not the one before it made slower."""
+    sa, sb = a.get("gunicorn_settings") or {}, b.get("gunicorn_settings") or {}
+    return all(sa[k] == sb[k] for k in sa.keys() & sb.keys())
+
+
 def comparable(run: dict, other: dict) -> bool:
-    """Runs (of one app host each: bench/model/fleet.py) whose numbers may be lined up: the same app, profile and
-    machine
-    (machine_key)."""
+    """Runs (of one app host each: bench/model/fleet.py) whose numbers may be lined up: the same app, profile,
+    machine (machine_key) and gunicorn settings."""
     return (run["profile"] == other["profile"] and same_machine(run, other)
-            and app_name(run) == app_name(other))  # fmt: skip
+            and app_name(run) == app_name(other) and same_settings(run, other))  # fmt: skip
 
 
 def changes(current: dict, history: list[dict], th: Thresholds = DEFAULT) -> list[dict]:

@@ -171,6 +171,39 @@ def test_a_point_release_keeps_the_history_a_new_release_or_python_starts_anothe
     assert not history.comparable(app1, later)
 
 
+def test_runs_with_other_gunicorn_settings_are_not_lined_up_and_compare_says_which(results):
+    """A run whose workers recycle every 20 requests (max_requests) is not the run before it made slower: flagged
+    "regressed" against it before runs recorded their settings. A run from before then compares with any."""
+    app1 = fleet.views(results)[0]
+    plain = {"timeout_s": 30, "graceful_timeout_s": 10, "keepalive_s": 2, "preload_app": False, "max_requests": 0,
+             "max_requests_jitter": 0}  # fmt: skip
+    before, after = copy.deepcopy(app1), copy.deepcopy(app1)
+    before["gunicorn_settings"], after["gunicorn_settings"] = plain, plain | {"max_requests": 20}
+    assert history.comparable(before, copy.deepcopy(before)) and not history.comparable(before, after)
+    assert history.comparable({**app1, "gunicorn_settings": {}}, after), "nothing recorded: nothing to tell apart"
+    text = compare.compare(before, after)
+    assert "**Not comparable**: the app, the profile, the machine or gunicorn's settings differ" in text
+    assert (
+        "| gunicorn settings | timeout_s 30, graceful_timeout_s 10, keepalive_s 2, preload_app False, max_requests 0"
+        in text
+    )
+    for run in (after, slower := copy.deepcopy(before)):  # each sweep served half as much
+        for r in run["results"]:
+            if r["scenario"] == "sweep":
+                r["rps"] /= 2
+    assert [c for c in history.changes(slower, [before] * 5) if c["regression"]], "the same settings: regressed"
+    assert history.changes(after, [before] * 5) == [], "no history of its settings: nothing to regress against"
+
+
+def test_the_report_says_gunicorns_settings_when_the_run_recorded_them(tmp_path, results):
+    assert "gunicorn's settings for every instance" not in report.render(results, tmp_path, make_charts=False)
+    results["gunicorn_settings"] = {"timeout_s": 2, "preload_app": True, "max_requests": 20}
+    text = report.render(results, tmp_path, make_charts=False)
+    assert "gunicorn's settings for every instance: timeout_s 2, preload_app True, max_requests 20." in text
+    one = json.loads((FIXTURES / "mix" / "results.json").read_text()) | {"gunicorn_settings": {"timeout_s": 2}}
+    assert "gunicorn's settings for every instance: timeout_s 2." in report.render(one, tmp_path, make_charts=False)
+
+
 def test_compare_puts_a_run_of_one_host_against_each_host_of_another(tmp_path, results):
 
     legacy = fixture_json("results/quick-all.json")
