@@ -443,8 +443,9 @@ def collect(run_dir: Path, finished: str | None = None) -> dict:
         "worker_types": plan["worker_types"],
         "app": plan["app"],
         "verify_only": plan["verify_only"],
-        # gunicorn's settings of every instance (run.json's; none recorded before them)
-        "gunicorn_settings": plan.get("gunicorn_settings") or {},
+        # gunicorn's settings of every instance, when run.json recorded them (a run from before them has none: as its
+        # results.json upgraded)
+        **({"gunicorn_settings": plan["gunicorn_settings"]} if plan.get("gunicorn_settings") else {}),
         "catalog_source": results_model.CATALOG_RECORDED,
         "catalog": results_model.catalog_entries(plan["worker_types"]),
         "instances": plan["instances"],

@@ -392,3 +392,15 @@ def test_a_change_written_before_one_config_label_reads_as_the_report_labels_it(
     ]))  # fmt: skip
     got = results_model.changes_of(tmp_path / "changes.json", "app1")
     assert [c["config"] for c in got] == ["gevent 1w×1000c", "gthread 1w×2t", "sync 1w"]
+
+
+def test_the_gunicorn_settings_run_json_recorded_are_what_collect_keeps(tmp_path):
+    """run.json's gunicorn_settings (bench_load.yml writes the gunicorn role's, since they were recorded) go to
+    results.json as they are: the history lines up runs by them; a run.json without them gives none."""
+    assert "gunicorn_settings" not in fresh(tmp_path)
+    run = tmp_path / "recorded"
+    shutil.copytree(FIXTURES / "two-load-hosts", run)
+    settings = {"timeout_s": 2, "graceful_timeout_s": 10, "keepalive_s": 2, "preload_app": True, "max_requests": 20,
+                "max_requests_jitter": 5}  # fmt: skip
+    files.write_json_atomic(run / "run.json", files.read_json(run / "run.json") | {"gunicorn_settings": settings})
+    assert collect.collect(run, finished=FINISHED)["gunicorn_settings"] == settings
