@@ -82,8 +82,8 @@ def settings(raw: dict | None) -> dict:
         "utilization": _number("utilization", raw.get("utilization", 0.5), 0, above=True),
         "window_s": _number("window_s", raw.get("window_s", 5), 0, above=True),
         "connections": _connections(raw.get("connections", ["close"])),
-        # a deploy's run is longer by this much: deploy.yml's tasks run from at_s (they took 14.4 s to the restart
-        # on the lab, 15.5 s in all, 2026-12-04; more where SSH's round trip is longer)
+        # a deploy's run is longer by this much: deploy.yml's tasks run from at_s (they took 13-17 s to the restart
+        # on the lab, 2026-12-04: tests/fixtures/operations-deploy; more where SSH's round trip is longer)
         "deploy_s": _number("deploy_s", raw.get("deploy_s", 25), 1, whole=True),
     }
     if out["at_s"] >= out["time_s"] - 1:

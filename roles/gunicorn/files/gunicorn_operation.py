@@ -118,16 +118,13 @@ def operate(args: argparse.Namespace) -> dict:
            "workers_before": before, "release_before": release, "release_after": release}  # fmt: skip
     time.sleep(max(0.0, args.at - time.time()))
     out["at"] = round(time.time(), 6)
-    if args.kind in ("reload", "restart"):
+    if args.kind in ("reload", "restart", "deploy"):  # a new release; every worker from before must go
         out["release_after"] = str(int(release) + 1 if release.isdigit() else 1)
         write_release(release_file, out["release_after"])
-        done = subprocess.run(["systemctl", args.kind, unit], capture_output=True, text=True, check=False)
-        out["rc"], out["output"] = done.returncode, (done.stdout + done.stderr).strip()[-600:]
-        gone = set(before)
-    elif args.kind == "deploy":  # the controller deploys; the workers from before must all go
-        out["release_after"] = str(int(release) + 1 if release.isdigit() else 1)
-        write_release(release_file, out["release_after"])
-        out["rc"], out["output"] = 0, ""
+        out["rc"], out["output"] = 0, ""  # a deploy is the controller's: deploy.yml's roles restart or reload it
+        if args.kind != "deploy":
+            done = subprocess.run(["systemctl", args.kind, unit], capture_output=True, text=True, check=False)
+            out["rc"], out["output"] = done.returncode, (done.stdout + done.stderr).strip()[-600:]
         gone = set(before)
     elif args.kind == "recycle":  # its workers recycle on their own; the run's end is its "whole again"
         out["rc"], out["output"], out["max_requests"] = 0, "", [args.max_requests, args.max_requests_jitter]

@@ -356,6 +356,9 @@ def test_a_deploy_that_restarts_the_instance_loses_what_a_restart_loses():
         assert found["reason"].startswith(f"deploy.yml's tasks ran from {deploy['began_after_s']:+.2f} s to ")
         assert "(the code changed) and restarted the instance at 0 s" in found["reason"]
         assert {"master shut down", "master started"} <= set(found["journal"]), found["journal"]
+    # what README quotes of this run
+    lost = {v: one["found"]["lost"] for v, one in deploys("operations-deploy").items()}
+    assert lost == {"sync": 2, "gthread": 3, "gevent": 4, "asgi": 4}
 
 
 def test_a_reload_after_the_code_folder_was_deleted_kills_the_master_and_loses_more_than_a_restart():
@@ -375,6 +378,7 @@ def test_a_reload_after_the_code_folder_was_deleted_kills_the_master_and_loses_m
                 in found["reason"])  # fmt: skip
         assert found["lost"] > restarted[variant]["found"]["lost"], (variant, found["lost"])
         assert found["lost_by_kind"]["refused"] >= 5, found["reason"]
+        assert found["lost"] == {"sync": 7, "gthread": 6, "gevent": 7, "asgi": 6}[variant], "as README quotes"
 
 
 def test_a_deploy_that_reloads_keeps_the_master_and_its_socket_and_loses_nothing():
